@@ -1,1 +1,329 @@
-fn main() {}
+//! The `lifecircle` command: parses arguments, calls the library, prints, maps errors to exit
+//! codes.
+
+use std::{
+    io::{self, IsTerminal, Write},
+    path::PathBuf,
+    process::ExitCode,
+    time::{Duration, Instant},
+};
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use lifecircle::{
+    analysis::{self, Analysis, Inputs, Progress, Settings},
+    input::Source,
+    load::{self, Fields},
+    output, report, sample,
+};
+
+/// Which communities and residents lack a service within walking reach: the 15-minute
+/// community life circle (15分钟社区生活圈).
+///
+/// Run without arguments to analyse the central Helsinki sample shipped with the program.
+#[derive(Parser)]
+#[command(name = "lifecircle", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Measure walks from residences to facilities and write the gap map.
+    Analyze(AnalyzeArgs),
+}
+
+#[derive(Args)]
+struct AnalyzeArgs {
+    /// Service points (GeoJSON; Point, or areas/lines by a point inside), with a `category`.
+    #[arg(long, value_name = "FILE")]
+    facilities: PathBuf,
+    /// Demand points (GeoJSON) with `population` (1 when absent) and optional `community`.
+    #[arg(long, value_name = "FILE")]
+    residences: Option<PathBuf>,
+    /// Communities (GeoJSON Polygon/MultiPolygon, or Point) with `id`, `name`, `population`.
+    #[arg(long, value_name = "FILE")]
+    communities: Option<PathBuf>,
+    /// Walking reach: minutes (`15min`, `12.5min`) or a distance (`1000m`, `1.2km`).
+    #[arg(long, default_value = "15min", value_name = "WALK")]
+    max_walk: String,
+    /// Walking speed in m/s, to turn minutes into metres (1.0: 15 minutes = 900 m).
+    #[arg(long, default_value_t = 1.0, value_name = "M_PER_S")]
+    walk_speed: f64,
+    /// Multiplier on straight-line distance (1.2-1.4 approximates street circuity).
+    #[arg(long, default_value_t = 1.0)]
+    detour: f64,
+    /// Only these categories (comma-separated); default: the six standard functions plus
+    /// every category found.
+    #[arg(long, value_delimiter = ',', value_name = "A,B")]
+    categories: Option<Vec<String>>,
+    /// A community lacks a category when less than this percentage of its population reaches
+    /// one.
+    #[arg(long, default_value_t = 85.0, value_name = "PCT")]
+    target: f64,
+    /// Output directory (created if missing).
+    #[arg(long, default_value = "lifecircle-out", value_name = "DIR")]
+    out: PathBuf,
+    /// Property holding a facility's category.
+    #[arg(long, default_value = "category", value_name = "NAME")]
+    category_field: String,
+    /// Property holding a residence's or community's population.
+    #[arg(long, default_value = "population", value_name = "NAME")]
+    population_field: String,
+    /// Property holding a residence's community id.
+    #[arg(long, default_value = "community", value_name = "NAME")]
+    community_field: String,
+    /// Property holding ids (the feature `id` is used when it is absent).
+    #[arg(long, default_value = "id", value_name = "NAME")]
+    id_field: String,
+    /// Property holding names.
+    #[arg(long, default_value = "name", value_name = "NAME")]
+    name_field: String,
+    /// Stop at the first bad feature instead of skipping it.
+    #[arg(long)]
+    strict: bool,
+    /// No progress display and no summary table.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Parse a walking reach: `15min`, `12.5 min`, `900m`, `1.2km`.
+fn parse_max_walk(text: &str, speed_m_per_s: f64) -> anyhow::Result<f64> {
+    let t = text.trim().to_ascii_lowercase();
+    let (number, metres_per_unit) = if let Some(n) = t.strip_suffix("min") {
+        (n, 60.0 * speed_m_per_s)
+    } else if let Some(n) = t.strip_suffix("km") {
+        (n, 1000.0)
+    } else if let Some(n) = t.strip_suffix('m') {
+        (n, 1.0)
+    } else {
+        anyhow::bail!("--max-walk {text:?}: give minutes (15min) or a distance (1000m, 1.2km)");
+    };
+    let v: f64 = number
+        .trim()
+        .parse()
+        .ok()
+        .filter(|v: &f64| v.is_finite() && *v > 0.0)
+        .with_context(|| {
+            format!("--max-walk {text:?}: expected a positive number before the unit")
+        })?;
+    Ok(v * metres_per_unit)
+}
+
+/// Progress on stderr, shown only for runs longer than about a second, on a terminal, and not
+/// with `--quiet`.
+struct Spinner {
+    bar: ProgressBar,
+    start: Instant,
+    enabled: bool,
+}
+
+impl Spinner {
+    fn new(quiet: bool) -> Self {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+        if let Ok(style) = ProgressStyle::with_template("{spinner} {elapsed} {msg}") {
+            bar.set_style(style);
+        }
+        Self {
+            bar,
+            start: Instant::now(),
+            enabled: !quiet && io::stderr().is_terminal(),
+        }
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl Progress for Spinner {
+    fn stage(&self, what: &str) {
+        if self.enabled && self.bar.is_hidden() && self.start.elapsed() > Duration::from_secs(1) {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+            self.bar.enable_steady_tick(Duration::from_millis(120));
+        }
+        self.bar.set_message(what.to_string());
+    }
+}
+
+struct Job {
+    facilities: Source,
+    residences: Option<Source>,
+    communities: Option<Source>,
+    settings: Settings,
+    detour: f64,
+    fields: Fields,
+    out: PathBuf,
+    quiet: bool,
+}
+
+fn job_from_args(a: AnalyzeArgs) -> anyhow::Result<Job> {
+    if !(a.walk_speed.is_finite() && a.walk_speed > 0.0) {
+        anyhow::bail!(
+            "--walk-speed must be a positive number of m/s, got {}",
+            a.walk_speed
+        );
+    }
+    let max_walk_m = parse_max_walk(&a.max_walk, a.walk_speed)?;
+    Ok(Job {
+        facilities: Source::Path(a.facilities),
+        residences: a.residences.map(Source::Path),
+        communities: a.communities.map(Source::Path),
+        settings: Settings::new(max_walk_m, a.target, a.categories, a.strict)?,
+        detour: a.detour,
+        fields: Fields {
+            id: a.id_field,
+            category: a.category_field,
+            population: a.population_field,
+            community: a.community_field,
+            name: a.name_field,
+            capacity: "capacity".into(),
+        },
+        out: a.out,
+        quiet: a.quiet,
+    })
+}
+
+fn sample_job() -> anyhow::Result<Job> {
+    Ok(Job {
+        facilities: sample::FACILITIES,
+        residences: Some(sample::RESIDENCES),
+        communities: Some(sample::COMMUNITIES),
+        settings: Settings::new(900.0, 85.0, None, false)?,
+        detour: 1.0,
+        fields: Fields::default(),
+        out: PathBuf::from("lifecircle-out"),
+        quiet: false,
+    })
+}
+
+fn warn_skipped(a: &Analysis) {
+    const SHOWN: usize = 5;
+    if !a.skipped.is_empty() {
+        eprintln!(
+            "warning: skipped {} unusable feature{} (use --strict to stop instead):",
+            a.skipped.len(),
+            if a.skipped.len() == 1 { "" } else { "s" }
+        );
+        for e in a.skipped.iter().take(SHOWN) {
+            eprintln!("  {e}");
+        }
+        if a.skipped.len() > SHOWN {
+            eprintln!("  ... and {} more", a.skipped.len() - SHOWN);
+        }
+    }
+    if !a.unknown_community_refs.is_empty() {
+        let (i, id) = &a.unknown_community_refs[0];
+        eprintln!(
+            "warning: {} residences name a community that is not among the communities \
+             (first: residence {} names \"{id}\"); they are counted as unassigned",
+            a.unknown_community_refs.len(),
+            a.demand[*i].index
+        );
+    }
+    if a.population_defaulted > 0 {
+        eprintln!(
+            "note: {} residences have no population property and count as 1 person each",
+            a.population_defaulted
+        );
+    }
+}
+
+fn run_job(job: Job) -> anyhow::Result<()> {
+    let spinner = Spinner::new(job.quiet);
+    spinner.stage("reading facilities");
+    let facilities = load::facilities(&job.facilities, &job.fields)?;
+    if facilities.total == 0 {
+        anyhow::bail!("{}: the FeatureCollection has no features", job.facilities);
+    }
+    spinner.stage("reading residences");
+    let residences = job
+        .residences
+        .as_ref()
+        .map(|s| load::residences(s, &job.fields))
+        .transpose()?;
+    spinner.stage("reading communities");
+    let communities = job
+        .communities
+        .as_ref()
+        .map(|s| load::communities(s, &job.fields))
+        .transpose()?;
+    let walking = analysis::straight_line(job.detour)?;
+    let inputs = Inputs {
+        facilities,
+        residences,
+        communities,
+    };
+    let a = analysis::analyze(inputs, job.settings, &walking, &spinner)?;
+    spinner.stage("writing outputs");
+    let written = output::write_all(&a, &job.out)?;
+    spinner.finish();
+    warn_skipped(&a);
+    if !job.quiet {
+        let mut text = report::text(&a);
+        text.push_str(&format!(
+            "Wrote {} (gap map), {} ({} points), {} and {}.\n",
+            written.communities.display(),
+            written.residences.display(),
+            a.demand.len(),
+            written.summary_json.display(),
+            written.summary_csv.display()
+        ));
+        print_stdout(&text)?;
+    }
+    Ok(())
+}
+
+/// Print to stdout; a closed pipe (`lifecircle | head`) is not an error.
+fn print_stdout(text: &str) -> anyhow::Result<()> {
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        r => Ok(r?),
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Some(Command::Analyze(args)) => run_job(job_from_args(args)?),
+        None => {
+            print_stdout(
+                "No arguments: analysing the central Helsinki sample shipped in data/ \
+                 (facilities, residences, communities; © OpenStreetMap contributors, HSY)\n\
+                 with a 15-minute walk (900 m straight-line at 1.0 m/s). \
+                 See `lifecircle --help` to analyse your own data.\n\n",
+            )?;
+            run_job(sample_job()?)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_walk_forms() {
+        assert_eq!(parse_max_walk("15min", 1.0).unwrap(), 900.0);
+        assert_eq!(parse_max_walk("12.5min", 1.0).unwrap(), 750.0);
+        assert_eq!(parse_max_walk("15 min", 0.8).unwrap(), 720.0);
+        assert_eq!(parse_max_walk("1000m", 1.0).unwrap(), 1000.0);
+        assert_eq!(parse_max_walk("1.2km", 1.0).unwrap(), 1200.0);
+        assert!(parse_max_walk("fast", 1.0).is_err());
+        assert!(parse_max_walk("-5min", 1.0).is_err());
+        assert!(parse_max_walk("0m", 1.0).is_err());
+    }
+}

@@ -1,0 +1,399 @@
+//! Turning GeoJSON features into facilities, residences and communities, with per-feature checks.
+
+use std::collections::HashMap;
+
+use geo::{Geometry, InteriorPoint};
+use serde_json::value::RawValue;
+
+use crate::{
+    error::{FeatureError, Result},
+    geodesy::LonLat,
+    input::{self, read_features, FeatureRef, Source},
+    model::{Community, Facility, Id, Residence},
+};
+
+/// The property names lifecircle reads (set on the command line with `--*-field`).
+#[derive(Debug, Clone)]
+pub struct Fields {
+    /// Identifier property (default `id`); the feature `id` is used when absent.
+    pub id: String,
+    /// Facility category property (default `category`).
+    pub category: String,
+    /// Population property (default `population`).
+    pub population: String,
+    /// Residence-to-community property (default `community`).
+    pub community: String,
+    /// Name property (default `name`).
+    pub name: String,
+    /// Capacity property (default `capacity`).
+    pub capacity: String,
+}
+
+impl Default for Fields {
+    fn default() -> Self {
+        Self {
+            id: "id".into(),
+            category: "category".into(),
+            population: "population".into(),
+            community: "community".into(),
+            name: "name".into(),
+            capacity: "capacity".into(),
+        }
+    }
+}
+
+/// What was read from one file.
+#[derive(Debug)]
+pub struct Loaded<T> {
+    /// The file, as named in messages.
+    pub file: String,
+    /// The usable features, in file order.
+    pub items: Vec<T>,
+    /// Features skipped, with the reason.
+    pub rejected: Vec<FeatureError>,
+    /// Features in the file.
+    pub total: usize,
+    /// Features whose population property was absent and counted as 1.
+    pub population_defaulted: usize,
+}
+
+fn id_of(f: &FeatureRef<'_>, prop: usize, field: &str) -> Result<Id, FeatureError> {
+    let raw = f.property(prop).filter(|v| v.get() != "null");
+    let (raw, field) = match (raw, f.feature_id()) {
+        (Some(raw), _) => (raw, field),
+        (None, Some(raw)) => (raw, "id"),
+        (None, None) => return Ok(Id::Num(f.index() as i64)),
+    };
+    parse_id(raw).map_err(|p| f.error(field, p))
+}
+
+/// An id from a raw JSON value: a string, or a number (integers kept as numbers).
+pub fn parse_id(raw: &RawValue) -> Result<Id, String> {
+    let text = raw.get();
+    if text.starts_with('"') {
+        let s: String = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        if s.trim().is_empty() {
+            return Err("the id is an empty string".into());
+        }
+        return Ok(Id::Text(s.into()));
+    }
+    if let Ok(n) = text.parse::<i64>() {
+        return Ok(Id::Num(n));
+    }
+    if text.parse::<f64>().is_ok() {
+        return Ok(Id::Text(text.into()));
+    }
+    Err(format!(
+        "an id must be a string or a number, found {}",
+        input::shorten(text)
+    ))
+}
+
+fn name_of(f: &FeatureRef<'_>, prop: usize, field: &str) -> Result<Option<Box<str>>, FeatureError> {
+    match f.property(prop) {
+        None => Ok(None),
+        Some(raw) if raw.get().starts_with('"') || raw.get() == "null" => input::string(raw)
+            .map(|s| s.map(String::into_boxed_str))
+            .map_err(|p| f.error(field, p)),
+        // Names that are numbers are kept as their text.
+        Some(raw) => Ok(Some(raw.get().into())),
+    }
+}
+
+/// A population value: absent gives `Ok(None)`; null, non-numeric and negative are errors.
+fn population_of(
+    f: &FeatureRef<'_>,
+    prop: usize,
+    field: &str,
+) -> Result<Option<f64>, FeatureError> {
+    let Some(raw) = f.property(prop) else {
+        return Ok(None);
+    };
+    match input::number(raw).map_err(|p| f.error(field, p))? {
+        None => Err(f.error(
+            field,
+            "the population is null (give a number, or leave the property out to count 1)",
+        )),
+        Some(v) if v < 0.0 => Err(f.error(
+            field,
+            format!("the population must not be negative, found {}", raw.get()),
+        )),
+        Some(v) => Ok(Some(v)),
+    }
+}
+
+/// A representative point: the point itself, or a point inside an area / on a line.
+pub fn representative_point(
+    f: &FeatureRef<'_>,
+    geometry: &Geometry<f64>,
+) -> Result<LonLat, FeatureError> {
+    let p = match geometry {
+        Geometry::Point(p) => Some(*p),
+        g => g.interior_point(),
+    };
+    p.map(|p| LonLat::new(p.x(), p.y()))
+        .ok_or_else(|| f.error("geometry", "no representative point can be found for it"))
+}
+
+/// Facility categories: a string, an array of strings, or a string of several separated by
+/// `;` or `,`.
+pub fn parse_categories(raw: &RawValue) -> Result<Vec<Box<str>>, String> {
+    let text = raw.get();
+    let values: Vec<String> = if text.starts_with('[') {
+        serde_json::from_str(text).map_err(|_| {
+            format!(
+                "expected a string or an array of strings, found {}",
+                input::shorten(text)
+            )
+        })?
+    } else if text.starts_with('"') {
+        vec![serde_json::from_str(text).map_err(|e| e.to_string())?]
+    } else {
+        return Err(format!(
+            "expected a string or an array of strings, found {}",
+            input::shorten(text)
+        ));
+    };
+    let mut out: Vec<Box<str>> = Vec::new();
+    for v in &values {
+        for part in v.split([';', ',']) {
+            let part = part.trim();
+            if !part.is_empty() && !out.iter().any(|c| c.as_ref() == part) {
+                out.push(part.into());
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(format!("the category is empty ({})", input::shorten(text)));
+    }
+    Ok(out)
+}
+
+fn finish<T>(source: &Source, read: input::Features<T>, population_defaulted: usize) -> Loaded<T> {
+    Loaded {
+        file: source.name(),
+        items: read.kept,
+        rejected: read.rejected,
+        total: read.total,
+        population_defaulted,
+    }
+}
+
+/// Reject second and later uses of one id (the first keeps it).
+fn reject_duplicate_ids<T>(
+    loaded: &mut Loaded<T>,
+    id: impl Fn(&T) -> &Id,
+    index: impl Fn(&T) -> u32,
+) {
+    let mut first: HashMap<&Id, u32> = HashMap::with_capacity(loaded.items.len());
+    let mut duplicate = vec![false; loaded.items.len()];
+    for (k, item) in loaded.items.iter().enumerate() {
+        if let Some(&earlier) = first.get(id(item)) {
+            duplicate[k] = true;
+            loaded.rejected.push(FeatureError {
+                file: loaded.file.clone(),
+                index: index(item) as usize,
+                field: "id".into(),
+                problem: format!(
+                    "duplicate id \"{}\" (feature {earlier} has it already)",
+                    id(item)
+                ),
+            });
+        } else {
+            first.insert(id(item), index(item));
+        }
+    }
+    if duplicate.iter().any(|d| *d) {
+        let mut k = 0;
+        loaded.items.retain(|_| {
+            k += 1;
+            !duplicate[k - 1]
+        });
+        loaded.rejected.sort_by_key(|e| e.index);
+    }
+}
+
+/// Read facilities: Point (or areas and lines, by a representative point) with a category.
+///
+/// # Errors
+/// The file cannot be read or is not a GeoJSON FeatureCollection. Bad features are returned in
+/// [`Loaded::rejected`].
+pub fn facilities(source: &Source, fields: &Fields) -> Result<Loaded<Facility>> {
+    let wanted = [
+        fields.id.as_str(),
+        &fields.category,
+        &fields.name,
+        &fields.capacity,
+    ];
+    let read = read_features(source, &wanted, |f| {
+        let geometry = f.geometry()?;
+        let at = representative_point(f, &geometry)?;
+        let categories = match f.property(1) {
+            None => return Err(f.error(&fields.category, "the facility has no category")),
+            Some(raw) => parse_categories(raw).map_err(|p| f.error(&fields.category, p))?,
+        };
+        let capacity = match f.property(3) {
+            None => None,
+            Some(raw) => input::number(raw).map_err(|p| f.error(&fields.capacity, p))?,
+        };
+        if capacity.is_some_and(|c| c < 0.0) {
+            return Err(f.error(&fields.capacity, "the capacity must not be negative"));
+        }
+        Ok(Facility {
+            id: id_of(f, 0, &fields.id)?,
+            name: name_of(f, 2, &fields.name)?,
+            capacity,
+            at,
+            categories,
+            index: f.index() as u32,
+        })
+    })?;
+    let mut loaded = finish(source, read, 0);
+    reject_duplicate_ids(&mut loaded, |x| &x.id, |x| x.index);
+    Ok(loaded)
+}
+
+/// Read residences: points (or a representative point) with a population.
+///
+/// # Errors
+/// As [`facilities`].
+pub fn residences(source: &Source, fields: &Fields) -> Result<Loaded<Residence>> {
+    let wanted = [fields.id.as_str(), &fields.population, &fields.community];
+    let explicit_ids = std::sync::atomic::AtomicBool::new(false);
+    let read = read_features(source, &wanted, |f| {
+        let geometry = f.geometry()?;
+        let at = representative_point(f, &geometry)?;
+        let population = population_of(f, 1, &fields.population)?;
+        let community = match f.property(2).filter(|v| v.get() != "null") {
+            None => None,
+            Some(raw) => Some(parse_id(raw).map_err(|p| f.error(&fields.community, p))?),
+        };
+        if f.property(0).is_some() || f.feature_id().is_some() {
+            explicit_ids.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        Ok(Residence {
+            id: id_of(f, 0, &fields.id)?,
+            at,
+            // NaN marks "absent" until counted below.
+            population: population.unwrap_or(f64::NAN),
+            community,
+            index: f.index() as u32,
+        })
+    })?;
+    let mut defaulted = 0;
+    let mut read = read;
+    for r in &mut read.kept {
+        if r.population.is_nan() {
+            r.population = 1.0;
+            defaulted += 1;
+        }
+    }
+    let mut loaded = finish(source, read, defaulted);
+    if explicit_ids.into_inner() {
+        reject_duplicate_ids(&mut loaded, |x| &x.id, |x| x.index);
+    }
+    Ok(loaded)
+}
+
+/// Read communities: Polygon/MultiPolygon areas or Points, with `id`, `name`, `population`.
+///
+/// # Errors
+/// As [`facilities`].
+pub fn communities(source: &Source, fields: &Fields) -> Result<Loaded<Community>> {
+    let wanted = [fields.id.as_str(), &fields.name, &fields.population];
+    let read = read_features(source, &wanted, |f| {
+        let geometry = f.geometry()?;
+        if !matches!(
+            geometry,
+            Geometry::Point(_) | Geometry::Polygon(_) | Geometry::MultiPolygon(_)
+        ) {
+            return Err(f.error(
+                "geometry",
+                "a community must be a Polygon, MultiPolygon or Point",
+            ));
+        }
+        let at = representative_point(f, &geometry)?;
+        Ok(Community {
+            id: id_of(f, 0, &fields.id)?,
+            name: name_of(f, 1, &fields.name)?,
+            population: population_of(f, 2, &fields.population)?,
+            geometry,
+            at,
+            index: f.index() as u32,
+        })
+    })?;
+    let mut loaded = finish(source, read, 0);
+    reject_duplicate_ids(&mut loaded, |x| &x.id, |x| x.index);
+    Ok(loaded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(text: &str) -> Box<RawValue> {
+        RawValue::from_string(text.to_string()).unwrap()
+    }
+
+    #[test]
+    fn categories_in_every_form() {
+        let cats = |t: &str| parse_categories(&raw(t));
+        assert_eq!(cats(r#""meals""#).unwrap(), vec!["meals".into()]);
+        assert_eq!(
+            cats(r#""meals; medical,childcare""#).unwrap(),
+            vec!["meals".into(), "medical".into(), "childcare".into()]
+        );
+        assert_eq!(
+            cats(r#"["meals","medical;meals"]"#).unwrap(),
+            vec!["meals".into(), "medical".into()]
+        );
+        assert!(cats(r#""""#).unwrap_err().contains("empty"));
+        assert!(cats(r#"[]"#).unwrap_err().contains("empty"));
+        assert!(cats(r#"" ; ""#).unwrap_err().contains("empty"));
+        assert!(cats("12").is_err());
+    }
+
+    #[test]
+    fn ids() {
+        assert_eq!(parse_id(&raw("12")).unwrap(), Id::Num(12));
+        assert_eq!(parse_id(&raw(r#""n12""#)).unwrap(), Id::Text("n12".into()));
+        assert_eq!(parse_id(&raw("1.5")).unwrap(), Id::Text("1.5".into()));
+        assert!(parse_id(&raw("true")).is_err());
+        assert!(parse_id(&raw(r#""  ""#)).is_err());
+    }
+
+    fn embedded(text: &'static str) -> Source {
+        Source::Embedded {
+            name: "r.geojson",
+            bytes: text.as_bytes(),
+        }
+    }
+
+    #[test]
+    fn residences_population_rules_and_duplicates() {
+        let src = embedded(
+            r#"{"type":"FeatureCollection","features":[
+            {"type":"Feature","properties":{"id":"a","population":10},"geometry":{"type":"Point","coordinates":[1,2]}},
+            {"type":"Feature","properties":{"id":"b"},"geometry":{"type":"Point","coordinates":[1,2]}},
+            {"type":"Feature","properties":{"id":"c","population":-3},"geometry":{"type":"Point","coordinates":[1,2]}},
+            {"type":"Feature","properties":{"id":"d","population":null},"geometry":{"type":"Point","coordinates":[1,2]}},
+            {"type":"Feature","properties":{"id":"a","population":1},"geometry":{"type":"Point","coordinates":[1,2]}},
+            {"type":"Feature","properties":{"population":1},"id":7,"geometry":{"type":"Polygon","coordinates":[[[0,0],[2,0],[2,2],[0,2],[0,0]]]}}
+            ]}"#,
+        );
+        let r = residences(&src, &Fields::default()).unwrap();
+        let ids: Vec<String> = r.items.iter().map(|x| x.id.to_string()).collect();
+        assert_eq!(ids, ["a", "b", "7"]);
+        assert_eq!(r.items[1].population, 1.0);
+        assert_eq!(r.population_defaulted, 1);
+        let rejected: Vec<(usize, &str)> = r
+            .rejected
+            .iter()
+            .map(|e| (e.index, e.field.as_str()))
+            .collect();
+        assert_eq!(rejected, [(2, "population"), (3, "population"), (4, "id")]);
+        // A polygon residence becomes a point inside it.
+        let p = r.items[2].at;
+        assert!(p.lon > 0.0 && p.lon < 2.0 && p.lat > 0.0 && p.lat < 2.0);
+    }
+}

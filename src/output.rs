@@ -1,0 +1,614 @@
+//! Writing the gap map (`communities.geojson`), the residence table (`residences.geojson`) and
+//! the summary (`summary.json`, `summary.csv`).
+//!
+//! Every file is written to a temporary file in the output directory and renamed into place
+//! when complete, so a failed run never leaves a half-written output. GeoJSON follows RFC 7946:
+//! WGS84 longitude/latitude with 7 decimals (1 cm), polygon exteriors counter-clockwise.
+//! Residences are formatted in parallel, a few thousand features per task, and written in
+//! input order.
+
+use std::{
+    fs,
+    io::{self, BufWriter, Write},
+    path::{Path, PathBuf},
+};
+
+use geo::{orient::Direction, Coord, Geometry, Orient, Polygon};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::{
+    analysis::Analysis,
+    error::{Error, Result},
+    model::Id,
+};
+
+/// Decimals written for coordinates (1e-7 degree is about 1 cm).
+pub const COORD_DECIMALS: u32 = 7;
+
+/// Write `path` atomically: `write` fills a temporary file in the same directory, which is
+/// renamed to `path` only when everything succeeded.
+///
+/// # Errors
+/// The directory is not writable, or `write` fails.
+pub fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<()> {
+    let err = |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".lifecircle-").suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // Outputs are ordinary files for GIS tools and colleagues, not secrets.
+        builder.permissions(fs::Permissions::from_mode(0o644));
+    }
+    let tmp = builder.tempfile_in(dir).map_err(err)?;
+    let mut w = BufWriter::with_capacity(1 << 20, tmp);
+    write(&mut w).map_err(err)?;
+    let tmp = w.into_inner().map_err(|e| err(e.into_error()))?;
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
+}
+
+/// Create the output directory if needed.
+///
+/// # Errors
+/// It cannot be created, or exists and is not a directory.
+pub fn prepare_dir(dir: &Path) -> Result<()> {
+    fs::create_dir_all(dir).map_err(|source| Error::Write {
+        path: dir.to_path_buf(),
+        source,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Byte-level JSON formatting for the large files.
+
+/// Append `v` with at most `decimals` decimals (trailing zeros dropped); `null` if not finite.
+pub fn push_fixed(buf: &mut Vec<u8>, v: f64, decimals: u32) {
+    if !v.is_finite() {
+        buf.extend_from_slice(b"null");
+        return;
+    }
+    let scale = 10i64.pow(decimals);
+    let scaled = (v * scale as f64).round();
+    if scaled.abs() >= 9.0e18 {
+        // Beyond i64: fall back to the shortest round-trip representation.
+        buf.extend_from_slice(format!("{v}").as_bytes());
+        return;
+    }
+    let n = scaled as i64;
+    if n < 0 {
+        buf.push(b'-');
+    }
+    let n = n.unsigned_abs();
+    let mut itoa = itoa::Buffer::new();
+    buf.extend_from_slice(itoa.format(n / scale as u64).as_bytes());
+    let mut frac = n % scale as u64;
+    if frac != 0 {
+        let mut digits = decimals;
+        while frac % 10 == 0 {
+            frac /= 10;
+            digits -= 1;
+        }
+        buf.push(b'.');
+        let s = itoa.format(frac);
+        buf.extend(std::iter::repeat_n(b'0', digits as usize - s.len()));
+        buf.extend_from_slice(s.as_bytes());
+    }
+}
+
+/// Append a JSON string.
+pub fn push_str(buf: &mut Vec<u8>, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        buf.push(b'"');
+        buf.extend_from_slice(s.as_bytes());
+        buf.push(b'"');
+    } else {
+        // serde_json escapes exactly as JSON requires; writing to a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *buf, s);
+    }
+}
+
+/// Append an id: numbers as numbers, text as strings.
+pub fn push_id(buf: &mut Vec<u8>, id: &Id) {
+    match id {
+        Id::Num(n) => buf.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
+        Id::Text(s) => push_str(buf, s),
+    }
+}
+
+/// Append a population or other count: integers without decimals, else up to 3 decimals.
+pub fn push_amount(buf: &mut Vec<u8>, v: f64) {
+    push_fixed(buf, v, 3);
+}
+
+fn push_position(buf: &mut Vec<u8>, c: Coord<f64>) {
+    buf.push(b'[');
+    push_fixed(buf, c.x, COORD_DECIMALS);
+    buf.push(b',');
+    push_fixed(buf, c.y, COORD_DECIMALS);
+    buf.push(b']');
+}
+
+fn push_ring(buf: &mut Vec<u8>, ring: &geo::LineString<f64>) {
+    buf.push(b'[');
+    for (i, c) in ring.0.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        push_position(buf, *c);
+    }
+    buf.push(b']');
+}
+
+fn push_polygon_rings(buf: &mut Vec<u8>, p: &Polygon<f64>) {
+    let p = p.orient(Direction::Default);
+    buf.push(b'[');
+    push_ring(buf, p.exterior());
+    for ring in p.interiors() {
+        buf.push(b',');
+        push_ring(buf, ring);
+    }
+    buf.push(b']');
+}
+
+/// Append a GeoJSON geometry object (Point, Polygon and MultiPolygon; others as null).
+pub fn push_geometry(buf: &mut Vec<u8>, g: &Geometry<f64>) {
+    match g {
+        Geometry::Point(p) => {
+            buf.extend_from_slice(br#"{"type":"Point","coordinates":"#);
+            push_position(buf, p.0);
+            buf.push(b'}');
+        }
+        Geometry::Polygon(p) => {
+            buf.extend_from_slice(br#"{"type":"Polygon","coordinates":"#);
+            push_polygon_rings(buf, p);
+            buf.push(b'}');
+        }
+        Geometry::MultiPolygon(m) => {
+            buf.extend_from_slice(br#"{"type":"MultiPolygon","coordinates":["#);
+            for (i, p) in m.0.iter().enumerate() {
+                if i > 0 {
+                    buf.push(b',');
+                }
+                push_polygon_rings(buf, p);
+            }
+            buf.extend_from_slice(b"]}");
+        }
+        _ => buf.extend_from_slice(b"null"),
+    }
+}
+
+fn key(name: &str) -> Vec<u8> {
+    let mut k = Vec::new();
+    push_str(&mut k, name);
+    k.push(b':');
+    k
+}
+
+const FC_START: &[u8] = b"{\"type\":\"FeatureCollection\",\"features\":[\n";
+const FC_END: &[u8] = b"\n]}\n";
+
+// ---------------------------------------------------------------------------------------------
+
+/// The files written by [`write_all`].
+#[derive(Debug, Clone)]
+pub struct Written {
+    /// The gap map.
+    pub communities: PathBuf,
+    /// Every demand point with its distances.
+    pub residences: PathBuf,
+    /// The machine-readable summary.
+    pub summary_json: PathBuf,
+    /// One row per category.
+    pub summary_csv: PathBuf,
+}
+
+/// Write every output into `dir` (created if missing).
+///
+/// # Errors
+/// The directory or a file cannot be written.
+pub fn write_all(a: &Analysis, dir: &Path) -> Result<Written> {
+    prepare_dir(dir)?;
+    let written = Written {
+        communities: dir.join("communities.geojson"),
+        residences: dir.join("residences.geojson"),
+        summary_json: dir.join("summary.json"),
+        summary_csv: dir.join("summary.csv"),
+    };
+    write_atomically(&written.communities, |w| write_communities(a, w))?;
+    write_atomically(&written.residences, |w| write_residences(a, w))?;
+    write_atomically(&written.summary_json, |w| {
+        serde_json::to_writer_pretty(&mut *w, &summary(a))?;
+        w.write_all(b"\n")
+    })?;
+    write_atomically(&written.summary_csv, |w| write_summary_csv(a, w))?;
+    Ok(written)
+}
+
+/// Write the gap map: every community with its coverage per category.
+///
+/// # Errors
+/// The writer fails.
+pub fn write_communities(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
+    let coverage_keys: Vec<Vec<u8>> = a
+        .categories
+        .iter()
+        .map(|c| key(&format!("{}_coverage", c.name)))
+        .collect();
+    w.write_all(FC_START)?;
+    let mut buf = Vec::with_capacity(1 << 16);
+    for (i, (c, r)) in a.communities.iter().zip(&a.community_results).enumerate() {
+        buf.clear();
+        if i > 0 {
+            buf.extend_from_slice(b",\n");
+        }
+        buf.extend_from_slice(br#"{"type":"Feature","geometry":"#);
+        push_geometry(&mut buf, &c.geometry);
+        buf.extend_from_slice(br#","properties":{"id":"#);
+        push_id(&mut buf, &c.id);
+        buf.extend_from_slice(br#","name":"#);
+        match &c.name {
+            Some(n) => push_str(&mut buf, n),
+            None => buf.extend_from_slice(b"null"),
+        }
+        buf.extend_from_slice(br#","population":"#);
+        push_amount(&mut buf, r.population);
+        if let Some(p) = c.population {
+            buf.extend_from_slice(br#","population_input":"#);
+            push_amount(&mut buf, p);
+        }
+        for (k, cov) in coverage_keys.iter().zip(&r.coverage) {
+            buf.push(b',');
+            buf.extend_from_slice(k);
+            match cov {
+                Some(v) => push_fixed(&mut buf, *v, 4),
+                None => buf.extend_from_slice(b"null"),
+            }
+        }
+        buf.extend_from_slice(br#","lacking":["#);
+        for (k, &j) in r.lacking.iter().enumerate() {
+            if k > 0 {
+                buf.push(b',');
+            }
+            push_str(&mut buf, &a.categories[j].name);
+        }
+        buf.extend_from_slice(br#"],"gap_population":"#);
+        push_amount(&mut buf, r.gap_population);
+        buf.extend_from_slice(br#","served_all":"#);
+        let served_all = r.lacking.is_empty() && r.population > 0.0;
+        buf.extend_from_slice(if served_all { b"true" } else { b"false" });
+        buf.extend_from_slice(b"}}");
+        w.write_all(&buf)?;
+    }
+    w.write_all(FC_END)
+}
+
+/// Demand points formatted per parallel task.
+const CHUNK: usize = 4096;
+
+/// Write every demand point with, per category, the distance to and id of its nearest facility.
+///
+/// # Errors
+/// The writer fails.
+pub fn write_residences(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
+    let keys: Vec<(Vec<u8>, Vec<u8>)> = a
+        .categories
+        .iter()
+        .map(|c| {
+            (
+                key(&format!("{}_m", c.name)),
+                key(&format!("{}_id", c.name)),
+            )
+        })
+        .collect();
+    let names: Vec<Vec<u8>> = a
+        .categories
+        .iter()
+        .map(|c| {
+            let mut b = Vec::new();
+            push_str(&mut b, &c.name);
+            b
+        })
+        .collect();
+    let network = !a.unplaced.is_empty();
+    let format_one = |buf: &mut Vec<u8>, k: usize| {
+        let r = &a.demand[k];
+        buf.extend_from_slice(br#"{"type":"Feature","geometry":{"type":"Point","coordinates":"#);
+        push_position(
+            buf,
+            Coord {
+                x: r.at.lon,
+                y: r.at.lat,
+            },
+        );
+        buf.extend_from_slice(br#"},"properties":{"id":"#);
+        push_id(buf, &r.id);
+        buf.extend_from_slice(br#","community":"#);
+        match a.communities.get(a.demand_community[k] as usize) {
+            Some(c) => push_id(buf, &c.id),
+            None => buf.extend_from_slice(b"null"),
+        }
+        buf.extend_from_slice(br#","population":"#);
+        push_amount(buf, r.population);
+        for (cat, (km, kid)) in a.categories.iter().zip(&keys) {
+            buf.push(b',');
+            buf.extend_from_slice(km);
+            let reach = cat.reach[k];
+            match cat.facility_of(k) {
+                Some(f) => {
+                    push_fixed(buf, f64::from(reach.distance_m), 1);
+                    buf.push(b',');
+                    buf.extend_from_slice(kid);
+                    push_id(buf, &a.facilities[f].id);
+                }
+                None => {
+                    buf.extend_from_slice(b"null,");
+                    buf.extend_from_slice(kid);
+                    buf.extend_from_slice(b"null");
+                }
+            }
+        }
+        if network {
+            buf.extend_from_slice(br#","off_network":"#);
+            buf.extend_from_slice(if a.unplaced[k] { b"true" } else { b"false" });
+        }
+        buf.extend_from_slice(br#","missing":["#);
+        for (n, j) in a.missing(k).enumerate() {
+            if n > 0 {
+                buf.push(b',');
+            }
+            buf.extend_from_slice(&names[j]);
+        }
+        buf.extend_from_slice(b"]}}");
+    };
+    w.write_all(FC_START)?;
+    let n = a.demand.len();
+    let wave = CHUNK * rayon::current_num_threads().max(1) * 4;
+    let mut start = 0;
+    while start < n {
+        let end = (start + wave).min(n);
+        let chunks: Vec<Vec<u8>> = (start..end)
+            .into_par_iter()
+            .step_by(CHUNK)
+            .map(|s| {
+                let mut buf = Vec::with_capacity(CHUNK * 400);
+                for k in s..(s + CHUNK).min(end) {
+                    if k > 0 {
+                        buf.extend_from_slice(b",\n");
+                    }
+                    format_one(&mut buf, k);
+                }
+                buf
+            })
+            .collect();
+        for c in chunks {
+            w.write_all(&c)?;
+        }
+        start = end;
+    }
+    w.write_all(FC_END)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The summary.
+
+/// One category in `summary.json`.
+#[derive(Debug, Serialize)]
+pub struct CategorySummary {
+    /// Facilities offering the category.
+    pub facilities: usize,
+    /// Population with one within the walk.
+    pub covered_population: f64,
+    /// Share of the population covered, 0..1.
+    pub coverage: f64,
+    /// Communities below target.
+    pub communities_lacking: usize,
+}
+
+/// A map that keeps its order when serialized.
+#[derive(Debug)]
+pub struct Ordered<T>(pub Vec<(String, T)>);
+
+impl<T: Serialize> Serialize for Ordered<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+/// The content of `summary.json`.
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    /// `straight-line` or `network`.
+    pub mode: &'static str,
+    /// The walking reach, metres.
+    pub max_walk_m: f64,
+    /// Target share of a community's population, percent.
+    pub target_percent: f64,
+    /// What the demand points are: `residences` or `communities`.
+    pub demand: &'static str,
+    /// Demand points.
+    pub demand_points: usize,
+    /// Total population of the demand points.
+    pub population: f64,
+    /// Features skipped as unusable, in all inputs.
+    pub skipped_features: usize,
+    /// Residences with no population property, counted as 1 person each.
+    pub population_defaulted: usize,
+    /// Demand points in no community.
+    pub unassigned_residences: usize,
+    /// Their population.
+    pub unassigned_population: f64,
+    /// Demand points off the walking network (network mode).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub off_network_residences: Option<usize>,
+    /// Their population (network mode).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub off_network_population: Option<f64>,
+    /// Communities analysed.
+    pub communities: usize,
+    /// Per category.
+    pub categories: Ordered<CategorySummary>,
+    /// Ids of the communities lacking at least one category.
+    pub communities_lacking: Vec<serde_json::Value>,
+}
+
+fn id_value(id: &Id) -> serde_json::Value {
+    match id {
+        Id::Num(n) => (*n).into(),
+        Id::Text(s) => s.as_ref().into(),
+    }
+}
+
+/// Round to `decimals` for the summary (full precision adds nothing for a planner).
+fn round(v: f64, decimals: i32) -> f64 {
+    let s = 10f64.powi(decimals);
+    (v * s).round() / s
+}
+
+/// The summary of an analysis.
+pub fn summary(a: &Analysis) -> Summary {
+    let (unassigned_residences, unassigned_population) = a.unassigned();
+    let network = !a.unplaced.is_empty();
+    let (off_n, off_p) = a.off_network();
+    Summary {
+        mode: a.mode,
+        max_walk_m: round(a.settings.max_walk_m, 3),
+        target_percent: round(a.settings.target_share * 100.0, 6),
+        demand: if a.demand_is_communities {
+            "communities"
+        } else {
+            "residences"
+        },
+        demand_points: a.demand.len(),
+        population: round(a.population, 3),
+        skipped_features: a.skipped.len(),
+        population_defaulted: a.population_defaulted,
+        unassigned_residences,
+        unassigned_population: round(unassigned_population, 3),
+        off_network_residences: network.then_some(off_n),
+        off_network_population: network.then_some(round(off_p, 3)),
+        communities: a.communities.len(),
+        categories: Ordered(
+            a.categories
+                .iter()
+                .map(|c| {
+                    (
+                        c.name.clone(),
+                        CategorySummary {
+                            facilities: c.facilities.len(),
+                            covered_population: round(c.covered_population, 3),
+                            coverage: round(c.coverage, 6),
+                            communities_lacking: c.communities_lacking,
+                        },
+                    )
+                })
+                .collect(),
+        ),
+        communities_lacking: a
+            .communities
+            .iter()
+            .zip(&a.community_results)
+            .filter(|(_, r)| !r.lacking.is_empty())
+            .map(|(c, _)| id_value(&c.id))
+            .collect(),
+    }
+}
+
+/// Write `summary.csv`: one row per category.
+///
+/// # Errors
+/// The writer fails.
+pub fn write_summary_csv(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        w,
+        "category,facilities,population,covered_population,coverage,communities_lacking,communities,max_walk_m,mode"
+    )?;
+    for c in &a.categories {
+        let mut name = Vec::new();
+        if c.name.contains([',', '"', '\n']) {
+            name.push(b'"');
+            name.extend_from_slice(c.name.replace('"', "\"\"").as_bytes());
+            name.push(b'"');
+        } else {
+            name.extend_from_slice(c.name.as_bytes());
+        }
+        w.write_all(&name)?;
+        writeln!(
+            w,
+            ",{},{},{},{},{},{},{},{}",
+            c.facilities.len(),
+            round(a.population, 3),
+            round(c.covered_population, 3),
+            round(c.coverage, 6),
+            c.communities_lacking,
+            a.communities.len(),
+            round(a.settings.max_walk_m, 3),
+            a.mode
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixed(v: f64, d: u32) -> String {
+        let mut b = Vec::new();
+        push_fixed(&mut b, v, d);
+        String::from_utf8(b).unwrap()
+    }
+
+    #[test]
+    fn fixed_point_formatting() {
+        assert_eq!(fixed(24.9528524, 7), "24.9528524");
+        assert_eq!(fixed(-0.00000004, 7), "0");
+        assert_eq!(fixed(-0.00000006, 7), "-0.0000001");
+        assert_eq!(fixed(60.5, 7), "60.5");
+        assert_eq!(fixed(-179.99999999, 7), "-180");
+        assert_eq!(fixed(123.45, 1), "123.5");
+        assert_eq!(fixed(7.0, 3), "7");
+        assert_eq!(fixed(f64::NAN, 3), "null");
+    }
+
+    #[test]
+    fn strings_are_escaped() {
+        let mut b = Vec::new();
+        push_str(&mut b, "Kallio \"A\"\n");
+        assert_eq!(String::from_utf8(b).unwrap(), r#""Kallio \"A\"\n""#);
+        let mut b = Vec::new();
+        push_str(&mut b, "邻里中心");
+        assert_eq!(String::from_utf8(b).unwrap(), "\"邻里中心\"");
+    }
+
+    #[test]
+    fn atomic_write_leaves_nothing_on_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.json");
+        let r = write_atomically(&path, |w| {
+            w.write_all(b"partial")?;
+            Err(io::Error::other("disk full"))
+        });
+        assert!(r.is_err());
+        assert!(!path.exists());
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+        write_atomically(&path, |w| w.write_all(b"{}")).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "{}");
+    }
+}
