@@ -1,6 +1,7 @@
 //! lifecircle: which communities and residents lack a service within walking reach.
 #![warn(missing_docs)]
 
+pub mod coords;
 pub mod error;
 pub mod geodesy;
 pub mod input;
