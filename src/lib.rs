@@ -5,5 +5,6 @@ pub mod coords;
 pub mod error;
 pub mod geodesy;
 pub mod input;
+pub mod profile;
 
 pub use error::{Error, FeatureError, Result};
