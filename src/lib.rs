@@ -27,12 +27,14 @@
 
 pub mod analysis;
 pub mod assign;
+pub mod coords;
 pub mod error;
 pub mod geodesy;
 pub mod input;
 pub mod load;
 pub mod model;
 pub mod output;
+pub mod profile;
 pub mod reach;
 pub mod report;
 pub mod sample;

@@ -15,7 +15,7 @@ use lifecircle::{
     analysis::{self, Analysis, Inputs, Progress, Settings},
     input::Source,
     load::{self, Fields},
-    output, report, sample,
+    output, profile, report, sample,
 };
 
 /// Which communities and residents lack a service within walking reach: the 15-minute
@@ -89,27 +89,10 @@ struct AnalyzeArgs {
     quiet: bool,
 }
 
-/// Parse a walking reach: `15min`, `12.5 min`, `900m`, `1.2km`.
+/// Parse a walking reach (`15min`, `12.5min`, `1000m`, `1.2km`) into metres.
 fn parse_max_walk(text: &str, speed_m_per_s: f64) -> anyhow::Result<f64> {
-    let t = text.trim().to_ascii_lowercase();
-    let (number, metres_per_unit) = if let Some(n) = t.strip_suffix("min") {
-        (n, 60.0 * speed_m_per_s)
-    } else if let Some(n) = t.strip_suffix("km") {
-        (n, 1000.0)
-    } else if let Some(n) = t.strip_suffix('m') {
-        (n, 1.0)
-    } else {
-        anyhow::bail!("--max-walk {text:?}: give minutes (15min) or a distance (1000m, 1.2km)");
-    };
-    let v: f64 = number
-        .trim()
-        .parse()
-        .ok()
-        .filter(|v: &f64| v.is_finite() && *v > 0.0)
-        .with_context(|| {
-            format!("--max-walk {text:?}: expected a positive number before the unit")
-        })?;
-    Ok(v * metres_per_unit)
+    let walk = profile::parse_walk(text).map_err(|e| anyhow::anyhow!("--max-walk: {e}"))?;
+    Ok(walk.to_metres(speed_m_per_s))
 }
 
 /// Progress on stderr, shown only for runs longer than about a second, on a terminal, and not
