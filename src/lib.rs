@@ -39,5 +39,6 @@ pub mod reach;
 pub mod report;
 pub mod sample;
 pub mod straight_line;
+pub mod synth;
 
 pub use error::{Error, FeatureError, Result};

@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# Whole-command benchmark: `lifecircle analyze` on seeded synthetic cities, wall time and peak
+# memory against the project's targets.
+#
+#   benches/run.sh                 1M and 10M residences
+#   benches/run.sh --quick         1M only
+#   benches/run.sh --network       also the 1M case with --network streets.geojson
+#   benches/run.sh --sizes 100000,1000000
+#
+# Cities are generated once by `examples/synth_city.rs` and cached in bench-out/ (gitignored),
+# keyed by size, seed and a hash of the generator source. Needs GNU time (/usr/bin/time, Debian
+# package `time`: apt-get install time).
+set -euo pipefail
+
+usage() {
+    cat <<'EOF'
+usage: benches/run.sh [options]
+
+  --quick              1,000,000 residences only
+  --sizes LIST         comma-separated residence counts (default 1000000,10000000)
+  --network            also run with --network streets.geojson (at 1,000,000 residences)
+  --network-sizes LIST residence counts for the network case (implies --network)
+  --seed N             generator seed (default 42)
+  --repeat N           run each case N times, report the fastest (default 1)
+  --check              exit with status 2 when a case misses its time or memory target
+  --bin PATH           the lifecircle binary (default target/release/lifecircle, or $LIFECIRCLE)
+  --no-build           do not run cargo build first
+  -h, --help           this text
+
+Targets: 1M 1.5 s / 300 MB; 10M 15 s / 2500 MB; network 1M 2.5 s / 500 MB.
+Needs GNU time at /usr/bin/time (Debian package `time`).
+EOF
+}
+
+die() {
+    echo "benches/run.sh: $*" >&2
+    exit 1
+}
+
+sizes="1000000,10000000"
+network=0
+network_sizes="1000000"
+seed=42
+repeat=1
+check=0
+build=1
+bin="${LIFECIRCLE:-}"
+
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+    --quick) sizes="1000000" ;;
+    --sizes) [[ $# -ge 2 ]] || die "--sizes needs a list"; sizes="$2"; shift ;;
+    --network) network=1 ;;
+    --network-sizes) [[ $# -ge 2 ]] || die "--network-sizes needs a list"; network=1; network_sizes="$2"; shift ;;
+    --seed) [[ $# -ge 2 ]] || die "--seed needs a number"; seed="$2"; shift ;;
+    --repeat) [[ $# -ge 2 ]] || die "--repeat needs a number"; repeat="$2"; shift ;;
+    --check) check=1 ;;
+    --bin) [[ $# -ge 2 ]] || die "--bin needs a path"; bin="$2"; shift ;;
+    --no-build) build=0 ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage >&2; die "unknown option: $1" ;;
+    esac
+    shift
+done
+
+is_count() { [[ "$1" =~ ^[0-9]+$ ]] && [[ "$1" -gt 0 ]]; }
+IFS=, read -r -a size_list <<<"$sizes"
+IFS=, read -r -a network_list <<<"$network_sizes"
+for n in "${size_list[@]}" "${network_list[@]}"; do
+    is_count "$n" || die "not a residence count: '$n'"
+done
+is_count "$seed" || [[ "$seed" == 0 ]] || die "not a seed: '$seed'"
+is_count "$repeat" || die "not a repeat count: '$repeat'"
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+out_root="bench-out"
+mkdir -p "$out_root"
+
+timer=/usr/bin/time
+if [[ ! -x "$timer" ]] || ! "$timer" -f '%e %M' -o /dev/null true 2>/dev/null; then
+    die "GNU time is needed at $timer (Debian package 'time': apt-get install time)"
+fi
+
+if [[ "$build" == 1 ]]; then
+    echo "building release binaries and examples..." >&2
+    cargo build --release --examples --bins >&2
+fi
+gen="target/release/examples/synth_city"
+[[ -x "$gen" ]] || die "$gen is missing: run 'cargo build --release --examples' (or drop --no-build)"
+bin="${bin:-target/release/lifecircle}"
+[[ -x "$bin" ]] || command -v "$bin" >/dev/null || die "lifecircle binary not found: $bin"
+
+# A hash of the generator, so that a changed generator does not reuse stale cities.
+gen_hash="$(cat src/synth.rs examples/synth_city.rs | sha256sum | cut -c1-10)"
+
+# city N STREETS -> prints the city directory, generating it if it is not cached.
+city() {
+    local n="$1" streets="$2"
+    local dir="$out_root/city-$n-seed$seed-$gen_hash"
+    if [[ -f "$dir/.complete" && ("$streets" == 0 || -f "$dir/streets.geojson") ]]; then
+        echo "$dir"
+        return
+    fi
+    rm -rf "$dir"
+    local flags=()
+    # The residences do not depend on the street flag: always include streets at 1M and below.
+    if [[ "$streets" == 1 || "$n" -le 1000000 ]]; then flags+=(--streets); fi
+    echo "generating a city of $n residences in $dir..." >&2
+    "$gen" --residences "$n" --seed "$seed" --out "$dir" "${flags[@]}" >&2
+    touch "$dir/.complete"
+    echo "$dir"
+}
+
+# Targets: "seconds megabytes" for a case, or "- -".
+target() {
+    case "$1:$2" in
+    plain:1000000) echo "1.5 300" ;;
+    plain:10000000) echo "15 2500" ;;
+    network:1000000) echo "2.5 500" ;;
+    *) echo "- -" ;;
+    esac
+}
+
+rows=()
+failed=0
+missed=0
+run=0
+
+# bench CASE N DIR [extra analyze args...]
+bench() {
+    local case="$1" n="$2" dir="$3"
+    shift 3
+    local best_wall="" best_mem="" status=0 log=""
+    for ((i = 1; i <= repeat; i++)); do
+        run=$((run + 1))
+        local out="$out_root/run-$run"
+        rm -rf "$out"
+        mkdir -p "$out"
+        log="$out/log.txt"
+        local tfile="$out/time.txt"
+        echo "run $run: $case, $n residences ($i/$repeat)..." >&2
+        set +e
+        "$timer" -f '%e %M' -o "$tfile" "$bin" analyze \
+            --facilities "$dir/facilities.geojson" \
+            --residences "$dir/residences.geojson" \
+            --communities "$dir/communities.geojson" \
+            "$@" --out "$out" --quiet >"$log" 2>&1
+        status=$?
+        set -e
+        if [[ "$status" != 0 ]]; then
+            break
+        fi
+        # GNU time writes "Command exited with non-zero status" lines first on failure; the
+        # measurement is the last line.
+        local wall mem
+        read -r wall mem < <(tail -n 1 "$tfile")
+        mem=$(awk -v k="$mem" 'BEGIN { printf "%.0f", k / 1024 }')
+        if [[ -z "$best_wall" ]] || awk -v a="$wall" -v b="$best_wall" 'BEGIN { exit !(a < b) }'; then
+            best_wall="$wall"
+            best_mem="$mem"
+        fi
+    done
+    local t_wall t_mem verdict
+    read -r t_wall t_mem < <(target "$case" "$n")
+    if [[ "$status" != 0 ]]; then
+        verdict="FAILED (exit $status, see $log)"
+        best_wall="-"
+        best_mem="-"
+        failed=1
+    else
+        verdict="ok"
+        local slow=0 big=0
+        [[ "$t_wall" != "-" ]] && awk -v a="$best_wall" -v b="$t_wall" 'BEGIN { exit !(a > b) }' && slow=1
+        [[ "$t_mem" != "-" ]] && awk -v a="$best_mem" -v b="$t_mem" 'BEGIN { exit !(a > b) }' && big=1
+        if [[ "$slow" == 1 && "$big" == 1 ]]; then verdict="SLOW, BIG"
+        elif [[ "$slow" == 1 ]]; then verdict="SLOW"
+        elif [[ "$big" == 1 ]]; then verdict="BIG"
+        elif [[ "$t_wall" == "-" ]]; then verdict="(no target)"
+        fi
+        [[ "$slow" == 1 || "$big" == 1 ]] && missed=1
+    fi
+    rows+=("$case|$n|$best_wall|$t_wall|$best_mem|$t_mem|$verdict")
+}
+
+for n in "${size_list[@]}"; do
+    dir="$(city "$n" 0)"
+    bench plain "$n" "$dir"
+done
+if [[ "$network" == 1 ]]; then
+    for n in "${network_list[@]}"; do
+        dir="$(city "$n" 1)"
+        bench network "$n" "$dir" --network "$dir/streets.geojson"
+    done
+fi
+
+echo
+echo "lifecircle analyze, seed $seed, best of $repeat, $(nproc) cores, $bin"
+printf '%-8s %11s %8s %8s %9s %9s  %s\n' case residences "wall s" target "peak MB" target result
+for row in "${rows[@]}"; do
+    IFS='|' read -r c n w tw m tm v <<<"$row"
+    printf '%-8s %11s %8s %8s %9s %9s  %s\n' "$c" "$n" "$w" "$tw" "$m" "$tm" "$v"
+done
+
+if [[ "$failed" == 1 ]]; then exit 1; fi
+if [[ "$check" == 1 && "$missed" == 1 ]]; then exit 2; fi
+exit 0
