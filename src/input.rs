@@ -183,15 +183,22 @@ where
             .map(|(k, &(start, end))| {
                 let bytes = &buf[start..end];
                 let index = first_index + k;
-                let mut props = vec![None; wanted.len()];
-                let parts = parse_feature(bytes, wanted, &mut props)
+                let mut inline = [None; 8];
+                let mut heap = Vec::new();
+                let props: &mut [Option<&RawValue>] = if wanted.len() <= inline.len() {
+                    &mut inline[..wanted.len()]
+                } else {
+                    heap.resize(wanted.len(), None);
+                    &mut heap
+                };
+                let parts = parse_feature(bytes, wanted, props)
                     .map_err(|e| FeatureFailure::from_json(e, index, start))?;
                 let feature = FeatureRef {
                     file: &file,
                     index,
                     id: parts.id,
                     geometry: parts.geometry,
-                    properties: &props,
+                    properties: props,
                 };
                 if let Some(kind) = parts.kind {
                     if kind != "Feature" {
@@ -250,14 +257,23 @@ where
 
 /// Read until `buf` has grown by `block` bytes or the reader is exhausted; true at end of file.
 fn fill(reader: &mut dyn Read, buf: &mut Vec<u8>, block: usize) -> std::io::Result<bool> {
-    let target = buf.len() + block;
-    while buf.len() < target {
-        let n = Read::take(&mut *reader, (target - buf.len()) as u64).read_to_end(buf)?;
-        if n == 0 {
-            return Ok(true);
+    let mut len = buf.len();
+    buf.resize(len + block, 0);
+    let result = loop {
+        match reader.read(&mut buf[len..]) {
+            Ok(0) => break Ok(true),
+            Ok(n) => {
+                len += n;
+                if len == buf.len() {
+                    break Ok(false);
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => break Err(e),
         }
-    }
-    Ok(false)
+    };
+    buf.truncate(len);
+    result
 }
 
 enum FeatureFailure {

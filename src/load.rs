@@ -185,7 +185,8 @@ fn reject_duplicate_ids<T>(
     id: impl Fn(&T) -> &Id,
     index: impl Fn(&T) -> u32,
 ) {
-    let mut first: HashMap<&Id, u32> = HashMap::with_capacity(loaded.items.len());
+    let mut first: HashMap<&Id, u32, foldhash::fast::RandomState> =
+        HashMap::with_capacity_and_hasher(loaded.items.len(), Default::default());
     let mut duplicate = vec![false; loaded.items.len()];
     for (k, item) in loaded.items.iter().enumerate() {
         if let Some(&earlier) = first.get(id(item)) {
@@ -268,7 +269,9 @@ pub fn residences(source: &Source, fields: &Fields) -> Result<Loaded<Residence>>
             None => None,
             Some(raw) => Some(parse_id(raw).map_err(|p| f.error(&fields.community, p))?),
         };
-        if f.property(0).is_some() || f.feature_id().is_some() {
+        if !explicit_ids.load(std::sync::atomic::Ordering::Relaxed)
+            && (f.property(0).is_some() || f.feature_id().is_some())
+        {
             explicit_ids.store(true, std::sync::atomic::Ordering::Relaxed);
         }
         Ok(Residence {

@@ -87,6 +87,9 @@ struct AnalyzeArgs {
     /// No progress display and no summary table.
     #[arg(long, short)]
     quiet: bool,
+    /// Print how long each stage took, on stderr.
+    #[arg(long, short)]
+    verbose: bool,
 }
 
 /// Parse a walking reach (`15min`, `12.5min`, `1000m`, `1.2km`) into metres.
@@ -101,10 +104,12 @@ struct Spinner {
     bar: ProgressBar,
     start: Instant,
     enabled: bool,
+    /// With `--verbose`: the current stage and when it began.
+    timings: Option<std::sync::Mutex<(String, Instant)>>,
 }
 
 impl Spinner {
-    fn new(quiet: bool) -> Self {
+    fn new(quiet: bool, verbose: bool) -> Self {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
         if let Ok(style) = ProgressStyle::with_template("{spinner} {elapsed} {msg}") {
             bar.set_style(style);
@@ -113,11 +118,16 @@ impl Spinner {
             bar,
             start: Instant::now(),
             enabled: !quiet && io::stderr().is_terminal(),
+            timings: verbose.then(|| std::sync::Mutex::new((String::new(), Instant::now()))),
         }
     }
 
     fn finish(&self) {
+        self.stage("");
         self.bar.finish_and_clear();
+        if self.timings.is_some() {
+            eprintln!("{:>8.3} s  total", self.start.elapsed().as_secs_f64());
+        }
     }
 }
 
@@ -128,6 +138,16 @@ impl Progress for Spinner {
             self.bar.enable_steady_tick(Duration::from_millis(120));
         }
         self.bar.set_message(what.to_string());
+        if let Some(t) = &self.timings {
+            if let Ok(mut t) = t.lock() {
+                if !t.0.is_empty() {
+                    self.bar.suspend(|| {
+                        eprintln!("{:>8.3} s  {}", t.1.elapsed().as_secs_f64(), t.0);
+                    });
+                }
+                *t = (what.to_string(), Instant::now());
+            }
+        }
     }
 }
 
@@ -140,6 +160,7 @@ struct Job {
     fields: Fields,
     out: PathBuf,
     quiet: bool,
+    verbose: bool,
 }
 
 fn job_from_args(a: AnalyzeArgs) -> anyhow::Result<Job> {
@@ -166,6 +187,7 @@ fn job_from_args(a: AnalyzeArgs) -> anyhow::Result<Job> {
         },
         out: a.out,
         quiet: a.quiet,
+        verbose: a.verbose,
     })
 }
 
@@ -179,6 +201,7 @@ fn sample_job() -> anyhow::Result<Job> {
         fields: Fields::default(),
         out: PathBuf::from("lifecircle-out"),
         quiet: false,
+        verbose: false,
     })
 }
 
@@ -215,7 +238,7 @@ fn warn_skipped(a: &Analysis) {
 }
 
 fn run_job(job: Job) -> anyhow::Result<()> {
-    let spinner = Spinner::new(job.quiet);
+    let spinner = Spinner::new(job.quiet, job.verbose);
     spinner.stage("reading facilities");
     let facilities = load::facilities(&job.facilities, &job.fields)?;
     if facilities.total == 0 {

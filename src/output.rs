@@ -33,7 +33,7 @@ pub const COORD_DECIMALS: u32 = 7;
 /// The directory is not writable, or `write` fails.
 pub fn write_atomically(
     path: &Path,
-    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    write: impl FnOnce(&mut (dyn Write + Send)) -> io::Result<()>,
 ) -> Result<()> {
     let err = |source| Error::Write {
         path: path.to_path_buf(),
@@ -301,7 +301,7 @@ const CHUNK: usize = 4096;
 ///
 /// # Errors
 /// The writer fails.
-pub fn write_residences(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
+pub fn write_residences(a: &Analysis, w: &mut (dyn Write + Send)) -> io::Result<()> {
     let keys: Vec<(Vec<u8>, Vec<u8>)> = a
         .categories
         .iter()
@@ -375,14 +375,13 @@ pub fn write_residences(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
     w.write_all(FC_START)?;
     let n = a.demand.len();
     let wave = CHUNK * rayon::current_num_threads().max(1) * 4;
-    let mut start = 0;
-    while start < n {
+    let format_wave = |start: usize| -> Vec<Vec<u8>> {
         let end = (start + wave).min(n);
-        let chunks: Vec<Vec<u8>> = (start..end)
+        (start..end)
             .into_par_iter()
             .step_by(CHUNK)
             .map(|s| {
-                let mut buf = Vec::with_capacity(CHUNK * 400);
+                let mut buf = Vec::with_capacity(CHUNK * 480);
                 for k in s..(s + CHUNK).min(end) {
                     if k > 0 {
                         buf.extend_from_slice(b",\n");
@@ -391,12 +390,32 @@ pub fn write_residences(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
                 }
                 buf
             })
-            .collect();
-        for c in chunks {
-            w.write_all(&c)?;
+            .collect()
+    };
+    // Format the next wave in parallel while this thread's helper writes the previous one.
+    let sink = &mut *w;
+    std::thread::scope(|scope| -> io::Result<()> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Vec<u8>>>(1);
+        let writer = scope.spawn(move || -> io::Result<()> {
+            for chunks in rx {
+                for c in chunks {
+                    sink.write_all(&c)?;
+                }
+            }
+            Ok(())
+        });
+        let mut start = 0;
+        while start < n {
+            if tx.send(format_wave(start)).is_err() {
+                break; // the writer failed; its error is returned below
+            }
+            start += wave;
         }
-        start = end;
-    }
+        drop(tx);
+        writer
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("the output writer thread panicked")))
+    })?;
     w.write_all(FC_END)
 }
 
