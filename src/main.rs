@@ -23,7 +23,13 @@ use lifecircle::{
 ///
 /// Run without arguments to analyse the central Helsinki sample shipped with the program.
 #[derive(Parser)]
-#[command(name = "lifecircle", version, about, long_about)]
+#[command(
+    name = "lifecircle",
+    version,
+    about,
+    long_about,
+    args_override_self = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
