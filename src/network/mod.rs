@@ -36,9 +36,14 @@
 //!
 //! # Algorithm
 //! 1. [`StreetNetwork::from_lines`] merges vertices into nodes, builds a compressed adjacency
-//!    (CSR) with piece lengths, and an R-tree of pieces in ECEF metres.
+//!    (CSR) with piece lengths, and a uniform grid of pieces (in a plane tangent to the Earth at
+//!    the network's centre; see below).
 //! 2. [`StreetNetwork::snap_all`] snaps every point once, in parallel: nearest piece within
-//!    `max_snap_m`, giving a [`Snap`].
+//!    `max_snap_m`, giving a [`Snap`]. The nearest piece is exact (3-D point-to-segment
+//!    distances; ties go to the lower piece index): projecting onto a plane never lengthens a
+//!    distance, so the grid's rings of cells give a lower bound that stops the search. For a
+//!    million points this is several times faster than an rstar R-tree nearest-neighbour query
+//!    (measured: about 3 µs per query on the bench city with rstar).
 //! 3. [`StreetNetwork::nearest`] runs, per facility category, **one** multi-source Dijkstra from
 //!    all facilities at once (each seeds both ends of its piece with egress + partial piece),
 //!    bounded by `max_walk_m`, keeping for every node the distance and the facility it came
@@ -51,10 +56,6 @@ use std::{cmp::Reverse, collections::BinaryHeap};
 
 use geo::Geometry;
 use rayon::prelude::*;
-use rstar::{
-    primitives::{GeomWithData, Line},
-    RTree,
-};
 
 use crate::{
     error::{FeatureError, Result},
@@ -62,8 +63,9 @@ use crate::{
     input::{read_features, Source},
 };
 
-/// A piece as stored in the R-tree: its 3-D segment and its index.
-type PieceGeom = GeomWithData<Line<Ecef>, u32>;
+mod grid;
+
+use grid::PieceGrid;
 
 /// No node / no facility.
 const NONE: u32 = u32::MAX;
@@ -89,7 +91,7 @@ pub struct Reach {
     pub facility: u32,
 }
 
-/// A walkable street network: nodes, pieces, a CSR adjacency and an R-tree of pieces.
+/// A walkable street network: nodes, pieces, a CSR adjacency and a grid of pieces for snapping.
 ///
 /// Node and piece counts are limited to `u32::MAX - 1` (far beyond any city).
 pub struct StreetNetwork {
@@ -103,7 +105,7 @@ pub struct StreetNetwork {
     adj_start: Vec<u32>,
     adj_node: Vec<u32>,
     adj_len_m: Vec<f64>,
-    tree: RTree<PieceGeom>,
+    grid: PieceGrid,
     length_m: f64,
 }
 
@@ -140,26 +142,32 @@ fn vertex_key(p: LonLat) -> Option<(u64, u64)> {
     Some((lon.to_bits(), lat.to_bits()))
 }
 
+/// The snap's position along its piece (clamped to the piece's length) and its leg, if they are
+/// usable numbers.
+fn checked(s: &Snap, len_m: f64) -> Option<(f64, f64)> {
+    let usable = s.access_m >= 0.0 && s.access_m.is_finite() && s.along_m.is_finite();
+    usable.then(|| (s.along_m.clamp(0.0, len_m), s.access_m))
+}
+
+/// One piece as residences on it see a category's distance field.
+struct PieceSides {
+    /// Distance from the nearest facility to the piece's first end, metres (infinite: none).
+    first_m: f64,
+    /// Same for the second end.
+    second_m: f64,
+    /// Piece length, metres.
+    len_m: f64,
+    /// The facilities those distances come from ([`NONE`]: none).
+    first: u32,
+    second: u32,
+    /// Where this piece's facilities start in the sorted facility list ([`NONE`]: none).
+    facilities: u32,
+}
+
 /// `(d1, f1)` comes before `(d2, f2)`: shorter, or as short with a lower facility index.
 #[inline]
 fn better(d1: f64, f1: u32, d2: f64, f2: u32) -> bool {
     d1 < d2 || (d1 == d2 && f1 < f2)
-}
-
-/// Projection of `q` on the segment `a`-`b`: the clamped fraction along it and the squared
-/// distance to the segment.
-#[inline]
-fn project(a: &Ecef, b: &Ecef, q: &Ecef) -> (f64, f64) {
-    let ab = [b[0] - a[0], b[1] - a[1], b[2] - a[2]];
-    let aq = [q[0] - a[0], q[1] - a[1], q[2] - a[2]];
-    let len2 = ab[0] * ab[0] + ab[1] * ab[1] + ab[2] * ab[2];
-    let t = if len2 > 0.0 {
-        ((aq[0] * ab[0] + aq[1] * ab[1] + aq[2] * ab[2]) / len2).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    let foot = [a[0] + t * ab[0], a[1] + t * ab[1], a[2] + t * ab[2]];
-    (t, chord2_m2(&foot, q))
 }
 
 impl StreetNetwork {
@@ -231,7 +239,7 @@ impl StreetNetwork {
         let piece_nodes = pairs;
         let node_ecef: Vec<Ecef> = node_lonlat.par_iter().map(|p| p.to_ecef()).collect();
 
-        // 4. Piece lengths and the R-tree.
+        // 4. Piece lengths and the grid of pieces.
         let piece_len_m: Vec<f64> = piece_nodes
             .par_iter()
             .map(|&[u, v]| {
@@ -241,17 +249,12 @@ impl StreetNetwork {
             })
             .collect();
         let length_m = piece_len_m.iter().sum();
-        let segments: Vec<PieceGeom> = piece_nodes
-            .iter()
-            .enumerate()
-            .map(|(i, &[u, v])| {
-                GeomWithData::new(
-                    Line::new(node_ecef[u as usize], node_ecef[v as usize]),
-                    i as u32,
-                )
-            })
-            .collect();
-        let tree = RTree::bulk_load(segments);
+        let grid = PieceGrid::new(
+            piece_nodes
+                .iter()
+                .map(|&[u, v]| [node_ecef[u as usize], node_ecef[v as usize]])
+                .collect(),
+        );
 
         // 5. CSR adjacency, both directions.
         let n = node_lonlat.len();
@@ -282,7 +285,7 @@ impl StreetNetwork {
             adj_start,
             adj_node,
             adj_len_m,
-            tree,
+            grid,
             length_m,
         }
     }
@@ -328,24 +331,40 @@ impl StreetNetwork {
             return None;
         }
         let q = to_ecef(p.lon, p.lat);
-        let (hit, _) = self.tree.nearest_neighbor_with_distance_2(q)?;
-        let line = hit.geom();
-        let (t, access2) = project(&line.from, &line.to, &q);
-        let access_m = access2.sqrt();
-        if access_m > max_snap_m {
-            return None;
-        }
-        let len = self.piece_len_m.get(hit.data as usize)?;
+        let hit = self.grid.nearest(&q, max_snap_m)?;
+        let len = self.piece_len_m.get(hit.piece as usize)?;
         Some(Snap {
-            piece: hit.data,
-            along_m: t * len,
-            access_m,
+            piece: hit.piece,
+            along_m: hit.t * len,
+            access_m: hit.d2.sqrt(),
         })
     }
 
     /// [`snap`](Self::snap) for many points, in parallel; the result is in the order of `ps`.
+    ///
+    /// The points are queried in the order of the grid cells they fall in, so that consecutive
+    /// queries find the same pieces in the processor's cache (about twice as fast as input
+    /// order for scattered input); the answers do not depend on that order.
     pub fn snap_all(&self, ps: &[LonLat], max_snap_m: f64) -> Vec<Option<Snap>> {
-        ps.par_iter().map(|&p| self.snap(p, max_snap_m)).collect()
+        if u32::try_from(ps.len()).is_err() {
+            return ps.par_iter().map(|&p| self.snap(p, max_snap_m)).collect();
+        }
+        let mut order: Vec<u64> = ps
+            .par_iter()
+            .enumerate()
+            .map(|(i, p)| ((self.grid.cell_of(&p.to_ecef()) as u64) << 32) | i as u64)
+            .collect();
+        order.par_sort_unstable();
+        let index = |key: u64| (key & 0xFFFF_FFFF) as usize;
+        let snaps: Vec<Option<Snap>> = order
+            .par_iter()
+            .map(|&key| self.snap(ps[index(key)], max_snap_m))
+            .collect();
+        let mut out = vec![None; ps.len()];
+        for (&key, snap) in order.iter().zip(snaps) {
+            out[index(key)] = snap;
+        }
+        out
     }
 
     /// The nearest facility within `max_walk_m` metres of walking for every residence.
@@ -365,7 +384,7 @@ impl StreetNetwork {
         demand: &[Option<Snap>],
         max_walk_m: f64,
     ) -> Vec<Option<Reach>> {
-        if !(max_walk_m >= 0.0) {
+        if max_walk_m.is_nan() || max_walk_m < 0.0 {
             return vec![None; demand.len()];
         }
         // Facilities by piece, for residences on the same piece, and the Dijkstra seeds.
@@ -377,34 +396,55 @@ impl StreetNetwork {
             if f == NONE {
                 continue;
             }
-            if let Some((along_m, access_m)) = self.checked(s) {
+            let Some(&len_m) = self.piece_len_m.get(s.piece as usize) else {
+                continue;
+            };
+            if let Some((along_m, access_m)) = checked(s, len_m) {
                 on_piece.push((s.piece, f, along_m, access_m));
             }
         }
         on_piece.sort_unstable_by_key(|&(piece, f, ..)| (piece, f));
         let (dist, from) = self.flood(&on_piece, max_walk_m);
 
+        // What a residence needs, by piece, in one place (one cache line per residence).
+        let mut sides: Vec<PieceSides> = self
+            .piece_nodes
+            .par_iter()
+            .zip(&self.piece_len_m)
+            .map(|(&[u, v], &len_m)| PieceSides {
+                first_m: dist[u as usize],
+                second_m: dist[v as usize],
+                len_m,
+                first: from[u as usize],
+                second: from[v as usize],
+                facilities: NONE,
+            })
+            .collect();
+        for (k, &(piece, ..)) in on_piece.iter().enumerate().rev() {
+            sides[piece as usize].facilities = k as u32;
+        }
+        drop((dist, from));
+
         demand
             .par_iter()
             .map(|snap| {
                 let s = snap.as_ref()?;
-                let (along_m, access_m) = self.checked(s)?;
-                let [u, v] = self.piece_nodes[s.piece as usize];
-                let len = self.piece_len_m[s.piece as usize];
-                let (u, v) = (u as usize, v as usize);
-                let mut best = (dist[u] + along_m, from[u]);
-                let other = dist[v] + (len - along_m);
-                if better(other, from[v], best.0, best.1) {
-                    best = (other, from[v]);
+                let side = sides.get(s.piece as usize)?;
+                let (along_m, access_m) = checked(s, side.len_m)?;
+                let mut best = (side.first_m + along_m, side.first);
+                let other = side.second_m + (side.len_m - along_m);
+                if better(other, side.second, best.0, best.1) {
+                    best = (other, side.second);
                 }
-                let first = on_piece.partition_point(|&(p, ..)| p < s.piece);
-                for &(_, f, f_along, f_egress) in on_piece[first..]
-                    .iter()
-                    .take_while(|&&(p, ..)| p == s.piece)
-                {
-                    let d = f_egress + (along_m - f_along).abs();
-                    if better(d, f, best.0, best.1) {
-                        best = (d, f);
+                if side.facilities != NONE {
+                    for &(_, f, f_along, f_egress) in on_piece[side.facilities as usize..]
+                        .iter()
+                        .take_while(|&&(p, ..)| p == s.piece)
+                    {
+                        let d = f_egress + (along_m - f_along).abs();
+                        if better(d, f, best.0, best.1) {
+                            best = (d, f);
+                        }
                     }
                 }
                 let total = best.0 + access_m;
@@ -414,16 +454,6 @@ impl StreetNetwork {
                 })
             })
             .collect()
-    }
-
-    /// The snap's position and leg, if its piece belongs to this network and its numbers are
-    /// usable (along clamped to the piece).
-    fn checked(&self, s: &Snap) -> Option<(f64, f64)> {
-        let len = *self.piece_len_m.get(s.piece as usize)?;
-        if !(s.access_m >= 0.0 && s.access_m.is_finite() && s.along_m.is_finite()) {
-            return None;
-        }
-        Some((s.along_m.clamp(0.0, len), s.access_m))
     }
 
     /// Multi-source Dijkstra bounded by `max_walk_m`: for every node, the shortest distance to
@@ -536,21 +566,6 @@ fn geometry_name(g: &Geometry<f64>) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn projection_clamps_to_the_segment() {
-        let a = [0.0, 0.0, 0.0];
-        let b = [10.0, 0.0, 0.0];
-        let (t, d2) = project(&a, &b, &[4.0, 3.0, 0.0]);
-        assert!((t - 0.4).abs() < 1e-12 && (d2 - 9.0).abs() < 1e-12);
-        let (t, d2) = project(&a, &b, &[-3.0, 4.0, 0.0]);
-        assert!(t == 0.0 && (d2 - 25.0).abs() < 1e-12);
-        let (t, d2) = project(&a, &b, &[13.0, 0.0, 4.0]);
-        assert!(t == 1.0 && (d2 - 25.0).abs() < 1e-12);
-        // A zero-length segment is its single point.
-        let (t, d2) = project(&a, &a, &[0.0, 2.0, 0.0]);
-        assert!(t == 0.0 && (d2 - 4.0).abs() < 1e-12);
-    }
 
     #[test]
     fn vertex_keys_merge_the_same_place() {
