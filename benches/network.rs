@@ -172,20 +172,17 @@ fn bench(c: &mut Criterion) {
         b.iter(|| net.nearest(black_box(&supply[0]), &demand, MAX_WALK_M))
     });
     g.bench_function("nearest 6 categories, 1M residences", |b| {
-        b.iter(|| {
-            supply
-                .par_iter()
-                .map(|s| net.nearest(s, &demand, MAX_WALK_M))
-                .collect::<Vec<_>>()
-        })
+        b.iter(|| net.nearest_per_category(black_box(&supply), &demand, MAX_WALK_M))
     });
     g.bench_function("engine: snap 1M + 6k, 6 categories", |b| {
         b.iter(|| {
             let demand = net.snap_all(black_box(&city.residences), MAX_SNAP_M);
-            city.categories
-                .par_iter()
-                .map(|f| net.nearest(&net.snap_all(f, MAX_SNAP_M), &demand, MAX_WALK_M))
-                .collect::<Vec<_>>()
+            let supply: Vec<Vec<Option<Snap>>> = city
+                .categories
+                .iter()
+                .map(|f| net.snap_all(f, MAX_SNAP_M))
+                .collect();
+            net.nearest_per_category(&supply, &demand, MAX_WALK_M)
         })
     });
     g.finish();

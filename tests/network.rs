@@ -545,6 +545,11 @@ fn compare(
     assert_eq!(net.pieces(), reference.pieces.len(), "{what}: piece count");
 
     let demand = net.snap_all(residences, max_snap_m);
+    let one_by_one: Vec<Option<Snap>> = residences
+        .iter()
+        .map(|&p| net.snap(p, max_snap_m))
+        .collect();
+    assert_eq!(demand, one_by_one, "{what}: snap_all differs from snap");
     let ref_demand: Vec<Option<RefSnap>> = residences
         .iter()
         .map(|&p| reference.snap(p, max_snap_m))
@@ -780,10 +785,16 @@ fn helsinki_walks_are_never_shorter_than_the_crow_flies() {
     let h = helsinki();
     let net = StreetNetwork::from_lines(&h.streets);
     let demand = net.snap_all(&h.residences, 100.0);
+    let supply: Vec<Vec<Option<Snap>>> = h
+        .categories
+        .iter()
+        .map(|(_, f)| net.snap_all(f, 100.0))
+        .collect();
+    let all = net.nearest_per_category(&supply, &demand, 2000.0);
     let mut checked = 0;
-    for (name, facilities) in &h.categories {
-        let supply = net.snap_all(facilities, 100.0);
-        for (i, r) in net.nearest(&supply, &demand, 2000.0).iter().enumerate() {
+    for (((name, facilities), supply), reaches) in h.categories.iter().zip(&supply).zip(&all) {
+        assert_eq!(reaches, &net.nearest(supply, &demand, 2000.0), "{name}");
+        for (i, r) in reaches.iter().enumerate() {
             let Some(r) = r else { continue };
             let crow = surface_distance_m(h.residences[i], facilities[r.facility as usize]);
             assert!(

@@ -36,21 +36,27 @@
 //!
 //! # Algorithm
 //! 1. [`StreetNetwork::from_lines`] merges vertices into nodes, builds a compressed adjacency
-//!    (CSR) with piece lengths, and a uniform grid of pieces (in a plane tangent to the Earth at
-//!    the network's centre; see below).
+//!    (CSR) with piece lengths, and a uniform grid of pieces in a plane tangent to the Earth at
+//!    the network's centre (about one cell per piece).
 //! 2. [`StreetNetwork::snap_all`] snaps every point once, in parallel: nearest piece within
 //!    `max_snap_m`, giving a [`Snap`]. The nearest piece is exact (3-D point-to-segment
 //!    distances; ties go to the lower piece index): projecting onto a plane never lengthens a
-//!    distance, so the grid's rings of cells give a lower bound that stops the search. For a
-//!    million points this is several times faster than an rstar R-tree nearest-neighbour query
-//!    (measured: about 3 µs per query on the bench city with rstar).
+//!    distance, so the grid's rings of cells give a lower bound that stops the search. Points
+//!    are queried in grid-cell order for cache locality.
 //! 3. [`StreetNetwork::nearest`] runs, per facility category, **one** multi-source Dijkstra from
 //!    all facilities at once (each seeds both ends of its piece with egress + partial piece),
 //!    bounded by `max_walk_m`, keeping for every node the distance and the facility it came
 //!    from. Each residence then reads the two ends of its own piece (+ partial piece + access)
 //!    and the facilities on its own piece, in parallel. Ties are broken by the lower facility
-//!    index, so results are deterministic. Categories are independent: run them in parallel
-//!    with rayon if there are several.
+//!    index, so results are deterministic. Categories are independent:
+//!    [`StreetNetwork::nearest_per_category`] runs them in parallel.
+//!
+//! # Speed
+//! `cargo bench --bench network -- --sample-size 10` (a 21.5 km street grid of 118,794 pieces,
+//! 1,000,000 clustered residences, 6 categories of 1,000 facilities, 1,000 m walks, on a shared
+//! 2-core machine): building the network 48 ms; snapping 1M residences 0.36 s (an rstar R-tree
+//! nearest-neighbour query takes about 13 times as long per point); one category's Dijkstra
+//! 27 ms, with the reads for 1M residences 46 ms; all 6 categories 0.19 s.
 
 use std::{cmp::Reverse, collections::BinaryHeap};
 
@@ -453,6 +459,23 @@ impl StreetNetwork {
                     facility: best.1,
                 })
             })
+            .collect()
+    }
+
+    /// [`nearest`](Self::nearest) for several facility categories at once, in parallel: one
+    /// result vector per category, in the order of `categories`.
+    ///
+    /// # Units
+    /// `max_walk_m` and [`Reach::distance_m`] are metres.
+    pub fn nearest_per_category(
+        &self,
+        categories: &[Vec<Option<Snap>>],
+        demand: &[Option<Snap>],
+        max_walk_m: f64,
+    ) -> Vec<Vec<Option<Reach>>> {
+        categories
+            .par_iter()
+            .map(|facilities| self.nearest(facilities, demand, max_walk_m))
             .collect()
     }
 
