@@ -54,9 +54,11 @@
 //! # Speed
 //! `cargo bench --bench network -- --sample-size 10` (a 21.5 km street grid of 118,794 pieces,
 //! 1,000,000 clustered residences, 6 categories of 1,000 facilities, 1,000 m walks, on a shared
-//! 2-core machine): building the network 48 ms; snapping 1M residences 0.36 s (an rstar R-tree
-//! nearest-neighbour query takes about 13 times as long per point); one category's Dijkstra
-//! 27 ms, with the reads for 1M residences 46 ms; all 6 categories 0.19 s.
+//! 2-core machine): building the network 39 ms; snapping 1M residences 0.37 s (an rstar R-tree
+//! nearest-neighbour query takes about 6 times as long per point); one category's Dijkstra
+//! 23 ms, with the reads for 1M residences 37 ms; all 6 categories 0.21 s; snapping plus all
+//! categories 0.54 s.
+//!
 
 use std::{cmp::Reverse, collections::BinaryHeap};
 
