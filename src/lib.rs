@@ -33,6 +33,7 @@ pub mod geodesy;
 pub mod input;
 pub mod load;
 pub mod model;
+pub mod network;
 pub mod output;
 pub mod profile;
 pub mod reach;
