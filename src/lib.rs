@@ -4,5 +4,6 @@
 pub mod error;
 pub mod geodesy;
 pub mod input;
+pub mod osm;
 
 pub use error::{Error, FeatureError, Result};
