@@ -159,8 +159,13 @@ pub struct Inventory {
     pub population: f64,
     /// Whether populations were estimated from floor area.
     pub population_estimated: bool,
-    /// Grid people left unplaced.
+    /// Grid people left unplaced (their cells hold no building that could take them, e.g.
+    /// cells outside the extract).
     pub unplaced_population: f64,
+    /// Homes given no residents (outside the grid, or in cells with nobody).
+    pub homes_without_people: usize,
+    /// Grid cells whose people went to `maybe_homes` buildings for want of homes.
+    pub fallback_cells: usize,
     /// Street lines.
     pub street_lines: usize,
     /// Their total length, metres.
@@ -204,6 +209,8 @@ impl Extract {
             population: self.residences.iter().map(|r| r.population).sum(),
             population_estimated: self.population_estimated,
             unplaced_population: self.unplaced_population,
+            homes_without_people: self.homes_without_people,
+            fallback_cells: self.fallback_cells,
             street_lines: self.streets.len(),
             street_length_m: self.streets.iter().map(StreetLine::length_m).sum(),
             communities: self.communities.len(),
@@ -237,11 +244,27 @@ impl fmt::Display for Inventory {
                 ""
             }
         )?;
+        if self.fallback_cells > 0 {
+            writeln!(
+                f,
+                "  {} grid cells without a tagged home gave their residents to other buildings \
+                 (building=yes outside residential land use)",
+                self.fallback_cells
+            )?;
+        }
         if self.unplaced_population > 0.0 {
             writeln!(
                 f,
-                "  {:.0} grid residents live in cells without any building to hold them",
+                "  {:.0} grid residents unplaced: their cells hold no building that could take \
+                 them (e.g. cells outside the extract)",
                 self.unplaced_population
+            )?;
+        }
+        if self.homes_without_people > 0 {
+            writeln!(
+                f,
+                "  {} homes got no residents (outside the grid, or in cells with nobody)",
+                self.homes_without_people
             )?;
         }
         writeln!(
@@ -502,7 +525,8 @@ fn communities(data: &OsmData, skipped: &mut Skipped) -> Vec<Community> {
                 name: item.data.name.clone(),
                 shape: CommunityShape::Boundary {
                     admin_level: item.data.admin_level,
-                    area,
+                    // RFC 7946: exterior rings counter-clockwise, holes clockwise.
+                    area: area.orient(Direction::Default),
                 },
             }),
             Ok(_) => skipped.add(
