@@ -366,6 +366,7 @@ fn small_city() -> Vec<u8> {
     w.node(3, x0 + 0.002, y0 + 0.001, &[]);
     w.node(4, x0, y0 + 0.001, &[]);
     // A second building, 5-8, 0.001° square, east of the first.
+    w.new_block(); // later passes must pick the blocks holding the wanted nodes
     w.node(5, x0 + 0.003, y0, &[]);
     w.node(6, x0 + 0.004, y0, &[]);
     w.node(7, x0 + 0.004, y0 + 0.001, &[]);
@@ -376,6 +377,7 @@ fn small_city() -> Vec<u8> {
     w.node(13, x0 + 0.005, y0 + 0.002, &[]);
     w.node(14, x0 - 0.001, y0 + 0.002, &[]);
     // Boundary squares: outer 21-24 (admin_level 9), inner halves 31-34 (admin_level 10).
+    w.new_block();
     w.node(21, x0 - 0.01, y0 - 0.01, &[]);
     w.node(22, x0 + 0.01, y0 - 0.01, &[]);
     w.node(23, x0 + 0.01, y0 + 0.01, &[]);
@@ -415,7 +417,7 @@ fn small_city() -> Vec<u8> {
         y0 + 0.003,
         &[("place", "suburb"), ("name", "Keskus")],
     );
-    w.ways_block();
+    w.new_block();
     w.way(
         100,
         &[1, 2, 3, 4, 1],
@@ -443,7 +445,7 @@ fn small_city() -> Vec<u8> {
     w.way(121, &[45, 46, 47, 48, 45], &[]);
     w.way(130, &[51, 52], &[]);
     w.way(131, &[52, 53], &[]);
-    w.relations_block();
+    w.new_block();
     w.relation(
         200,
         &[
@@ -738,6 +740,8 @@ mod pbf {
         groups: Vec<Vec<u8>>,
         current: Vec<u8>,
         features: Vec<String>,
+        /// Finished data blocks.
+        blocks: Vec<Vec<u8>>,
     }
 
     impl Writer {
@@ -777,12 +781,6 @@ mod pbf {
             if !self.current.is_empty() {
                 self.groups.push(std::mem::take(&mut self.current));
             }
-        }
-        pub fn ways_block(&mut self) {
-            self.next_group();
-        }
-        pub fn relations_block(&mut self) {
-            self.next_group();
         }
         pub fn way(&mut self, id: i64, refs: &[i64], tags: &[(&str, &str)]) {
             let mut m = Vec::new();
@@ -841,6 +839,11 @@ mod pbf {
             out.extend_from_slice(&header);
             out.extend_from_slice(&blob);
         }
+        /// End the current data block; what follows goes into a new one.
+        pub fn new_block(&mut self) {
+            let block = self.data_block();
+            self.blocks.push(block);
+        }
         fn data_block(&mut self) -> Vec<u8> {
             self.next_group();
             let mut table = Vec::new();
@@ -849,9 +852,10 @@ mod pbf {
             }
             let mut block = Vec::new();
             bytes(&mut block, 1, &table);
-            for g in &self.groups {
-                bytes(&mut block, 2, g);
+            for g in std::mem::take(&mut self.groups) {
+                bytes(&mut block, 2, &g);
             }
+            self.strings.clear();
             block
         }
         pub fn finish(mut self) -> Vec<u8> {
@@ -861,8 +865,10 @@ mod pbf {
             }
             let mut out = Vec::new();
             Self::blob(&mut out, "OSMHeader", &header);
-            let block = self.data_block();
-            Self::blob(&mut out, "OSMData", &block);
+            let last = self.data_block();
+            for block in self.blocks.iter().chain([&last]) {
+                Self::blob(&mut out, "OSMData", block);
+            }
             out
         }
         pub fn finish_without_header(mut self) -> Vec<u8> {

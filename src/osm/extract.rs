@@ -921,7 +921,15 @@ fn write_collection(
         source: e,
     };
     let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(werr)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".lifecircle-").suffix(".tmp");
+    // Ordinary file permissions (the user's umask applies), not the private 0600 of temp files.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let tmp = builder.tempfile_in(dir).map_err(werr)?;
     {
         let mut w = BufWriter::new(tmp.as_file());
         w.write_all(b"{\"type\":\"FeatureCollection\",\"features\":[")

@@ -210,10 +210,16 @@ struct BlockInfo {
 pub(crate) fn read(path: &Path, wants: Wants<'_>) -> Result<OsmData> {
     // Pass 1.
     let blocks = pass(path, true, &|_| true, &|block| first_pass(block, wants))?;
-    let mut infos = Vec::with_capacity(blocks.len());
+    // Indexed by block number (block 0 is the header, which has no info).
+    let mut infos: Vec<Option<BlockInfo>> = Vec::new();
     let mut found = Found::default();
-    for (_, (info, f)) in blocks {
-        infos.push(info);
+    for (i, (info, f)) in blocks {
+        if infos.len() <= i {
+            infos.resize(i + 1, None);
+        }
+        if let Some(slot) = infos.get_mut(i) {
+            *slot = Some(info);
+        }
         found.append(f);
     }
     found.sort();
@@ -225,7 +231,7 @@ pub(crate) fn read(path: &Path, wants: Wants<'_>) -> Result<OsmData> {
         let parts = pass(
             path,
             false,
-            &|i| infos.get(i).is_none_or(|b| b.ways),
+            &|i| infos.get(i).copied().flatten().is_none_or(|b| b.ways),
             &|block| {
                 let mut out = Vec::new();
                 for group in block.groups() {
@@ -270,22 +276,27 @@ pub(crate) fn read(path: &Path, wants: Wants<'_>) -> Result<OsmData> {
                 ids_ref.get(i).is_some_and(|&x| x <= b.max_node)
             }
         };
-        let parts = pass(path, false, &|i| infos.get(i).is_none_or(meets), &|block| {
-            let mut out: Vec<(usize, [f64; 2])> = Vec::new();
-            for group in block.groups() {
-                for n in group.dense_nodes() {
-                    if let Ok(i) = ids_ref.binary_search(&n.id()) {
-                        out.push((i, [n.lon(), n.lat()]));
+        let parts = pass(
+            path,
+            false,
+            &|i| infos.get(i).copied().flatten().is_none_or(|b| meets(&b)),
+            &|block| {
+                let mut out: Vec<(usize, [f64; 2])> = Vec::new();
+                for group in block.groups() {
+                    for n in group.dense_nodes() {
+                        if let Ok(i) = ids_ref.binary_search(&n.id()) {
+                            out.push((i, [n.lon(), n.lat()]));
+                        }
+                    }
+                    for n in group.nodes() {
+                        if let Ok(i) = ids_ref.binary_search(&n.id()) {
+                            out.push((i, [n.lon(), n.lat()]));
+                        }
                     }
                 }
-                for n in group.nodes() {
-                    if let Ok(i) = ids_ref.binary_search(&n.id()) {
-                        out.push((i, [n.lon(), n.lat()]));
-                    }
-                }
-            }
-            out
-        })?;
+                out
+            },
+        )?;
         for (i, c) in parts.into_iter().flat_map(|(_, v)| v) {
             if let Some(slot) = coords.get_mut(i) {
                 *slot = c;
