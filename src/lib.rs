@@ -34,6 +34,7 @@ pub mod input;
 pub mod load;
 pub mod model;
 pub mod network;
+pub mod osm;
 pub mod output;
 pub mod profile;
 pub mod reach;
