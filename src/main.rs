@@ -8,13 +8,18 @@ use std::{
     time::{Duration, Instant},
 };
 
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lifecircle::{
     analysis::{self, Analysis, Inputs, Progress, Settings},
+    geodesy::LonLat,
     input::Source,
     load::{self, Fields},
-    output, profile, report, sample,
+    network::{self, NetworkWalk, StreetNetwork},
+    osm, output, profile,
+    reach::WalkingDistance,
+    report, sample,
 };
 
 /// Which communities and residents lack a service within walking reach: the 15-minute
@@ -38,6 +43,37 @@ struct Cli {
 enum Command {
     /// Measure walks from residences to facilities and write the gap map.
     Analyze(AnalyzeArgs),
+    /// Turn an OpenStreetMap extract (and a population grid) into analysis inputs.
+    Extract(ExtractArgs),
+    /// List the built-in planning profiles, or print one as TOML (`profiles show NAME`).
+    Profiles {
+        #[command(subcommand)]
+        action: Option<ProfilesAction>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProfilesAction {
+    /// Print a built-in profile as TOML, to copy and edit.
+    Show {
+        /// The profile's name (see `lifecircle profiles`).
+        name: String,
+    },
+}
+
+#[derive(Args)]
+struct ExtractArgs {
+    /// The OpenStreetMap extract (.osm.pbf).
+    pbf: PathBuf,
+    /// Output directory for facilities, residences, streets and communities GeoJSON.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Population grid (GeoJSON polygons with a `population` property) to share among homes.
+    #[arg(long, value_name = "GRID.geojson")]
+    population: Option<PathBuf>,
+    /// Facility mapping rules (TOML), added to the built-in ones.
+    #[arg(long, value_name = "FILE.toml")]
+    mapping: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -57,6 +93,14 @@ struct AnalyzeArgs {
     /// Walking speed in m/s, to turn minutes into metres (1.0: 15 minutes = 900 m).
     #[arg(long, default_value_t = 1.0, value_name = "M_PER_S")]
     walk_speed: f64,
+    /// Walk along this street network instead of straight lines: GeoJSON LineStrings, or an
+    /// OpenStreetMap .osm.pbf (its walkable ways).
+    #[arg(long, value_name = "FILE")]
+    network: Option<PathBuf>,
+    /// With --network: the longest straight walk from a point to the nearest street; points
+    /// farther away are off the network and never covered.
+    #[arg(long, default_value = "300m", value_name = "DIST")]
+    snap: String,
     /// Multiplier on straight-line distance (1.2-1.4 approximates street circuity).
     #[arg(long, default_value_t = 1.0)]
     detour: f64,
@@ -158,6 +202,8 @@ impl Progress for Spinner {
 
 struct Job {
     facilities: Source,
+    network: Option<Source>,
+    snap_m: f64,
     residences: Option<Source>,
     communities: Option<Source>,
     settings: Settings,
@@ -176,8 +222,15 @@ fn job_from_args(a: AnalyzeArgs) -> anyhow::Result<Job> {
         );
     }
     let max_walk_m = parse_max_walk(&a.max_walk, a.walk_speed)?;
+    let snap_m = match profile::parse_walk(&a.snap) {
+        Ok(profile::Walk::Metres(m)) => m,
+        Ok(_) => anyhow::bail!("--snap {:?}: give a distance such as 300m", a.snap),
+        Err(e) => anyhow::bail!("--snap: {e}"),
+    };
     Ok(Job {
         facilities: Source::Path(a.facilities),
+        network: a.network.map(Source::Path),
+        snap_m,
         residences: a.residences.map(Source::Path),
         communities: a.communities.map(Source::Path),
         settings: Settings::new(max_walk_m, a.target, a.categories, a.strict)?,
@@ -199,6 +252,8 @@ fn job_from_args(a: AnalyzeArgs) -> anyhow::Result<Job> {
 fn sample_job() -> anyhow::Result<Job> {
     Ok(Job {
         facilities: sample::FACILITIES,
+        network: Some(sample::STREETS),
+        snap_m: 300.0,
         residences: Some(sample::RESIDENCES),
         communities: Some(sample::COMMUNITIES),
         settings: Settings::new(900.0, 85.0, None, false)?,
@@ -208,6 +263,33 @@ fn sample_job() -> anyhow::Result<Job> {
         quiet: false,
         verbose: false,
     })
+}
+
+/// Street lines from GeoJSON, or the walkable ways of an OpenStreetMap .osm.pbf.
+fn load_network(source: &Source) -> anyhow::Result<StreetNetwork> {
+    let lines: Vec<Vec<LonLat>> = match source {
+        Source::Path(p) if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("pbf")) => {
+            osm::walkable_lines(p)?
+                .into_iter()
+                .map(|l| l.coords)
+                .collect()
+        }
+        _ => {
+            let (lines, rejected) = network::read_geojson_lines(source)?;
+            if let Some(first) = rejected.first() {
+                eprintln!(
+                    "warning: skipped {} street features; the first: {first}",
+                    rejected.len()
+                );
+            }
+            lines
+        }
+    };
+    let net = StreetNetwork::from_lines(&lines);
+    if net.pieces() == 0 {
+        anyhow::bail!("{source}: no usable street line");
+    }
+    Ok(net)
 }
 
 fn warn_skipped(a: &Analysis) {
@@ -261,13 +343,22 @@ fn run_job(job: Job) -> anyhow::Result<()> {
         .as_ref()
         .map(|s| load::communities(s, &job.fields))
         .transpose()?;
-    let walking = analysis::straight_line(job.detour)?;
+    let walking: Box<dyn WalkingDistance> = match &job.network {
+        None => Box::new(analysis::straight_line(job.detour)?),
+        Some(source) => {
+            spinner.stage("reading the street network");
+            Box::new(NetworkWalk {
+                network: load_network(source)?,
+                max_snap_m: job.snap_m,
+            })
+        }
+    };
     let inputs = Inputs {
         facilities,
         residences,
         communities,
     };
-    let a = analysis::analyze(inputs, job.settings, &walking, &spinner)?;
+    let a = analysis::analyze(inputs, job.settings, walking.as_ref(), &spinner)?;
     spinner.stage("writing outputs");
     let written = output::write_all(&a, &job.out)?;
     spinner.finish();
@@ -299,11 +390,39 @@ fn print_stdout(text: &str) -> anyhow::Result<()> {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Some(Command::Analyze(args)) => run_job(job_from_args(args)?),
+        Some(Command::Extract(a)) => {
+            let inventory = osm::run_extract(
+                &a.pbf,
+                &a.out,
+                a.population.as_deref(),
+                a.mapping.as_deref(),
+            )?;
+            print_stdout(&format!("{inventory}\nWrote {}\n", a.out.display()))
+        }
+        Some(Command::Profiles { action: None }) => {
+            let mut text = String::from("Built-in profiles (lifecircle profiles show NAME):\n");
+            for name in profile::builtin_names() {
+                let p = profile::Profile::builtin(name)?;
+                text.push_str(&format!("  {name:<14} {}\n", p.description));
+            }
+            print_stdout(&text)
+        }
+        Some(Command::Profiles {
+            action: Some(ProfilesAction::Show { name }),
+        }) => {
+            let text = profile::builtin_text(&name).with_context(|| {
+                format!(
+                    "no built-in profile {name:?}; the built-in ones are: {}",
+                    profile::builtin_names().join(", ")
+                )
+            })?;
+            print_stdout(text)
+        }
         None => {
             print_stdout(
                 "No arguments: analysing the central Helsinki sample shipped in data/ \
                  (facilities, residences, communities; © OpenStreetMap contributors, HSY)\n\
-                 with a 15-minute walk (900 m straight-line at 1.0 m/s). \
+                 with a 15-minute walk (900 m at 1.0 m/s) along its 6,363 walkable OSM ways. \
                  See `lifecircle --help` to analyse your own data.\n\n",
             )?;
             run_job(sample_job()?)

@@ -23,3 +23,9 @@ pub const COMMUNITIES: Source = Source::Embedded {
     name: "data/communities.geojson",
     bytes: include_bytes!("../data/communities.geojson"),
 };
+
+/// 6,363 walkable OSM ways (footways, paths, streets) as LineStrings, for network walking.
+pub const STREETS: Source = Source::Embedded {
+    name: "data/streets.geojson",
+    bytes: include_bytes!("../data/streets.geojson"),
+};

@@ -241,21 +241,32 @@ fn communities_alone_are_the_demand() {
     assert_eq!(s["communities_lacking"], serde_json::json!([1, 2]));
 }
 
-/// The Helsinki sample, run with no arguments, checked against an independent computation:
+/// The Helsinki sample in straight-line mode, checked against an independent computation:
 /// exhaustive Karney geodesic search from every residence to every facility, with residences
 /// given to their nearest community point.
 #[test]
 fn helsinki_sample_matches_brute_force() {
     let dir = tempfile::tempdir().unwrap();
-    let o = run_in(dir.path(), &[]);
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    let file = |name: &str| data.join(name).to_str().unwrap().to_string();
+    let o = run_in(
+        dir.path(),
+        &[
+            "analyze",
+            "--facilities",
+            &file("facilities.geojson"),
+            "--residences",
+            &file("residences.geojson"),
+            "--communities",
+            &file("communities.geojson"),
+        ],
+    );
     let (stdout, stderr) = text(&o);
     assert!(o.status.success(), "{stderr}");
-    assert!(stdout.contains("Helsinki"), "{stdout}");
     assert!(stdout.contains("childcare"), "{stdout}");
     let out = dir.path().join("lifecircle-out");
     let s = read_json(&out.join("summary.json"));
 
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
     let pt = |f: &geojson::Feature| match &f.geometry.as_ref().unwrap().value {
         geojson::GeometryValue::Point { coordinates: p } => Point::new(p[0], p[1]),
         _ => panic!("points expected"),
@@ -336,6 +347,124 @@ fn helsinki_sample_matches_brute_force() {
     // The extract has no childcare at all.
     assert_eq!(s["categories"]["childcare"]["coverage"], 0.0);
     assert_eq!(s["categories"]["childcare"]["facilities"], 0);
+}
+
+/// No arguments: the embedded sample along its streets. Every network walk is at least the
+/// straight-line distance, and the summary says it is a network analysis.
+#[test]
+fn no_arguments_runs_the_sample_along_the_streets() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run_in(dir.path(), &[]);
+    let (stdout, stderr) = text(&o);
+    assert!(o.status.success(), "{stderr}");
+    assert!(stdout.contains("Helsinki"), "{stdout}");
+    assert!(stdout.contains("network walk within 900 m"), "{stdout}");
+    let out = dir.path().join("lifecircle-out");
+    let s = read_json(&out.join("summary.json"));
+    assert_eq!(s["mode"], "network");
+    assert_eq!(s["categories"]["childcare"]["coverage"], 0.0);
+    assert!(s["off_network_residences"].is_u64());
+
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    let facilities = features(&data.join("facilities.geojson"));
+    let fac_at = |id: &Value| {
+        let f = facilities.iter().find(|f| prop(f, "id") == id).unwrap();
+        match &f.geometry.as_ref().unwrap().value {
+            geojson::GeometryValue::Point { coordinates: p } => Point::new(p[0], p[1]),
+            _ => panic!("points expected"),
+        }
+    };
+    let mut measured = 0;
+    for r in features(&out.join("residences.geojson")) {
+        let at = match &r.geometry.as_ref().unwrap().value {
+            geojson::GeometryValue::Point { coordinates: p } => Point::new(p[0], p[1]),
+            _ => panic!("points expected"),
+        };
+        assert_eq!(prop(&r, "off_network"), false);
+        for cat in [
+            "elderly_care",
+            "medical",
+            "meals",
+            "culture_sports",
+            "admin_services",
+        ] {
+            if let Some(d) = prop(&r, &format!("{cat}_m")).as_f64() {
+                let straight = Geodesic.distance(at, fac_at(prop(&r, &format!("{cat}_id"))));
+                // Written with 1 decimal: allow 5 cm of rounding.
+                assert!(
+                    d >= straight - 0.05,
+                    "{cat}: network {d} < straight {straight}"
+                );
+                assert!(d <= 900.0);
+                measured += 1;
+            }
+        }
+    }
+    assert!(measured > 1000, "{measured}");
+}
+
+#[test]
+fn profiles_are_listed_and_shown() {
+    let o = bin().args(["profiles"]).output().unwrap();
+    let (stdout, _) = text(&o);
+    assert!(o.status.success());
+    assert!(
+        stdout.contains("six-functions") && stdout.contains("gb50180"),
+        "{stdout}"
+    );
+    let o = bin()
+        .args(["profiles", "show", "gb50180"])
+        .output()
+        .unwrap();
+    let (stdout, _) = text(&o);
+    assert!(stdout.contains("GB 50180"), "{stdout}");
+    let o = bin().args(["profiles", "show", "nope"]).output().unwrap();
+    assert_clean_failure(&o, &["no built-in profile", "six-functions"]);
+}
+
+#[test]
+fn extract_then_analyze_along_the_extracted_streets() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/raw");
+    let pbf = raw.join("helsinki-centre.osm.pbf");
+    let grid = raw.join("helsinki-population-2020.geojson");
+    let o = run_in(
+        dir.path(),
+        &[
+            "extract",
+            pbf.to_str().unwrap(),
+            "--out",
+            "city",
+            "--population",
+            grid.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    let o = run_in(
+        dir.path(),
+        &[
+            "analyze",
+            "--facilities",
+            "city/facilities.geojson",
+            "--residences",
+            "city/residences.geojson",
+            "--communities",
+            "city/communities.geojson",
+            "--network",
+            pbf.to_str().unwrap(),
+            "--quiet",
+        ],
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    let s = read_json(&dir.path().join("lifecircle-out/summary.json"));
+    assert_eq!(s["mode"], "network");
+    assert_eq!(s["skipped_features"], 0);
+    // The grid's people placed in the extract's homes: 7,801 (see data/README.md).
+    assert!(
+        (s["population"].as_f64().unwrap() - 7801.0).abs() < 0.01,
+        "{}",
+        s["population"]
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

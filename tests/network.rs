@@ -347,10 +347,7 @@ fn off_network_points() {
     });
     assert_eq!(net.nearest(&[bogus], &[bogus], 1000.0), vec![None]);
     let on = net.snap(at(200.0, 0.0), 0.0);
-    assert!(
-        on.is_some(),
-        "a vertex snaps even with max_snap_m = 0"
-    );
+    assert!(on.is_some(), "a vertex snaps even with max_snap_m = 0");
     assert_eq!(net.nearest(&[on], &[on], f64::NAN), vec![None]);
     assert_eq!(net.nearest(&[on], &[on], -1.0), vec![None]);
     assert_reach(net.nearest(&[on], &[on], 0.0)[0], 0.0, 0);

@@ -72,6 +72,9 @@ use crate::{
 };
 
 mod grid;
+mod walking;
+
+pub use walking::NetworkWalk;
 
 use grid::PieceGrid;
 
