@@ -96,7 +96,7 @@ pub fn push_fixed(buf: &mut Vec<u8>, v: f64, decimals: u32) {
     let mut frac = n % scale as u64;
     if frac != 0 {
         let mut digits = decimals;
-        while frac % 10 == 0 {
+        while frac.is_multiple_of(10) {
             frac /= 10;
             digits -= 1;
         }

@@ -174,7 +174,7 @@ pub fn multipolygon_from_rings(rings: Vec<LineString<f64>>) -> MultiPolygon<f64>
             .into_iter()
             .zip(holes)
             .enumerate()
-            .filter(|(i, _)| depth[*i] % 2 == 0)
+            .filter(|(i, _)| depth[*i].is_multiple_of(2))
             .map(|(_, (ring, holes))| Polygon::new(ring, holes))
             .collect(),
     )
