@@ -42,7 +42,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Measure walks from residences to facilities and write the gap map.
-    Analyze(AnalyzeArgs),
+    Analyze(Box<AnalyzeArgs>),
     /// Turn an OpenStreetMap extract (and a population grid) into analysis inputs.
     Extract(ExtractArgs),
     /// List the built-in planning profiles, or print one as TOML (`profiles show NAME`).
@@ -389,7 +389,7 @@ fn print_stdout(text: &str) -> anyhow::Result<()> {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Some(Command::Analyze(args)) => run_job(job_from_args(args)?),
+        Some(Command::Analyze(args)) => run_job(job_from_args(*args)?),
         Some(Command::Extract(a)) => {
             let inventory = osm::run_extract(
                 &a.pbf,
