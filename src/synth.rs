@@ -44,14 +44,7 @@ use crate::{
 };
 
 /// The six service categories of the 15-minute community life circle used by default.
-pub const DEFAULT_CATEGORIES: [&str; 6] = [
-    "elderly_care",
-    "childcare",
-    "medical",
-    "meals",
-    "culture_sports",
-    "admin_services",
-];
+pub const DEFAULT_CATEGORIES: [&str; 6] = crate::model::SIX_FUNCTIONS;
 
 /// File name of the residences written by [`write_geojson`].
 pub const RESIDENCES_FILE: &str = "residences.geojson";
