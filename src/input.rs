@@ -17,7 +17,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use geo::{Coord, Geometry, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon};
+use geo::{Coord, Geometry, LineString, MultiLineString, MultiPolygon, Point, Polygon};
 use rayon::prelude::*;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
@@ -78,7 +78,7 @@ pub struct FeatureRef<'a> {
     file: &'a str,
     index: usize,
     id: Option<&'a RawValue>,
-    geometry: Option<&'a RawValue>,
+    geometry: Option<ParsedGeometry>,
     properties: &'a [Option<&'a RawValue>],
 }
 
@@ -119,14 +119,11 @@ impl<'a> FeatureRef<'a> {
     /// # Errors
     /// A missing, null, empty or unsupported geometry, or an invalid position.
     pub fn geometry(&self) -> Result<Geometry<f64>, FeatureError> {
-        let raw = match self.geometry {
-            None => return Err(self.error("geometry", "the feature has no geometry member")),
-            Some(raw) if raw.get() == "null" => {
-                return Err(self.error("geometry", "the geometry is null"))
-            }
-            Some(raw) => raw,
-        };
-        parse_geometry(raw).map_err(|problem| self.error("geometry", problem))
+        match &self.geometry {
+            None => Err(self.error("geometry", "the feature has no geometry member")),
+            Some(Ok(geometry)) => Ok(geometry.clone()),
+            Some(Err(problem)) => Err(self.error("geometry", problem.clone())),
+        }
     }
 }
 
@@ -134,6 +131,9 @@ impl<'a> FeatureRef<'a> {
 ///
 /// `wanted` lists the property names `parse` needs; [`FeatureRef::property`] indexes into it.
 /// Features for which `parse` returns an error are collected in [`Features::rejected`].
+///
+/// One thread reads the file in blocks and finds where each feature starts and ends, while
+/// rayon parses the features of the previous block: reading, scanning and parsing overlap.
 ///
 /// # Errors
 /// The file cannot be read, is not valid JSON, is not a FeatureCollection, or declares a CRS
@@ -144,79 +144,185 @@ where
     F: Fn(&FeatureRef<'_>) -> Result<T, FeatureError> + Sync,
 {
     let file = source.name();
-    let mut reader: Box<dyn Read> = match source {
+    let reader: Box<dyn Read + Send> = match source {
         Source::Path(p) => Box::new(std::fs::File::open(p).map_err(|e| Error::Read {
             file: file.clone(),
             source: e,
         })?),
         Source::Embedded { bytes, .. } => Box::new(*bytes),
     };
-    let mut buf: Vec<u8> = Vec::with_capacity(BLOCK_BYTES + (BLOCK_BYTES >> 2));
+    std::thread::scope(|scope| {
+        // Two blocks in flight: one being parsed, one being scanned.
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let scanner = scope.spawn(|| scan_blocks(reader, &file, tx));
+        let parsed = parse_blocks(rx, &file, wanted, &parse);
+        let scanned = scanner
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let out = parsed?;
+        scanned?.finish(&file)?;
+        Ok(out)
+    })
+}
+
+/// A block of the file with the byte ranges of the complete features in it.
+struct Block {
+    buf: Vec<u8>,
+    spans: Vec<(usize, usize)>,
+    /// Index of the block's first feature in the `features` array.
+    first_index: usize,
+    /// Where the block's first byte is in the file, for line and column numbers.
+    at: TextPosition,
+}
+
+/// Lines before a buffer's first byte, and that byte's 0-based column.
+#[derive(Clone, Copy, Default)]
+struct TextPosition {
+    lines_before: usize,
+    first_column: usize,
+}
+
+impl TextPosition {
+    /// 1-based line and column of offset `at` in `buf`, which starts at this position.
+    fn line_column(self, buf: &[u8], at: usize) -> (usize, usize) {
+        let before = &buf[..at.min(buf.len())];
+        let newlines = memchr::memchr_iter(b'\n', before).count();
+        let column = match memchr::memrchr(b'\n', before) {
+            Some(last) => before.len() - last,
+            None => self.first_column + before.len() + 1,
+        };
+        (self.lines_before + newlines + 1, column)
+    }
+
+    /// The position just after `consumed`.
+    fn after(self, consumed: &[u8]) -> Self {
+        match memchr::memrchr(b'\n', consumed) {
+            Some(last) => Self {
+                lines_before: self.lines_before + memchr::memchr_iter(b'\n', consumed).count(),
+                first_column: consumed.len() - last - 1,
+            },
+            None => Self {
+                lines_before: self.lines_before,
+                first_column: self.first_column + consumed.len(),
+            },
+        }
+    }
+}
+
+/// The scanning thread: read blocks, find the features, hand each block on.
+fn scan_blocks(
+    mut reader: Box<dyn Read + Send>,
+    file: &str,
+    tx: std::sync::mpsc::SyncSender<Result<Block>>,
+) -> Result<Scanner> {
     let mut scan = Scanner::default();
+    let mut buf: Vec<u8> = Vec::with_capacity(BLOCK_BYTES + (BLOCK_BYTES >> 2));
+    let mut at = TextPosition::default();
+    let mut first_index = 0;
+    let mut eof = false;
+    let json_error = |buf: &[u8], at: TextPosition, offset: usize, reason: String| {
+        let (line, column) = at.line_column(buf, offset);
+        Error::Json {
+            file: file.to_string(),
+            line,
+            column,
+            reason,
+        }
+    };
+    loop {
+        if !eof {
+            eof = match fill(&mut *reader, &mut buf, BLOCK_BYTES) {
+                Ok(eof) => eof,
+                Err(e) => {
+                    let _ = tx.send(Err(Error::Read {
+                        file: file.to_string(),
+                        source: e,
+                    }));
+                    return Ok(scan);
+                }
+            };
+        }
+        let spans = match scan.scan(&buf, eof) {
+            Ok(spans) => spans,
+            Err((offset, reason)) => {
+                let _ = tx.send(Err(json_error(&buf, at, offset, reason)));
+                return Ok(scan);
+            }
+        };
+        let consumed = scan.pos;
+        let mut next = Vec::with_capacity(BLOCK_BYTES + (BLOCK_BYTES >> 2));
+        next.extend_from_slice(&buf[consumed..]);
+        let block_at = at;
+        at = at.after(&buf[..consumed]);
+        scan.pos = 0;
+        let count = spans.len();
+        let block = Block {
+            buf: std::mem::replace(&mut buf, next),
+            spans,
+            first_index,
+            at: block_at,
+        };
+        first_index += count;
+        if tx.send(Ok(block)).is_err() {
+            // The parser stopped on an error of its own.
+            return Ok(scan);
+        }
+        if scan.done {
+            return Ok(scan);
+        }
+        if eof {
+            let _ = tx.send(Err(json_error(
+                &buf,
+                at,
+                buf.len(),
+                "the file ends before the FeatureCollection is complete".into(),
+            )));
+            return Ok(scan);
+        }
+    }
+}
+
+/// Parse the features of each block in parallel, in file order.
+fn parse_blocks<T, F>(
+    rx: std::sync::mpsc::Receiver<Result<Block>>,
+    file: &str,
+    wanted: &[&str],
+    parse: &F,
+) -> Result<Features<T>>
+where
+    T: Send,
+    F: Fn(&FeatureRef<'_>) -> Result<T, FeatureError> + Sync,
+{
     let mut out = Features {
         kept: Vec::new(),
         rejected: Vec::new(),
         total: 0,
     };
-    let mut eof = false;
-    loop {
-        if !eof {
-            eof = fill(&mut reader, &mut buf, BLOCK_BYTES).map_err(|e| Error::Read {
-                file: file.clone(),
-                source: e,
-            })?;
-        }
-        let spans = scan.scan(&buf, eof).map_err(|(at, reason)| {
-            let (line, column) = scan.line_column(&buf, at);
-            Error::Json {
-                file: file.clone(),
-                line,
-                column,
-                reason,
-            }
-        })?;
-        let first_index = out.total;
-        out.total += spans.len();
-        let parsed: Vec<Result<T, FeatureFailure>> = spans
+    for block in rx {
+        let block = block?;
+        out.total += block.spans.len();
+        let parsed: Vec<Result<T, FeatureFailure>> = block
+            .spans
             .par_iter()
             .enumerate()
             .map(|(k, &(start, end))| {
-                let bytes = &buf[start..end];
-                let index = first_index + k;
-                let mut inline = [None; 8];
-                let mut heap = Vec::new();
-                let props: &mut [Option<&RawValue>] = if wanted.len() <= inline.len() {
-                    &mut inline[..wanted.len()]
-                } else {
-                    heap.resize(wanted.len(), None);
-                    &mut heap
-                };
-                let parts = parse_feature(bytes, wanted, props)
-                    .map_err(|e| FeatureFailure::from_json(e, index, start))?;
-                let feature = FeatureRef {
-                    file: &file,
-                    index,
-                    id: parts.id,
-                    geometry: parts.geometry,
-                    properties: props,
-                };
-                if let Some(kind) = parts.kind {
-                    if kind != "Feature" {
-                        return Err(FeatureFailure::Bad(feature.error(
-                            "type",
-                            format!("expected a Feature, found type \"{kind}\""),
-                        )));
-                    }
-                }
-                parse(&feature).map_err(FeatureFailure::Bad)
+                parse_one(
+                    &block.buf[start..end],
+                    file,
+                    block.first_index + k,
+                    start,
+                    wanted,
+                    parse,
+                )
             })
             .collect();
+        out.kept.reserve(parsed.len());
         for result in parsed {
             match result {
                 Ok(v) => out.kept.push(v),
                 Err(FeatureFailure::Bad(e)) => out.rejected.push(e),
                 Err(FeatureFailure::Data { index, reason }) => out.rejected.push(FeatureError {
-                    file: file.clone(),
+                    file: file.to_string(),
                     index,
                     field: "feature".into(),
                     problem: reason,
@@ -227,9 +333,9 @@ where
                     column,
                     reason,
                 }) => {
-                    let (l0, c0) = scan.line_column(&buf, start);
+                    let (l0, c0) = block.at.line_column(&block.buf, start);
                     return Err(Error::Json {
-                        file,
+                        file: file.to_string(),
                         line: l0 + line - 1,
                         column: if line == 1 { c0 + column - 1 } else { column },
                         reason,
@@ -237,22 +343,48 @@ where
                 }
             }
         }
-        scan.compact(&mut buf);
-        if scan.done {
-            break;
-        }
-        if eof {
-            let (line, column) = scan.line_column(&buf, buf.len());
-            return Err(Error::Json {
-                file,
-                line,
-                column,
-                reason: "the file ends before the FeatureCollection is complete".into(),
-            });
+    }
+    Ok(out)
+}
+
+/// Parse one feature's bytes and hand it to `parse`.
+fn parse_one<T, F>(
+    bytes: &[u8],
+    file: &str,
+    index: usize,
+    start: usize,
+    wanted: &[&str],
+    parse: &F,
+) -> Result<T, FeatureFailure>
+where
+    F: Fn(&FeatureRef<'_>) -> Result<T, FeatureError>,
+{
+    let mut inline = [None; 8];
+    let mut heap = Vec::new();
+    let props: &mut [Option<&RawValue>] = if wanted.len() <= inline.len() {
+        &mut inline[..wanted.len()]
+    } else {
+        heap.resize(wanted.len(), None);
+        &mut heap
+    };
+    let parts = parse_feature(bytes, wanted, props)
+        .map_err(|e| FeatureFailure::from_json(e, index, start))?;
+    let feature = FeatureRef {
+        file,
+        index,
+        id: parts.id,
+        geometry: parts.geometry,
+        properties: props,
+    };
+    if let Some(kind) = parts.kind {
+        if kind != "Feature" {
+            return Err(FeatureFailure::Bad(feature.error(
+                "type",
+                format!("expected a Feature, found type \"{kind}\""),
+            )));
         }
     }
-    scan.finish(&file)?;
-    Ok(out)
+    parse(&feature).map_err(FeatureFailure::Bad)
 }
 
 /// Read until `buf` has grown by `block` bytes or the reader is exhausted; true at end of file.
@@ -341,11 +473,6 @@ struct Scanner {
     /// Position in the buffer up to which everything has been consumed.
     pos: usize,
     done: bool,
-    /// Lines before the buffer's first byte.
-    lines_before: usize,
-    /// Byte offset (in the file) of the buffer's first byte's line start, as a negative column
-    /// offset: the column of buffer byte 0 is `first_column + 1`.
-    first_column: usize,
     top_type: Option<String>,
     crs: Option<String>,
     saw_features: bool,
@@ -468,33 +595,6 @@ impl Scanner {
         Ok(Step::Advanced)
     }
 
-    /// Drop the consumed part of the buffer, keeping line numbers right.
-    fn compact(&mut self, buf: &mut Vec<u8>) {
-        let consumed = &buf[..self.pos];
-        let newlines = memchr::memchr_iter(b'\n', consumed).count();
-        if newlines > 0 {
-            self.lines_before += newlines;
-            let last = memchr::memrchr(b'\n', consumed).unwrap_or(0);
-            self.first_column = self.pos - last - 1;
-        } else {
-            self.first_column += self.pos;
-        }
-        buf.drain(..self.pos);
-        self.pos = 0;
-    }
-
-    /// 1-based line and column of buffer offset `at`.
-    fn line_column(&self, buf: &[u8], at: usize) -> (usize, usize) {
-        let at = at.min(buf.len());
-        let before = &buf[..at];
-        let newlines = memchr::memchr_iter(b'\n', before).count();
-        let column = match memchr::memrchr(b'\n', before) {
-            Some(last) => at - last,
-            None => self.first_column + at + 1,
-        };
-        (self.lines_before + newlines + 1, column)
-    }
-
     /// Checks that need the whole top-level object.
     fn finish(&self, file: &str) -> Result<()> {
         let err = |reason: String| Error::File {
@@ -557,34 +657,7 @@ fn scan_value(buf: &[u8], i: usize) -> Result<Option<usize>, ScanError> {
     };
     match c {
         b'"' => Ok(scan_string(buf, i + 1)),
-        b'{' | b'[' => {
-            let mut stack: Vec<u8> = vec![c];
-            let mut j = i + 1;
-            while j < buf.len() {
-                match buf[j] {
-                    b'"' => match scan_string(buf, j + 1) {
-                        Some(end) => {
-                            j = end;
-                            continue;
-                        }
-                        None => return Ok(None),
-                    },
-                    b @ (b'{' | b'[') => stack.push(b),
-                    b @ (b'}' | b']') => {
-                        let open = stack.pop().unwrap_or(0);
-                        if (open == b'{') != (b == b'}') {
-                            return Err((j, format!("unexpected '{}'", b as char)));
-                        }
-                        if stack.is_empty() {
-                            return Ok(Some(j + 1));
-                        }
-                    }
-                    _ => {}
-                }
-                j += 1;
-            }
-            Ok(None)
-        }
+        b'{' | b'[' => Ok(scan_nested(buf, i)?),
         b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => {
             let mut j = i;
             while j < buf.len() {
@@ -600,6 +673,51 @@ fn scan_value(buf: &[u8], i: usize) -> Result<Option<usize>, ScanError> {
             format!("expected a JSON value, found '{}'", other as char),
         )),
     }
+}
+
+/// End (exclusive) of the object or array starting at `buf[i]`; `None` if the buffer ends
+/// first. Brackets must match; the nesting is kept as a bit stack (1 = object), on the heap only
+/// past 128 levels.
+fn scan_nested(buf: &[u8], i: usize) -> Result<Option<usize>, ScanError> {
+    let mut bits: u128 = 0;
+    let mut depth = 0usize;
+    let mut deep: Vec<bool> = Vec::new();
+    let mut j = i;
+    while j < buf.len() {
+        match buf[j] {
+            b'"' => match scan_string(buf, j + 1) {
+                Some(end) => {
+                    j = end;
+                    continue;
+                }
+                None => return Ok(None),
+            },
+            b @ (b'{' | b'[') => {
+                if depth >= 128 {
+                    deep.push(bits >> 127 == 1);
+                }
+                bits = (bits << 1) | u128::from(b == b'{');
+                depth += 1;
+            }
+            b @ (b'}' | b']') => {
+                let open_object = bits & 1 == 1;
+                if open_object != (b == b'}') {
+                    return Err((j, format!("unexpected '{}'", b as char)));
+                }
+                bits >>= 1;
+                depth -= 1;
+                if depth >= 128 {
+                    bits |= u128::from(deep.pop().unwrap_or(false)) << 127;
+                }
+                if depth == 0 {
+                    return Ok(Some(j + 1));
+                }
+            }
+            _ => {}
+        }
+        j += 1;
+    }
+    Ok(None)
 }
 
 /// End (exclusive, after the closing quote) of a string whose content starts at `i`.
@@ -623,7 +741,7 @@ fn scan_string(buf: &[u8], mut i: usize) -> Option<usize> {
 struct FeatureParts<'a> {
     kind: Option<Cow<'a, str>>,
     id: Option<&'a RawValue>,
-    geometry: Option<&'a RawValue>,
+    geometry: Option<ParsedGeometry>,
 }
 
 fn parse_feature<'a>(
@@ -686,7 +804,7 @@ impl<'de, 'w, 'p> Visitor<'de> for FeatureSeed<'w, 'p, 'de> {
             match key.0.as_ref() {
                 "type" => parts.kind = Some(map.next_value::<Key<'de>>()?.0),
                 "id" => parts.id = Some(map.next_value()?),
-                "geometry" => parts.geometry = Some(map.next_value()?),
+                "geometry" => parts.geometry = Some(map.next_value::<GeometryMember>()?.0),
                 "properties" => map.next_value_seed(PropsSeed {
                     wanted: self.wanted,
                     props: &mut *self.props,
@@ -740,130 +858,378 @@ impl<'de, 'w, 'p> Visitor<'de> for PropsSeed<'w, 'p, 'de> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Geometry.
+// Geometry, parsed in the same pass as the feature.
 
-#[derive(serde::Deserialize)]
-struct RawGeometry<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: Cow<'a, str>,
-    #[serde(borrow, default)]
-    coordinates: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    geometries: Option<Vec<&'a RawValue>>,
+/// A parsed geometry member, or what is wrong with it.
+type ParsedGeometry = Result<Geometry<f64>, String>;
+
+/// Coordinates as read, before the geometry type says what shape they must have.
+enum Coords {
+    /// A number outside any position.
+    Num(f64),
+    /// `[longitude, latitude]` (a third number, the altitude, is dropped).
+    Pos(Coord<f64>),
+    /// An array of anything else.
+    List(Vec<Coords>),
+    /// A value that has no place in coordinates (null, string, boolean, object).
+    Other(&'static str),
 }
 
-/// A GeoJSON position: two or three numbers, longitude first; a third (altitude) is ignored.
-struct Position(Coord<f64>);
-
-impl<'de> de::Deserialize<'de> for Position {
+impl<'de> de::Deserialize<'de> for Coords {
     fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = Position;
+            type Value = Coords;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a position [longitude, latitude]")
+                f.write_str("GeoJSON coordinates")
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Position, A::Error> {
-                let x: Option<f64> = seq.next_element()?;
-                let y: Option<f64> = seq.next_element()?;
-                let (Some(x), Some(y)) = (x, y) else {
-                    return Err(de::Error::custom(
-                        "a position needs at least two numbers [longitude, latitude]",
-                    ));
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Coords, E> {
+                Ok(Coords::Num(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Coords, E> {
+                Ok(Coords::Num(v as f64))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Coords, E> {
+                Ok(Coords::Num(v as f64))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Coords, E> {
+                Ok(Coords::Other("null"))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Coords, E> {
+                Ok(Coords::Other("null"))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Coords, E> {
+                Ok(Coords::Other("a boolean"))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Coords, E> {
+                Ok(Coords::Other("a string"))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Coords, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Coords::Other("an object"))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Coords, A::Error> {
+                let Some(first) = seq.next_element::<Coords>()? else {
+                    return Ok(Coords::List(Vec::new()));
                 };
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Position(Coord { x, y }))
+                let mut items = match first {
+                    Coords::Num(x) => match seq.next_element::<Coords>()? {
+                        Some(Coords::Num(y)) => {
+                            // Altitude and anything after it are not used.
+                            let mut extra = Vec::new();
+                            while let Some(c) = seq.next_element::<Coords>()? {
+                                if !matches!(c, Coords::Num(_)) {
+                                    extra.push(c);
+                                }
+                            }
+                            if extra.is_empty() {
+                                return Ok(Coords::Pos(Coord { x, y }));
+                            }
+                            let mut items = vec![Coords::Num(x), Coords::Num(y)];
+                            items.append(&mut extra);
+                            return Ok(Coords::List(items));
+                        }
+                        Some(second) => vec![Coords::Num(x), second],
+                        None => vec![Coords::Num(x)],
+                    },
+                    first => vec![first],
+                };
+                while let Some(c) = seq.next_element::<Coords>()? {
+                    items.push(c);
+                }
+                Ok(Coords::List(items))
             }
         }
-        d.deserialize_seq(V)
+        d.deserialize_any(V)
     }
 }
 
-fn coords<'de, T: de::Deserialize<'de>>(raw: Option<&'de RawValue>) -> Result<T, String> {
-    let raw = raw.ok_or_else(|| "the geometry has no coordinates".to_string())?;
-    serde_json::from_str(raw.get()).map_err(|e| {
-        let msg = strip_location(&e);
-        if msg.contains("invalid type: null") {
-            "a coordinate is null".to_string()
-        } else {
-            format!("invalid coordinates: {msg}")
+impl Coords {
+    fn describe(&self) -> &'static str {
+        match self {
+            Self::Num(_) => "a number",
+            Self::Pos(_) => "a position",
+            Self::List(_) => "an array",
+            Self::Other(what) => what,
         }
-    })
-}
-
-fn line(points: Vec<Position>) -> Result<LineString<f64>, String> {
-    let line: LineString<f64> = points.into_iter().map(|p| p.0).collect();
-    for c in &line.0 {
-        check_position(c.x, c.y)?;
     }
-    Ok(line)
-}
 
-fn polygon(rings: Vec<Vec<Position>>) -> Result<Polygon<f64>, String> {
-    let mut rings = rings.into_iter();
-    let exterior = line(rings.next().ok_or("a polygon needs at least one ring")?)?;
-    let mut interiors = Vec::new();
-    for ring in std::iter::once(exterior).chain(rings.map(line).collect::<Result<Vec<_>, _>>()?) {
-        if ring.0.len() < 4 {
-            return Err(format!(
-                "a polygon ring needs at least 4 positions, found {}",
-                ring.0.len()
-            ));
+    fn has_null(&self) -> bool {
+        match self {
+            Self::Other(what) => *what == "null",
+            Self::List(items) => items.iter().any(Coords::has_null),
+            _ => false,
         }
-        if ring.0.first() != ring.0.last() {
-            return Err("a polygon ring must end where it starts".into());
-        }
-        interiors.push(ring);
     }
-    let exterior = interiors.remove(0);
-    Ok(Polygon::new(exterior, interiors))
+
+    /// A checked position.
+    fn position(self) -> Result<Coord<f64>, String> {
+        match self {
+            Self::Pos(c) => {
+                check_position(c.x, c.y)?;
+                Ok(c)
+            }
+            other if other.has_null() => Err("a coordinate is null".into()),
+            Self::List(items) if items.len() < 2 => {
+                Err("a position needs at least two numbers [longitude, latitude]".into())
+            }
+            other => Err(format!(
+                "invalid coordinates: expected a position [longitude, latitude], found {}",
+                other.describe()
+            )),
+        }
+    }
+
+    /// The items of an array of positions, lines, rings or polygons.
+    fn items(self, of: &str) -> Result<Vec<Coords>, String> {
+        match self {
+            Self::List(items) => Ok(items),
+            // A single position where an array of them belongs.
+            other if other.has_null() => Err("a coordinate is null".into()),
+            other => Err(format!(
+                "invalid coordinates: expected an array of {of}, found {}",
+                other.describe()
+            )),
+        }
+    }
+
+    fn line(self) -> Result<LineString<f64>, String> {
+        self.items("positions")?
+            .into_iter()
+            .map(Coords::position)
+            .collect::<Result<Vec<_>, _>>()
+            .map(LineString)
+    }
+
+    fn polygon(self) -> Result<Polygon<f64>, String> {
+        let mut rings = self
+            .items("rings")?
+            .into_iter()
+            .map(|ring| {
+                let ring = ring.line()?;
+                if ring.0.len() < 4 {
+                    return Err(format!(
+                        "a polygon ring needs at least 4 positions, found {}",
+                        ring.0.len()
+                    ));
+                }
+                if ring.0.first() != ring.0.last() {
+                    return Err("a polygon ring must end where it starts".into());
+                }
+                Ok(ring)
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        if rings.is_empty() {
+            return Err("a polygon needs at least one ring".into());
+        }
+        let exterior = rings.remove(0);
+        Ok(Polygon::new(exterior, rings))
+    }
 }
 
-/// Parse a GeoJSON geometry object, checking every position.
-pub fn parse_geometry(raw: &RawValue) -> Result<Geometry<f64>, String> {
-    let g: RawGeometry = serde_json::from_str(raw.get())
-        .map_err(|e| format!("not a GeoJSON geometry object: {}", strip_location(&e)))?;
-    let geometry = match g.kind.as_ref() {
-        "Point" => {
-            let p: Position = coords(g.coordinates)?;
-            check_position(p.0.x, p.0.y)?;
-            Geometry::Point(Point(p.0))
+/// A string member value, or `None` when it is something else.
+struct MaybeStr<'a>(Option<Cow<'a, str>>);
+
+impl<'de> de::Deserialize<'de> for MaybeStr<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = MaybeStr<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(MaybeStr(Some(Cow::Borrowed(v))))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(MaybeStr(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(MaybeStr(None))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(MaybeStr(None))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(MaybeStr(None))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(MaybeStr(None))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(MaybeStr(None))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(MaybeStr(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(MaybeStr(None))
+            }
         }
-        "MultiPoint" => {
-            let ps: Vec<Position> = coords(g.coordinates)?;
-            Geometry::MultiPoint(MultiPoint(line(ps)?.0.into_iter().map(Point).collect()))
+        d.deserialize_any(V)
+    }
+}
+
+/// A geometry member: the geometry, or what is wrong with it. JSON syntax errors stay errors.
+struct GeometryMember(ParsedGeometry);
+
+impl<'de> de::Deserialize<'de> for GeometryMember {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = GeometryMember;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a GeoJSON geometry object")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(GeometryMember(Err("the geometry is null".into())))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                self.visit_unit()
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut kind: Option<MaybeStr<'de>> = None;
+                let mut coordinates = None;
+                let mut geometries = None;
+                while let Some(key) = map.next_key::<Key<'de>>()? {
+                    match key.0.as_ref() {
+                        "type" => kind = Some(map.next_value()?),
+                        "coordinates" => coordinates = Some(map.next_value::<Coords>()?),
+                        "geometries" => geometries = Some(map.next_value::<GeometryList>()?),
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(GeometryMember(build_geometry(
+                    kind,
+                    coordinates,
+                    geometries,
+                )))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(not_an_object("an array"))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(not_an_object("a string"))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(not_an_object("a number"))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(not_an_object("a number"))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(not_an_object("a number"))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(not_an_object("a boolean"))
+            }
         }
-        "LineString" => Geometry::LineString(line(coords(g.coordinates)?)?),
-        "MultiLineString" => {
-            let ls: Vec<Vec<Position>> = coords(g.coordinates)?;
-            Geometry::MultiLineString(MultiLineString(
-                ls.into_iter().map(line).collect::<Result<_, _>>()?,
-            ))
+        d.deserialize_any(V)
+    }
+}
+
+fn not_an_object(found: &str) -> GeometryMember {
+    GeometryMember(Err(format!("not a GeoJSON geometry object: found {found}")))
+}
+
+/// The `geometries` member of a GeometryCollection.
+struct GeometryList(Result<Vec<ParsedGeometry>, String>);
+
+impl<'de> de::Deserialize<'de> for GeometryList {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // Anything but an array is read as coordinates would be, to describe it.
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = GeometryList;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an array of GeoJSON geometry objects")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut parts = Vec::new();
+                while let Some(GeometryMember(g)) = seq.next_element()? {
+                    parts.push(g);
+                }
+                Ok(GeometryList(Ok(parts)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(not_a_list())
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(not_a_list())
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(not_a_list())
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(not_a_list())
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(not_a_list())
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(not_a_list())
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(not_a_list())
+            }
         }
-        "Polygon" => Geometry::Polygon(polygon(coords(g.coordinates)?)?),
-        "MultiPolygon" => {
-            let ps: Vec<Vec<Vec<Position>>> = coords(g.coordinates)?;
-            Geometry::MultiPolygon(MultiPolygon(
-                ps.into_iter().map(polygon).collect::<Result<_, _>>()?,
-            ))
+        d.deserialize_any(V)
+    }
+}
+
+fn not_a_list() -> GeometryList {
+    GeometryList(Err(
+        "a GeometryCollection needs a \"geometries\" array".into()
+    ))
+}
+
+/// Build a geometry from its members, checking every position.
+fn build_geometry(
+    kind: Option<MaybeStr<'_>>,
+    coordinates: Option<Coords>,
+    geometries: Option<GeometryList>,
+) -> ParsedGeometry {
+    let kind = match kind {
+        None => return Err("not a GeoJSON geometry object: it has no \"type\"".into()),
+        Some(MaybeStr(None)) => {
+            return Err("not a GeoJSON geometry object: \"type\" must be a string".into())
         }
+        Some(MaybeStr(Some(kind))) => kind,
+    };
+    let coords = move || coordinates.ok_or_else(|| "the geometry has no coordinates".to_string());
+    let geometry = match kind.as_ref() {
+        "Point" => Geometry::Point(Point(coords()?.position()?)),
+        "MultiPoint" => Geometry::MultiPoint(coords()?.line()?.0.into_iter().map(Point).collect()),
+        "LineString" => Geometry::LineString(coords()?.line()?),
+        "MultiLineString" => Geometry::MultiLineString(MultiLineString(
+            coords()?
+                .items("lines")?
+                .into_iter()
+                .map(Coords::line)
+                .collect::<Result<_, _>>()?,
+        )),
+        "Polygon" => Geometry::Polygon(coords()?.polygon()?),
+        "MultiPolygon" => Geometry::MultiPolygon(MultiPolygon(
+            coords()?
+                .items("polygons")?
+                .into_iter()
+                .map(Coords::polygon)
+                .collect::<Result<_, _>>()?,
+        )),
         "GeometryCollection" => {
-            let parts = g
-                .geometries
-                .ok_or("a GeometryCollection needs a \"geometries\" array")?;
-            Geometry::GeometryCollection(
-                parts
-                    .into_iter()
-                    .map(parse_geometry)
-                    .collect::<Result<Vec<_>, _>>()?
-                    .into_iter()
-                    .collect(),
-            )
+            let parts = geometries.unwrap_or_else(not_a_list).0?;
+            Geometry::GeometryCollection(parts.into_iter().collect::<Result<Vec<_>, _>>()?.into())
         }
         other => return Err(format!("unsupported geometry type \"{other}\"")),
     };
     if is_empty(&geometry) {
-        return Err(format!("the {} is empty", g.kind));
+        return Err(format!("the {kind} is empty"));
     }
     Ok(geometry)
 }
@@ -974,6 +1340,120 @@ mod tests {
         })
     }
 
+    fn geometries(features: &str) -> Vec<Result<Geometry<f64>, String>> {
+        let text = format!(r#"{{"type":"FeatureCollection","features":[{features}]}}"#);
+        let text: &'static str = Box::leak(text.into_boxed_str());
+        let fc = read_features(&embedded(text), &[], |f| Ok(f.geometry())).unwrap();
+        fc.kept
+            .into_iter()
+            .map(|g| g.map_err(|e| e.problem))
+            .collect()
+    }
+
+    #[test]
+    fn every_geometry_type_in_any_member_order() {
+        use geo::{line_string, point, polygon};
+        let got = geometries(
+            r#"
+            {"type":"Feature","geometry":{"coordinates":[24.5,60.25,12.0],"type":"Point"}},
+            {"type":"Feature","geometry":{"type":"MultiPoint","coordinates":[[1,2],[3,4]]}},
+            {"type":"Feature","geometry":{"type":"LineString","bbox":[0,0,1,1],"coordinates":[[0,0],[1,1]]}},
+            {"type":"Feature","geometry":{"type":"MultiLineString","coordinates":[[[0,0],[1,1]],[[2,2],[3,3]]]}},
+            {"geometry":{"type":"Polygon","coordinates":[[[0,0],[4,0],[4,4],[0,4],[0,0]],[[1,1],[2,1],[2,2],[1,1]]]},"type":"Feature"},
+            {"type":"Feature","geometry":{"type":"MultiPolygon","coordinates":[[[[0,0],[1,0],[1,1],[0,0]]]]}},
+            {"type":"Feature","geometry":{"geometries":[{"type":"Point","coordinates":[5,6]}],"type":"GeometryCollection"}}
+            "#,
+        );
+        let triangle = polygon![(x: 0., y: 0.), (x: 1., y: 0.), (x: 1., y: 1.), (x: 0., y: 0.)];
+        let expected: Vec<Geometry<f64>> = vec![
+            point!(x: 24.5, y: 60.25).into(),
+            geo::MultiPoint::from(vec![point!(x: 1., y: 2.), point!(x: 3., y: 4.)]).into(),
+            line_string![(x: 0., y: 0.), (x: 1., y: 1.)].into(),
+            MultiLineString(vec![
+                line_string![(x: 0., y: 0.), (x: 1., y: 1.)],
+                line_string![(x: 2., y: 2.), (x: 3., y: 3.)],
+            ])
+            .into(),
+            polygon!(
+                exterior: [(x: 0., y: 0.), (x: 4., y: 0.), (x: 4., y: 4.), (x: 0., y: 4.), (x: 0., y: 0.)],
+                interiors: [[(x: 1., y: 1.), (x: 2., y: 1.), (x: 2., y: 2.), (x: 1., y: 1.)]],
+            )
+            .into(),
+            MultiPolygon(vec![triangle]).into(),
+            Geometry::GeometryCollection(geo::GeometryCollection(vec![point!(x: 5., y: 6.).into()])),
+        ];
+        let got: Vec<Geometry<f64>> = got.into_iter().map(Result::unwrap).collect();
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn bad_geometries_say_what_is_wrong() {
+        let cases = [
+            (
+                r#"{"type":"Point","coordinates":"24,60"}"#,
+                "found a string",
+            ),
+            (
+                r#"{"type":"Point","coordinates":[24]}"#,
+                "at least two numbers",
+            ),
+            (r#"{"type":"Point","coordinates":[24,null]}"#, "null"),
+            (r#"{"type":"Point"}"#, "no coordinates"),
+            (r#"{"coordinates":[1,2]}"#, "no \"type\""),
+            (r#"{"type":7,"coordinates":[1,2]}"#, "must be a string"),
+            (
+                r#"{"type":"LineString","coordinates":[1,2]}"#,
+                "expected an array of positions",
+            ),
+            (
+                r#"{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1]]]}"#,
+                "end where it starts",
+            ),
+            (
+                r#"{"type":"Polygon","coordinates":[[[0,0],[1,0],[0,0]]]}"#,
+                "at least 4",
+            ),
+            (
+                r#"{"type":"Polygon","coordinates":[]}"#,
+                "at least one ring",
+            ),
+            (r#"{"type":"GeometryCollection"}"#, "\"geometries\" array"),
+            (
+                r#"{"type":"GeometryCollection","geometries":[{"type":"Point","coordinates":[200,0]}]}"#,
+                "outside",
+            ),
+            (r#"{"type":"LineString","coordinates":[]}"#, "empty"),
+            (r#""Point""#, "not a GeoJSON geometry object"),
+            (r#"[1,2]"#, "not a GeoJSON geometry object"),
+        ];
+        let features: Vec<String> = cases
+            .iter()
+            .map(|(g, _)| format!(r#"{{"type":"Feature","geometry":{g}}}"#))
+            .collect();
+        let got = geometries(&features.join(","));
+        for ((geometry, expected), got) in cases.iter().zip(got) {
+            let problem = got.expect_err(geometry);
+            assert!(problem.contains(expected), "{geometry}: {problem}");
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_scanned_and_mismatches_are_named() {
+        let deep = format!("{}1{}", "[".repeat(300), "]".repeat(300));
+        let text = format!(
+            r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","properties":{{"x":{deep}}},"geometry":{{"type":"Point","coordinates":[1,2]}}}}]}}"#
+        );
+        let text: &'static str = Box::leak(text.into_boxed_str());
+        // Past 128 levels the scanner keeps the nesting on the heap and still finds the feature.
+        let fc = read_pop(text).unwrap();
+        assert_eq!((fc.kept.len(), fc.total), (1, 1));
+        let broken = format!("{}1{}}}", "[".repeat(200), "]".repeat(199));
+        let text = format!(r#"{{"type":"FeatureCollection","features":[{{"p":{broken}]}}"#);
+        let text: &'static str = Box::leak(text.into_boxed_str());
+        let e = read_pop(text).unwrap_err().to_string();
+        assert!(e.contains("unexpected '}'"), "{e}");
+    }
+
     #[test]
     fn reads_features_and_properties() {
         let fc = read_pop(
@@ -1072,5 +1552,11 @@ mod tests {
         let broken: &'static str = Box::leak(text.replace("\n]}", "\n}").into_boxed_str());
         let e = read_pop(broken).unwrap_err().to_string();
         assert!(e.contains(&format!("line {}", n + 2)), "{e}");
+        // A syntax error inside a feature of a later block: line and column in the whole file.
+        let last = format!("\"population\":{}", n - 1);
+        let nan: &'static str =
+            Box::leak(text.replace(&last, "\"population\":NaN").into_boxed_str());
+        let e = read_pop(nan).unwrap_err().to_string();
+        assert!(e.contains(&format!("line {}, column 46", n + 1)), "{e}");
     }
 }
