@@ -749,7 +749,19 @@ fn parse_feature<'a>(
     wanted: &[&str],
     props: &mut [Option<&'a RawValue>],
 ) -> Result<FeatureParts<'a>, serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
+    // Checking the whole feature's UTF-8 once is cheaper than checking every string in it;
+    // invalid text goes the slow way, where serde_json says where the bad bytes are.
+    match std::str::from_utf8(bytes) {
+        Ok(text) => parse_with(serde_json::Deserializer::from_str(text), wanted, props),
+        Err(_) => parse_with(serde_json::Deserializer::from_slice(bytes), wanted, props),
+    }
+}
+
+fn parse_with<'a, R: serde_json::de::Read<'a>>(
+    mut de: serde_json::Deserializer<R>,
+    wanted: &[&str],
+    props: &mut [Option<&'a RawValue>],
+) -> Result<FeatureParts<'a>, serde_json::Error> {
     let parts = FeatureSeed { wanted, props }.deserialize(&mut de)?;
     de.end()?;
     Ok(parts)

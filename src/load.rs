@@ -1,6 +1,6 @@
 //! Turning GeoJSON features into facilities, residences and communities, with per-feature checks.
 
-use std::collections::HashMap;
+use rayon::prelude::*;
 
 use geo::{Geometry, InteriorPoint};
 use serde_json::value::RawValue;
@@ -70,6 +70,17 @@ fn id_of(f: &FeatureRef<'_>, prop: usize, field: &str) -> Result<Id, FeatureErro
 /// An id from a raw JSON value: a string, or a number (integers kept as numbers).
 pub fn parse_id(raw: &RawValue) -> Result<Id, String> {
     let text = raw.get();
+    if let Some(plain) = text
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .filter(|t| !t.contains('\\'))
+    {
+        // No escapes: the text between the quotes is the id.
+        if plain.trim().is_empty() {
+            return Err("the id is an empty string".into());
+        }
+        return Ok(Id::Text(plain.into()));
+    }
     if text.starts_with('"') {
         let s: String = serde_json::from_str(text).map_err(|e| e.to_string())?;
         if s.trim().is_empty() {
@@ -180,29 +191,52 @@ fn finish<T>(source: &Source, read: input::Features<T>, population_defaulted: us
 }
 
 /// Reject second and later uses of one id (the first keeps it).
-fn reject_duplicate_ids<T>(
+///
+/// Ten million ids do not fit a cache-friendly hash map, so the check sorts instead: every id's
+/// hash with its position, sorted in parallel; only ids whose hashes collide are compared.
+fn reject_duplicate_ids<T: Sync>(
     loaded: &mut Loaded<T>,
-    id: impl Fn(&T) -> &Id,
+    id: impl Fn(&T) -> &Id + Sync,
     index: impl Fn(&T) -> u32,
 ) {
-    let mut first: HashMap<&Id, u32, foldhash::fast::RandomState> =
-        HashMap::with_capacity_and_hasher(loaded.items.len(), Default::default());
-    let mut duplicate = vec![false; loaded.items.len()];
-    for (k, item) in loaded.items.iter().enumerate() {
-        if let Some(&earlier) = first.get(id(item)) {
-            duplicate[k] = true;
-            loaded.rejected.push(FeatureError {
-                file: loaded.file.clone(),
-                index: index(item) as usize,
-                field: "id".into(),
-                problem: format!(
-                    "duplicate id \"{}\" (feature {earlier} has it already)",
-                    id(item)
-                ),
-            });
-        } else {
-            first.insert(id(item), index(item));
-        }
+    use std::hash::BuildHasher;
+    let items = &loaded.items;
+    let id = &id;
+    let hasher = foldhash::fast::FixedState::default();
+    let mut keys: Vec<(u64, u32)> = items
+        .par_iter()
+        .enumerate()
+        .map(|(k, x)| (hasher.hash_one(id(x)), k as u32))
+        .collect();
+    keys.par_sort_unstable();
+    // Within a run of equal hashes (positions ascending), each id's first position keeps it.
+    let repeats: Vec<(usize, usize)> = keys
+        .par_chunk_by(|a, b| a.0 == b.0)
+        .filter(|run| run.len() > 1)
+        .flat_map_iter(|run| {
+            run.iter().enumerate().filter_map(move |(j, &(_, later))| {
+                let later = later as usize;
+                run[..j]
+                    .iter()
+                    .map(|&(_, first)| first as usize)
+                    .find(|&first| id(&items[first]) == id(&items[later]))
+                    .map(|first| (later, first))
+            })
+        })
+        .collect();
+    let mut duplicate = vec![false; items.len()];
+    for &(later, first) in &repeats {
+        duplicate[later] = true;
+        loaded.rejected.push(FeatureError {
+            file: loaded.file.clone(),
+            index: index(&items[later]) as usize,
+            field: "id".into(),
+            problem: format!(
+                "duplicate id \"{}\" (feature {} has it already)",
+                id(&items[later]),
+                index(&items[first])
+            ),
+        });
     }
     if duplicate.iter().any(|d| *d) {
         let mut k = 0;
@@ -370,6 +404,65 @@ mod tests {
             name: "r.geojson",
             bytes: text.as_bytes(),
         }
+    }
+
+    #[test]
+    fn duplicate_ids_match_a_first_come_reference() {
+        // 3,000 features drawing ids from 700 values, text and numbers mixed ("5" is not 5).
+        let mut state = 12345u64;
+        let mut ids = Vec::new();
+        let mut text = String::from(r#"{"type":"FeatureCollection","features":["#);
+        for i in 0..3000 {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let v = (state >> 33) % 700;
+            let id = if v % 2 == 0 {
+                format!("\"{v}\"")
+            } else {
+                v.to_string()
+            };
+            if i > 0 {
+                text.push(',');
+            }
+            text.push_str(&format!(
+                r#"{{"type":"Feature","properties":{{"id":{id}}},"geometry":{{"type":"Point","coordinates":[1,2]}}}}"#
+            ));
+            ids.push(id);
+        }
+        text.push_str("]}");
+        let r = residences(
+            &embedded(Box::leak(text.into_boxed_str())),
+            &Fields::default(),
+        )
+        .unwrap();
+        let mut first_seen = std::collections::HashMap::new();
+        let mut expected = Vec::new();
+        for (i, id) in ids.iter().enumerate() {
+            match first_seen.get(id) {
+                Some(&first) => expected.push((i, format!("feature {first} has it already"))),
+                None => {
+                    first_seen.insert(id.clone(), i);
+                }
+            }
+        }
+        let got: Vec<(usize, String)> = r
+            .rejected
+            .iter()
+            .map(|e| {
+                (
+                    e.index,
+                    e.problem
+                        .split(" (")
+                        .nth(1)
+                        .unwrap_or("")
+                        .trim_end_matches(')')
+                        .to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(got, expected);
+        assert_eq!(r.items.len(), first_seen.len());
     }
 
     #[test]
