@@ -417,7 +417,7 @@ mod tests {
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
             let v = (state >> 33) % 700;
-            let id = if v % 2 == 0 {
+            let id = if v.is_multiple_of(2) {
                 format!("\"{v}\"")
             } else {
                 v.to_string()
