@@ -144,18 +144,22 @@ where
     F: Fn(&FeatureRef<'_>) -> Result<T, FeatureError> + Sync,
 {
     let file = source.name();
-    let reader: Box<dyn Read + Send> = match source {
-        Source::Path(p) => Box::new(std::fs::File::open(p).map_err(|e| Error::Read {
-            file: file.clone(),
-            source: e,
-        })?),
-        Source::Embedded { bytes, .. } => Box::new(*bytes),
+    let (reader, file_bytes): (Box<dyn Read + Send>, Option<u64>) = match source {
+        Source::Path(p) => {
+            let f = std::fs::File::open(p).map_err(|e| Error::Read {
+                file: file.clone(),
+                source: e,
+            })?;
+            let len = f.metadata().ok().map(|m| m.len());
+            (Box::new(f), len)
+        }
+        Source::Embedded { bytes, .. } => (Box::new(*bytes), Some(bytes.len() as u64)),
     };
     std::thread::scope(|scope| {
         // Two blocks in flight: one being parsed, one being scanned.
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
         let scanner = scope.spawn(|| scan_blocks(reader, &file, tx));
-        let parsed = parse_blocks(rx, &file, wanted, &parse);
+        let parsed = parse_blocks(rx, &file, file_bytes, wanted, &parse);
         let scanned = scanner
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -169,6 +173,8 @@ where
 struct Block {
     buf: Vec<u8>,
     spans: Vec<(usize, usize)>,
+    /// Bytes of the block taken up by its features (the rest starts the next block).
+    consumed: usize,
     /// Index of the block's first feature in the `features` array.
     first_index: usize,
     /// Where the block's first byte is in the file, for line and column numbers.
@@ -259,6 +265,7 @@ fn scan_blocks(
         let block = Block {
             buf: std::mem::replace(&mut buf, next),
             spans,
+            consumed,
             first_index,
             at: block_at,
         };
@@ -286,6 +293,7 @@ fn scan_blocks(
 fn parse_blocks<T, F>(
     rx: std::sync::mpsc::Receiver<Result<Block>>,
     file: &str,
+    file_bytes: Option<u64>,
     wanted: &[&str],
     parse: &F,
 ) -> Result<Features<T>>
@@ -300,6 +308,14 @@ where
     };
     for block in rx {
         let block = block?;
+        if block.first_index == 0 && !block.spans.is_empty() {
+            // Size the result once from the first block's features per byte, rather than
+            // doubling (and copying) it while ten million features come in.
+            if let Some(len) = file_bytes {
+                let per_byte = block.spans.len() as f64 / block.consumed.max(1) as f64;
+                out.kept.reserve((len as f64 * per_byte * 1.02) as usize + 16);
+            }
+        }
         out.total += block.spans.len();
         let parsed: Vec<Result<T, FeatureFailure>> = block
             .spans
@@ -316,7 +332,6 @@ where
                 )
             })
             .collect();
-        out.kept.reserve(parsed.len());
         for result in parsed {
             match result {
                 Ok(v) => out.kept.push(v),

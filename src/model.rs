@@ -15,8 +15,8 @@ use crate::geodesy::LonLat;
 pub enum Id {
     /// A numeric id (written back as a JSON number).
     Num(i64),
-    /// A text id.
-    Text(Box<str>),
+    /// A text id (held inline, without a heap allocation, up to 24 bytes).
+    Text(compact_str::CompactString),
 }
 
 impl fmt::Display for Id {
@@ -96,3 +96,12 @@ pub const SIX_FUNCTIONS: [&str; 6] = [
     "culture_sports",
     "admin_services",
 ];
+
+#[cfg(test)]
+mod size {
+    /// Ten million residences: every byte of an id counts.
+    #[test]
+    fn an_id_takes_24_bytes() {
+        assert_eq!(std::mem::size_of::<super::Id>(), 24);
+    }
+}

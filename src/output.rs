@@ -490,7 +490,7 @@ pub struct Summary {
 fn id_value(id: &Id) -> serde_json::Value {
     match id {
         Id::Num(n) => (*n).into(),
-        Id::Text(s) => s.as_ref().into(),
+        Id::Text(s) => s.as_str().into(),
     }
 }
 
