@@ -321,6 +321,14 @@ pub fn write_residences(a: &Analysis, w: &mut (dyn Write + Send)) -> io::Result<
             b
         })
         .collect();
+    // Facility and community ids are written millions of times: encode each once.
+    let encode = |id: &Id| {
+        let mut b = Vec::new();
+        push_id(&mut b, id);
+        b
+    };
+    let facility_ids: Vec<Vec<u8>> = a.facilities.iter().map(|f| encode(&f.id)).collect();
+    let community_ids: Vec<Vec<u8>> = a.communities.iter().map(|c| encode(&c.id)).collect();
     let network = !a.unplaced.is_empty();
     let format_one = |buf: &mut Vec<u8>, k: usize| {
         let r = &a.demand[k];
@@ -335,8 +343,8 @@ pub fn write_residences(a: &Analysis, w: &mut (dyn Write + Send)) -> io::Result<
         buf.extend_from_slice(br#"},"properties":{"id":"#);
         push_id(buf, &r.id);
         buf.extend_from_slice(br#","community":"#);
-        match a.communities.get(a.demand_community[k] as usize) {
-            Some(c) => push_id(buf, &c.id),
+        match community_ids.get(a.demand_community[k] as usize) {
+            Some(c) => buf.extend_from_slice(c),
             None => buf.extend_from_slice(b"null"),
         }
         buf.extend_from_slice(br#","population":"#);
@@ -350,7 +358,7 @@ pub fn write_residences(a: &Analysis, w: &mut (dyn Write + Send)) -> io::Result<
                     push_fixed(buf, f64::from(reach.distance_m), 1);
                     buf.push(b',');
                     buf.extend_from_slice(kid);
-                    push_id(buf, &a.facilities[f].id);
+                    buf.extend_from_slice(&facility_ids[f]);
                 }
                 None => {
                     buf.extend_from_slice(b"null,");
