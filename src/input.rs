@@ -690,6 +690,21 @@ fn scan_value(buf: &[u8], i: usize) -> Result<Option<usize>, ScanError> {
     }
 }
 
+/// Bytes that matter to [`scan_nested`] outside strings: quotes and brackets.
+const STRUCTURAL: [bool; 256] = byte_set(b"\"{}[]");
+/// Bytes that end a run of plain string content: the closing quote and backslash.
+const IN_STRING: [bool; 256] = byte_set(b"\"\\");
+
+const fn byte_set(bytes: &[u8]) -> [bool; 256] {
+    let mut set = [false; 256];
+    let mut k = 0;
+    while k < bytes.len() {
+        set[bytes[k] as usize] = true;
+        k += 1;
+    }
+    set
+}
+
 /// End (exclusive) of the object or array starting at `buf[i]`; `None` if the buffer ends
 /// first. Brackets must match; the nesting is kept as a bit stack (1 = object), on the heap only
 /// past 128 levels.
@@ -698,16 +713,37 @@ fn scan_nested(buf: &[u8], i: usize) -> Result<Option<usize>, ScanError> {
     let mut depth = 0usize;
     let mut deep: Vec<bool> = Vec::new();
     let mut j = i;
-    while j < buf.len() {
-        match buf[j] {
-            b'"' => match scan_string(buf, j + 1) {
-                Some(end) => {
-                    j = end;
-                    continue;
+    let n = buf.len();
+    while j < n {
+        // Most bytes are neither brackets nor quotes: skip them in a tight loop.
+        while j < n && !STRUCTURAL[usize::from(buf[j])] {
+            j += 1;
+        }
+        let Some(&b) = buf.get(j) else {
+            break;
+        };
+        match b {
+            b'"' => {
+                // Strings in features are short: a byte loop beats a vectorised search here.
+                j += 1;
+                while j < n && !IN_STRING[usize::from(buf[j])] {
+                    j += 1;
                 }
-                None => return Ok(None),
-            },
-            b @ (b'{' | b'[') => {
+                match buf.get(j) {
+                    Some(b'"') => j += 1,
+                    Some(_) => {
+                        // A backslash: skip it and the byte it escapes, then go on in the string.
+                        j += 2;
+                        match scan_string(buf, j.min(n)) {
+                            Some(end) if j <= n => j = end,
+                            _ => return Ok(None),
+                        }
+                    }
+                    None => return Ok(None),
+                }
+                continue;
+            }
+            b'{' | b'[' => {
                 if depth >= 128 {
                     deep.push(bits >> 127 == 1);
                 }
