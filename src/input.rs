@@ -313,7 +313,8 @@ where
             // doubling (and copying) it while ten million features come in.
             if let Some(len) = file_bytes {
                 let per_byte = block.spans.len() as f64 / block.consumed.max(1) as f64;
-                out.kept.reserve((len as f64 * per_byte * 1.02) as usize + 16);
+                out.kept
+                    .reserve((len as f64 * per_byte * 1.02) as usize + 16);
             }
         }
         out.total += block.spans.len();
