@@ -111,54 +111,62 @@ impl PointIndex {
 /// Demand points grouped by ECEF cube, for fast repeated nearest-facility queries.
 struct DemandCells {
     detour: f64,
-    /// Demand indices, sorted by cube.
-    order: Vec<u32>,
-    /// Positions in `order` order.
+    /// For each demand point (input order), its position in cube order.
+    position: Vec<u32>,
+    /// Positions in cube order.
     lonlat: Vec<LonLat>,
     ecef: Vec<Ecef>,
-    /// Ranges of `order` sharing a cube, with the cube centre.
+    /// Ranges of cube order sharing a cube, with the cube centre.
     cells: Vec<(usize, usize, Ecef)>,
 }
 
-fn cube_key(e: &Ecef) -> [i32; 3] {
+/// Cube coordinates are offset by this to pack them as unsigned 16-bit fields.
+const CUBE_OFFSET: i64 = 1 << 15;
+// The Earth's radius in cubes must fit the 16-bit fields.
+const _: () = assert!(6_400_000.0 / CELL_M < 30_000.0);
+
+/// The cube holding `e`, packed into one sortable integer.
+fn cube_key(e: &Ecef) -> u64 {
+    let field = |v: f64| ((v / CELL_M).floor() as i64 + CUBE_OFFSET) as u64 & 0xffff;
+    (field(e[0]) << 32) | (field(e[1]) << 16) | field(e[2])
+}
+
+/// The centre of the cube `key`, in ECEF metres.
+fn cube_centre(key: u64) -> Ecef {
+    let field = |shift: u32| (((key >> shift) & 0xffff) as i64 - CUBE_OFFSET) as f64;
     [
-        (e[0] / CELL_M).floor() as i32,
-        (e[1] / CELL_M).floor() as i32,
-        (e[2] / CELL_M).floor() as i32,
+        (field(32) + 0.5) * CELL_M,
+        (field(16) + 0.5) * CELL_M,
+        (field(0) + 0.5) * CELL_M,
     ]
 }
 
 impl DemandCells {
     fn new(demand: &[LonLat], detour: f64) -> Self {
-        let mut keyed: Vec<([i32; 3], u32, Ecef)> = demand
+        let ecef_in: Vec<Ecef> = demand.par_iter().map(|p| p.to_ecef()).collect();
+        let mut keyed: Vec<(u64, u32)> = ecef_in
             .par_iter()
             .enumerate()
-            .map(|(i, p)| {
-                let e = p.to_ecef();
-                (cube_key(&e), i as u32, e)
-            })
+            .map(|(i, e)| (cube_key(e), i as u32))
             .collect();
-        keyed.par_sort_unstable_by_key(|(k, i, _)| (*k, *i));
+        keyed.par_sort_unstable();
         let mut cells = Vec::new();
         let mut start = 0;
         for i in 1..=keyed.len() {
             if i == keyed.len() || keyed[i].0 != keyed[start].0 {
-                let k = keyed[start].0;
-                let centre = [
-                    (f64::from(k[0]) + 0.5) * CELL_M,
-                    (f64::from(k[1]) + 0.5) * CELL_M,
-                    (f64::from(k[2]) + 0.5) * CELL_M,
-                ];
-                cells.push((start, i, centre));
+                cells.push((start, i, cube_centre(keyed[start].0)));
                 start = i;
             }
         }
-        let order: Vec<u32> = keyed.iter().map(|k| k.1).collect();
-        let lonlat = order.iter().map(|&i| demand[i as usize]).collect();
-        let ecef = keyed.into_iter().map(|k| k.2).collect();
+        let lonlat = keyed.par_iter().map(|&(_, i)| demand[i as usize]).collect();
+        let ecef = keyed.par_iter().map(|&(_, i)| ecef_in[i as usize]).collect();
+        let mut position = vec![0u32; keyed.len()];
+        for (k, &(_, i)) in keyed.iter().enumerate() {
+            position[i as usize] = k as u32;
+        }
         Self {
             detour,
-            order,
+            position,
             lonlat,
             ecef,
             cells,
@@ -168,7 +176,7 @@ impl DemandCells {
 
 impl PreparedDemand for DemandCells {
     fn nearest(&self, facilities: &[LonLat], _max_walk_m: f64) -> Vec<Reach> {
-        let n = self.order.len();
+        let n = self.position.len();
         if facilities.is_empty() {
             return vec![Reach::NONE; n];
         }
@@ -220,11 +228,10 @@ impl PreparedDemand for DemandCells {
                 })
             })
             .collect();
-        let mut out = vec![Reach::NONE; n];
-        for (k, r) in sorted.into_iter().enumerate() {
-            out[self.order[k] as usize] = r;
-        }
-        out
+        self.position
+            .par_iter()
+            .map(|&k| sorted[k as usize])
+            .collect()
     }
 }
 
