@@ -159,7 +159,10 @@ impl DemandCells {
             }
         }
         let lonlat = keyed.par_iter().map(|&(_, i)| demand[i as usize]).collect();
-        let ecef = keyed.par_iter().map(|&(_, i)| ecef_in[i as usize]).collect();
+        let ecef = keyed
+            .par_iter()
+            .map(|&(_, i)| ecef_in[i as usize])
+            .collect();
         let mut position = vec![0u32; keyed.len()];
         for (k, &(_, i)) in keyed.iter().enumerate() {
             position[i as usize] = k as u32;
