@@ -337,6 +337,17 @@ fn broken_pbf_files_are_clear_errors() {
     assert!(e.contains("HistoricalInformation"), "{e}");
 
     // A relation member of an unknown type (the decoder library panics on it; we must not).
+    let bad = dir.path().join("badmember.osm.pbf");
+    std::fs::write(&bad, bad_member_file()).unwrap();
+    let e = osm::extract(&bad, None, &m).unwrap_err().to_string();
+    assert!(
+        e.contains("badmember.osm.pbf") && e.contains("corrupt"),
+        "{e}"
+    );
+}
+
+/// A file whose only relation has a member of type 9 (valid types are 0, 1 and 2).
+fn bad_member_file() -> Vec<u8> {
     let mut w = pbf::Writer::default();
     w.node(1, 24.9, 60.1, &[]);
     w.relation_raw(
@@ -344,13 +355,101 @@ fn broken_pbf_files_are_clear_errors() {
         &[("type", "multipolygon"), ("building", "yes")],
         &[(7, 9, "outer")],
     );
-    let bad = dir.path().join("badmember.osm.pbf");
-    std::fs::write(&bad, w.finish()).unwrap();
-    let e = osm::extract(&bad, None, &m).unwrap_err().to_string();
-    assert!(
-        e.contains("badmember.osm.pbf") && e.contains("corrupt"),
-        "{e}"
-    );
+    w.finish()
+}
+
+fn lifecircle(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_lifecircle"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// Corrupt .osm.pbf input on the command line, to `extract` and to `analyze --network`: exit
+/// status 1 and our message naming the file, nothing else. (The decoder library panics on the
+/// unknown member type; the panic is caught, and its message must not reach stderr. `analyze`
+/// reads no relations, so it finds no street in that file instead.)
+#[test]
+fn corrupt_pbf_on_the_command_line_prints_only_our_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("badmember.osm.pbf"), bad_member_file()).unwrap();
+    let bytes = std::fs::read(helsinki()).unwrap();
+    std::fs::write(dir.path().join("cut.osm.pbf"), &bytes[..bytes.len() / 3]).unwrap();
+    let facilities = data("facilities.geojson");
+    let extract = |file| vec!["extract", file, "--out", "out"];
+    let analyze = |file| {
+        vec![
+            "analyze",
+            "--facilities",
+            facilities.to_str().unwrap(),
+            "--network",
+            file,
+            "--quiet",
+        ]
+    };
+    for (args, file, what) in [
+        (extract("badmember.osm.pbf"), "badmember.osm.pbf", "corrupt"),
+        (
+            analyze("badmember.osm.pbf"),
+            "badmember.osm.pbf",
+            "no usable street",
+        ),
+        (extract("cut.osm.pbf"), "cut.osm.pbf", "truncated"),
+        (analyze("cut.osm.pbf"), "cut.osm.pbf", "truncated"),
+    ] {
+        let (code, stderr) = lifecircle(dir.path(), &args);
+        assert_eq!(code, Some(1), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(file) && stderr.contains(what),
+            "{args:?}: {stderr}"
+        );
+    }
+    assert!(!dir.path().join("out").exists());
+}
+
+/// Damaged copies of the small city (cut short, or a few bytes overwritten, at random places;
+/// the seed is printed): every run either works or stops with exit status 1 and a message naming
+/// the file. Never a panic.
+#[test]
+fn randomly_damaged_files_never_panic() {
+    use rand::{RngExt, SeedableRng};
+    let seed = 20_240_517;
+    println!("seed {seed}");
+    let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed);
+    let base = small_city();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut failed, mut worked) = (0, 0);
+    for k in 0..48 {
+        let mut bytes = base.clone();
+        if k % 4 == 0 {
+            bytes.truncate(rng.random_range(1..base.len()));
+        } else {
+            for _ in 0..k % 4 {
+                let at = rng.random_range(0..bytes.len());
+                bytes[at] = rng.random();
+            }
+        }
+        let name = format!("damaged-{k}.osm.pbf");
+        std::fs::write(dir.path().join(&name), &bytes).unwrap();
+        let (code, stderr) = lifecircle(dir.path(), &["extract", &name, "--out", "out"]);
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+        match code {
+            Some(0) => worked += 1,
+            Some(1) => {
+                assert!(stderr.contains(&name), "{name}: {stderr}");
+                failed += 1;
+            }
+            other => panic!("{name}: exit {other:?}: {stderr}"),
+        }
+    }
+    println!("{failed} damaged files refused, {worked} read");
+    assert!(failed > 0);
 }
 
 // ---------------------------------------------------------------------------------------------
