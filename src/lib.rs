@@ -19,8 +19,8 @@
 //! let settings = analysis::Settings::new(900.0, 85.0, None, false)?;
 //! let walking = analysis::straight_line(1.0)?;
 //! let a = analysis::analyze(inputs, settings, &walking, &())?;
-//! let childcare = a.categories.iter().find(|c| c.name == "childcare").unwrap();
-//! assert_eq!(childcare.coverage, 0.0); // the Helsinki extract has no childcare facility
+//! let elderly = a.categories.iter().find(|c| c.name == "elderly_care").unwrap();
+//! assert_eq!(elderly.coverage, 0.0); // the Helsinki extract has no elderly-care facility
 //! # Ok::<(), lifecircle::Error>(())
 //! ```
 #![warn(missing_docs)]

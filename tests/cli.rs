@@ -278,8 +278,7 @@ fn helsinki_sample_matches_brute_force() {
         .iter()
         .map(|r| prop(r, "population").as_f64().unwrap())
         .sum();
-    assert_eq!(s["population"].as_f64().unwrap(), total);
-    assert_eq!(total, 7801.0);
+    assert!((s["population"].as_f64().unwrap() - total).abs() < 1e-6);
 
     let community_of = |p: Point| {
         communities
@@ -292,17 +291,33 @@ fn helsinki_sample_matches_brute_force() {
             .map(|c| prop(c, "id").clone())
             .unwrap()
     };
-    for cat in [
+    // The six standard functions, and every other category of the file (the schools).
+    let mut categories: Vec<String> = [
         "elderly_care",
         "childcare",
         "medical",
         "meals",
         "culture_sports",
         "admin_services",
-    ] {
+    ]
+    .map(String::from)
+    .to_vec();
+    for f in &facilities {
+        for c in prop(f, "category").as_str().unwrap().split(';') {
+            if !categories.iter().any(|k| k == c.trim()) {
+                categories.push(c.trim().to_string());
+            }
+        }
+    }
+    assert!(categories.len() > 6, "{categories:?}");
+    for cat in &categories {
+        let cat = cat.as_str();
         let of_cat: Vec<Point> = facilities
             .iter()
-            .filter(|f| prop(f, "category") == cat)
+            .filter(|f| {
+                let value = prop(f, "category").as_str().unwrap();
+                value.split(';').any(|c| c.trim() == cat)
+            })
             .map(pt)
             .collect();
         let mut covered = 0.0;
@@ -343,10 +358,11 @@ fn helsinki_sample_matches_brute_force() {
             lacking,
             "{cat}"
         );
+        if of_cat.is_empty() {
+            // A standard function without any facility (elderly care in this extract).
+            assert_eq!(c["coverage"], 0.0, "{cat}");
+        }
     }
-    // The extract has no childcare at all.
-    assert_eq!(s["categories"]["childcare"]["coverage"], 0.0);
-    assert_eq!(s["categories"]["childcare"]["facilities"], 0);
 }
 
 /// No arguments: the embedded sample along its streets. Every network walk is at least the
@@ -362,11 +378,20 @@ fn no_arguments_runs_the_sample_along_the_streets() {
     let out = dir.path().join("lifecircle-out");
     let s = read_json(&out.join("summary.json"));
     assert_eq!(s["mode"], "network");
-    assert_eq!(s["categories"]["childcare"]["coverage"], 0.0);
     assert!(s["off_network_residences"].is_u64());
 
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
     let facilities = features(&data.join("facilities.geojson"));
+    // A category without any facility in the file is covered for nobody.
+    let categories = s["categories"].as_object().unwrap();
+    for (cat, c) in categories {
+        if !facilities
+            .iter()
+            .any(|f| prop(f, "category").as_str().unwrap().contains(cat.as_str()))
+        {
+            assert_eq!(c["coverage"], 0.0, "{cat}");
+        }
+    }
     let fac_at = |id: &Value| {
         let f = facilities.iter().find(|f| prop(f, "id") == id).unwrap();
         match &f.geometry.as_ref().unwrap().value {
@@ -375,21 +400,16 @@ fn no_arguments_runs_the_sample_along_the_streets() {
         }
     };
     let mut measured = 0;
-    for r in features(&out.join("residences.geojson")) {
+    let residences = features(&out.join("residences.geojson"));
+    for r in &residences {
         let at = match &r.geometry.as_ref().unwrap().value {
             geojson::GeometryValue::Point { coordinates: p } => Point::new(p[0], p[1]),
             _ => panic!("points expected"),
         };
-        assert_eq!(prop(&r, "off_network"), false);
-        for cat in [
-            "elderly_care",
-            "medical",
-            "meals",
-            "culture_sports",
-            "admin_services",
-        ] {
-            if let Some(d) = prop(&r, &format!("{cat}_m")).as_f64() {
-                let straight = Geodesic.distance(at, fac_at(prop(&r, &format!("{cat}_id"))));
+        assert_eq!(prop(r, "off_network"), false);
+        for cat in categories.keys() {
+            if let Some(d) = prop(r, &format!("{cat}_m")).as_f64() {
+                let straight = Geodesic.distance(at, fac_at(prop(r, &format!("{cat}_id"))));
                 // Written with 1 decimal: allow 5 cm of rounding.
                 assert!(
                     d >= straight - 0.05,
@@ -400,7 +420,11 @@ fn no_arguments_runs_the_sample_along_the_streets() {
             }
         }
     }
-    assert!(measured > 1000, "{measured}");
+    // Most residences reach most categories (a guard against checking nothing).
+    assert!(
+        measured > residences.len() * categories.len() / 2,
+        "{measured}"
+    );
 }
 
 #[test]

@@ -81,68 +81,109 @@ fn run_helsinki(out: &Path, grid: bool) -> (osm::Extract, osm::Inventory) {
     (ex, inv)
 }
 
+/// The ids a plain scan finds for a tag condition: nodes, and ways with a node in the file.
+fn scanned(p: &Plain, condition: impl Fn(&HashMap<String, String>) -> bool) -> BTreeSet<String> {
+    let mut ids: BTreeSet<String> = p
+        .nodes
+        .iter()
+        .filter(|(_, t)| condition(t))
+        .map(|(id, _)| format!("n{id}"))
+        .collect();
+    ids.extend(
+        p.ways
+            .iter()
+            .filter(|(_, refs, t)| condition(t) && refs.iter().any(|r| p.node_pos.contains_key(r)))
+            .map(|(id, _, _)| format!("w{id}")),
+    );
+    ids
+}
+
+/// `key` has one of `values` (a `;` list counts value by value).
+fn tag_in(t: &HashMap<String, String>, key: &str, values: &[&str]) -> bool {
+    t.get(key)
+        .is_some_and(|v| v.split(';').any(|v| values.contains(&v.trim())))
+}
+
 #[test]
-fn helsinki_medical_and_places_match_a_plain_scan() {
+fn helsinki_facilities_and_places_match_a_plain_scan() {
     let dir = tempfile::tempdir().unwrap();
     let (ex, inv) = run_helsinki(dir.path(), false);
     println!("{inv}");
     let p = plain(&helsinki());
-
-    // amenity=pharmacy|clinic|doctors|hospital, by hand: nodes, and ways with a node in the file.
-    let medical = ["pharmacy", "clinic", "doctors", "hospital"];
-    let is_med = |t: &HashMap<String, String>| {
-        t.get("amenity")
-            .is_some_and(|a| medical.contains(&a.as_str()))
-    };
-    let mut expected: BTreeSet<String> = p
-        .nodes
-        .iter()
-        .filter(|(_, t)| is_med(t))
-        .map(|(id, _)| format!("n{id}"))
-        .collect();
-    expected.extend(
-        p.ways
-            .iter()
-            .filter(|(_, refs, t)| is_med(t) && refs.iter().any(|r| p.node_pos.contains_key(r)))
-            .map(|(id, _, _)| format!("w{id}")),
-    );
-    assert!(expected.len() >= 10, "{expected:?}");
     let written = features(&dir.path().join("facilities.geojson"));
-    let got: BTreeSet<String> = written
-        .iter()
-        .filter(|f| prop_str(f, "amenity").is_some_and(|a| medical.contains(&a.as_str())))
-        .map(|f| prop_str(f, "id").unwrap())
-        .collect();
-    assert_eq!(got, expected);
-    for f in &written {
-        if got.contains(&prop_str(f, "id").unwrap()) {
-            assert!(prop_str(f, "category").unwrap().contains("medical"));
-        }
-    }
+    let with_category = |category: &str| -> BTreeSet<String> {
+        written
+            .iter()
+            .filter(|f| {
+                prop_str(f, "category")
+                    .unwrap()
+                    .split(';')
+                    .any(|c| c.trim() == category)
+            })
+            .map(|f| prop_str(f, "id").unwrap())
+            .collect()
+    };
+    let with_amenity = |values: &[&str]| -> BTreeSet<String> {
+        written
+            .iter()
+            .filter(|f| {
+                prop_str(f, "amenity")
+                    .is_some_and(|a| a.split(';').any(|a| values.contains(&a.trim())))
+            })
+            .map(|f| prop_str(f, "id").unwrap())
+            .collect()
+    };
 
-    // Communities: no complete admin boundary in this extract, so the place nodes; the
-    // external data/communities.geojson lists the same six.
-    let places: BTreeSet<String> = p
-        .nodes
-        .iter()
-        .filter(|(_, t)| {
-            t.get("place")
-                .is_some_and(|v| ["suburb", "quarter", "neighbourhood"].contains(&v.as_str()))
-        })
-        .map(|(id, _)| format!("n{id}"))
-        .collect();
-    let external: BTreeSet<String> = features(&data("communities.geojson"))
-        .iter()
-        .map(|f| prop_str(f, "id").unwrap().to_lowercase())
-        .collect();
-    assert_eq!(places, external);
+    // Medical and meals by their `amenity` values (other tags add more of both).
+    for (category, amenities, at_least) in [
+        (
+            "medical",
+            &["pharmacy", "clinic", "doctors", "hospital"][..],
+            10,
+        ),
+        (
+            "meals",
+            &["restaurant", "cafe", "fast_food", "food_court", "canteen"][..],
+            300,
+        ),
+    ] {
+        let expected = scanned(&p, |t| tag_in(t, "amenity", amenities));
+        assert!(expected.len() >= at_least, "{category}: {expected:?}");
+        let got = with_amenity(amenities);
+        assert_eq!(got, expected, "{category}");
+        assert!(got.is_subset(&with_category(category)), "{category}");
+    }
+    // Childcare and elderly care, every rule of the built-in mapping written out by hand.
+    let childcare = scanned(&p, |t| {
+        tag_in(t, "amenity", &["kindergarten", "childcare"])
+            || (tag_in(t, "amenity", &["social_facility"])
+                && tag_in(t, "social_facility:for", &["child", "children"]))
+    });
+    assert_eq!(with_category("childcare"), childcare);
+    let elderly = scanned(&p, |t| {
+        tag_in(t, "amenity", &["nursing_home"])
+            || tag_in(t, "social_facility", &["nursing_home", "assisted_living"])
+            || tag_in(t, "healthcare", &["nursing_home"])
+            || (tag_in(t, "amenity", &["social_facility", "community_centre"])
+                && tag_in(t, "social_facility:for", &["senior", "elderly"]))
+            || (tag_in(t, "amenity", &["community_centre"])
+                && tag_in(t, "community_centre:for", &["senior", "elderly"]))
+    });
+    assert_eq!(with_category("elderly_care"), elderly);
+    println!("childcare {childcare:?}, elderly care {elderly:?}");
+
+    // Communities: no complete admin boundary in this extract, so the place nodes.
+    let places = scanned(&p, |t| {
+        tag_in(t, "place", &["suburb", "quarter", "neighbourhood"])
+    });
+    assert!(places.iter().all(|id| id.starts_with('n')));
     let ours: BTreeSet<String> = ex.communities.iter().map(|c| c.id.clone()).collect();
     assert_eq!(ours, places);
     assert!(ex
         .communities
         .iter()
         .all(|c| matches!(c.shape, CommunityShape::Place { .. })));
-    assert_eq!(inv.communities, 6);
+    assert_eq!(inv.communities, places.len());
     assert!(inv.skipped.count(SkipKind::MissingMembers) > 0);
 }
 
@@ -192,9 +233,12 @@ fn helsinki_streets_match_plain_scan_and_external_file() {
     }
     assert_eq!(ours, expected);
 
-    // The external file (6,363 segments by another rule) is contained in ours; every extra
-    // segment is a cycleway that allows walking, which that rule left out.
-    let external = segments_of(&features(&data("streets.geojson")));
+    // The ready-made file (6,363 segments by another tool's rule) is contained in ours; every
+    // extra segment is a cycleway that allows walking, which that rule left out.
+    let external = segments_of(&features(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/helsinki-streets-reference.geojson"),
+    ));
     assert_eq!(external.len(), 6363);
     assert!(external.is_subset(&ours));
     for (id, _, _) in ours.difference(&external) {
@@ -222,24 +266,65 @@ fn helsinki_population_and_outputs() {
         .map(|f| f.property("population").and_then(|v| v.as_f64()).unwrap())
         .sum();
     assert!((inv.population + inv.unplaced_population - grid_total).abs() < 1e-6);
-    // The externally produced data/residences.geojson placed 7,801 people from the same cells.
+    // The ready-made residences file that data/ shipped before (made by another tool from the
+    // same grid cells) placed 7,801 people.
     assert!((inv.population - 7801.0).abs() < 0.5, "{}", inv.population);
     assert!(ex
         .residences
         .iter()
         .all(|r| r.population > 0.0 && !r.population_estimated));
 
-    // Meals: every restaurant/cafe of the external facilities file is ours too.
-    let ours: HashMap<String, String> = features(&dir.path().join("facilities.geojson"))
+    // The sharing, cell by cell, from the written files: each home's cell by a point-in-polygon
+    // test of its own; a cell's people go to the homes in it (all of them, shared by floor
+    // area); cells with people and no home keep them unplaced.
+    let cells: Vec<(Vec<[f64; 2]>, f64)> = features(&data("raw/helsinki-population-2020.geojson"))
         .iter()
-        .map(|f| (prop_str(f, "id").unwrap(), prop_str(f, "category").unwrap()))
+        .map(|f| {
+            let Some(geojson::GeometryValue::Polygon { coordinates: rings }) =
+                f.geometry.as_ref().map(|g| &g.value)
+            else {
+                panic!("the grid holds polygons")
+            };
+            let ring = rings[0].iter().map(|c| [c[0], c[1]]).collect();
+            (
+                ring,
+                f.property("population").and_then(|v| v.as_f64()).unwrap(),
+            )
+        })
         .collect();
-    for f in features(&data("facilities.geojson")) {
-        if prop_str(&f, "category").as_deref() == Some("meals") {
-            let id = prop_str(&f, "id").unwrap();
-            assert!(ours.get(&id).is_some_and(|c| c.contains("meals")), "{id}");
+    let mut in_cell: Vec<Vec<(f64, f64)>> = vec![Vec::new(); cells.len()];
+    for r in features(&dir.path().join("residences.geojson")) {
+        let Some(geojson::GeometryValue::Point { coordinates: c }) =
+            r.geometry.as_ref().map(|g| &g.value)
+        else {
+            panic!("residences are points")
+        };
+        let cell = cells
+            .iter()
+            .position(|(ring, _)| inside(ring, c[0], c[1]))
+            .expect("every home lies in a cell");
+        let number = |k: &str| r.property(k).and_then(|v| v.as_f64()).unwrap();
+        in_cell[cell].push((number("population"), number("floor_area_m2")));
+    }
+    let (mut placed, mut unplaced) = (0.0, 0.0);
+    for ((_, people), homes) in cells.iter().zip(&in_cell) {
+        if homes.is_empty() {
+            unplaced += people;
+            continue;
+        }
+        placed += people;
+        let floor: f64 = homes.iter().map(|h| h.1).sum();
+        for (population, floor_area_m2) in homes {
+            // Populations are written with 3 decimals, floor areas with 1.
+            let share = people * floor_area_m2 / floor;
+            assert!(
+                (population - share).abs() < 2e-3 + share * 1e-3,
+                "{population} {share}"
+            );
         }
     }
+    assert!((placed - inv.population).abs() < 0.5e-3 * inv.residences as f64);
+    assert!((unplaced - inv.unplaced_population).abs() < 1e-6);
 
     // Every output parses as GeoJSON, has at most 7 decimals, and reads back through
     // lifecircle's own reader without a rejected feature.
@@ -272,6 +357,45 @@ fn helsinki_population_and_outputs() {
         .filter(|n| !n.ends_with(".geojson"))
         .collect();
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+}
+
+/// `data/` holds exactly what the command in `data/README.md` writes: the embedded sample is the
+/// tool's own output, so every check of `extract` above applies to it.
+#[test]
+fn shipped_sample_is_the_output_of_extract() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let command = "cargo run --release -- extract data/raw/helsinki-centre.osm.pbf --out data \
+                   --population data/raw/helsinki-population-2020.geojson";
+    let command = command.split_whitespace().collect::<Vec<_>>().join(" ");
+    let readme = std::fs::read_to_string(root.join("data/README.md")).unwrap();
+    assert!(
+        readme.contains(&command),
+        "data/README.md must show: {command}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("data");
+    let (code, stderr) = lifecircle(
+        root,
+        &[
+            "extract",
+            "data/raw/helsinki-centre.osm.pbf",
+            "--out",
+            out.to_str().unwrap(),
+            "--population",
+            "data/raw/helsinki-population-2020.geojson",
+        ],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    for name in ["facilities", "residences", "streets", "communities"] {
+        let file = format!("{name}.geojson");
+        let made = std::fs::read(out.join(&file)).unwrap();
+        let shipped = std::fs::read(root.join("data").join(&file)).unwrap();
+        assert!(
+            made == shipped,
+            "data/{file} is not what `lifecircle extract` writes: run the command in data/README.md"
+        );
+    }
 }
 
 #[test]
@@ -337,6 +461,17 @@ fn broken_pbf_files_are_clear_errors() {
     assert!(e.contains("HistoricalInformation"), "{e}");
 
     // A relation member of an unknown type (the decoder library panics on it; we must not).
+    let bad = dir.path().join("badmember.osm.pbf");
+    std::fs::write(&bad, bad_member_file()).unwrap();
+    let e = osm::extract(&bad, None, &m).unwrap_err().to_string();
+    assert!(
+        e.contains("badmember.osm.pbf") && e.contains("corrupt"),
+        "{e}"
+    );
+}
+
+/// A file whose only relation has a member of type 9 (valid types are 0, 1 and 2).
+fn bad_member_file() -> Vec<u8> {
     let mut w = pbf::Writer::default();
     w.node(1, 24.9, 60.1, &[]);
     w.relation_raw(
@@ -344,13 +479,113 @@ fn broken_pbf_files_are_clear_errors() {
         &[("type", "multipolygon"), ("building", "yes")],
         &[(7, 9, "outer")],
     );
-    let bad = dir.path().join("badmember.osm.pbf");
-    std::fs::write(&bad, w.finish()).unwrap();
-    let e = osm::extract(&bad, None, &m).unwrap_err().to_string();
-    assert!(
-        e.contains("badmember.osm.pbf") && e.contains("corrupt"),
-        "{e}"
-    );
+    w.finish()
+}
+
+fn lifecircle(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_lifecircle"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// Corrupt .osm.pbf input on the command line, to `extract` and to `analyze --network`: exit
+/// status 1 and our message naming the file, nothing else. (The decoder library panics on the
+/// unknown member type; the panic is caught, and its message must not reach stderr. `analyze`
+/// reads no relations, so it finds no street in that file instead.)
+#[test]
+fn corrupt_pbf_on_the_command_line_prints_only_our_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("badmember.osm.pbf"), bad_member_file()).unwrap();
+    let bytes = std::fs::read(helsinki()).unwrap();
+    std::fs::write(dir.path().join("cut.osm.pbf"), &bytes[..bytes.len() / 3]).unwrap();
+    let facilities = data("facilities.geojson");
+    let extract = |file| vec!["extract", file, "--out", "out"];
+    let analyze = |file| {
+        vec![
+            "analyze",
+            "--facilities",
+            facilities.to_str().unwrap(),
+            "--network",
+            file,
+            "--quiet",
+        ]
+    };
+    for (args, file, what) in [
+        (extract("badmember.osm.pbf"), "badmember.osm.pbf", "corrupt"),
+        (
+            analyze("badmember.osm.pbf"),
+            "badmember.osm.pbf",
+            "no usable street",
+        ),
+        (extract("cut.osm.pbf"), "cut.osm.pbf", "truncated"),
+        (analyze("cut.osm.pbf"), "cut.osm.pbf", "truncated"),
+    ] {
+        let (code, stderr) = lifecircle(dir.path(), &args);
+        assert_eq!(code, Some(1), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(file) && stderr.contains(what),
+            "{args:?}: {stderr}"
+        );
+    }
+    assert!(!dir.path().join("out").exists());
+}
+
+/// Damaged copies of the small city (cut short, or a few bytes overwritten, at random places;
+/// the seed is printed): every run either works or stops with exit status 1 and a message naming
+/// the file. Never a panic.
+#[test]
+fn randomly_damaged_files_never_panic() {
+    use rand::{RngExt, SeedableRng};
+    let seed = 20_240_517;
+    println!("seed {seed}");
+    let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed);
+    let base = small_city();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut failed, mut worked) = (0, 0);
+    for k in 0..48 {
+        let mut bytes = base.clone();
+        if k % 4 == 0 {
+            bytes.truncate(rng.random_range(1..base.len()));
+        } else {
+            for _ in 0..k % 4 {
+                let at = rng.random_range(0..bytes.len());
+                bytes[at] = rng.random();
+            }
+        }
+        let name = format!("damaged-{k}.osm.pbf");
+        std::fs::write(dir.path().join(&name), &bytes).unwrap();
+        let (code, stderr) = lifecircle(dir.path(), &["extract", &name, "--out", "out"]);
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+        match code {
+            Some(0) => worked += 1,
+            Some(1) => {
+                assert!(stderr.contains(&name), "{name}: {stderr}");
+                failed += 1;
+            }
+            other => panic!("{name}: exit {other:?}: {stderr}"),
+        }
+    }
+    println!("{failed} damaged files refused, {worked} read");
+    assert!(failed > 0);
+}
+
+/// Whether (x, y) lies inside the closed ring (even-odd ray casting, plane coordinates).
+fn inside(ring: &[[f64; 2]], x: f64, y: f64) -> bool {
+    let mut inside = false;
+    for w in ring.windows(2) {
+        let ([x0, y0], [x1, y1]) = (w[0], w[1]);
+        if (y0 > y) != (y1 > y) && x < x0 + (y - y0) / (y1 - y0) * (x1 - x0) {
+            inside = !inside;
+        }
+    }
+    inside
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,16 +10,24 @@
 //!
 //! Memory therefore grows with the kept features, not with the file. Blocks are decoded in
 //! parallel (rayon); results are sorted by id so output does not depend on thread timing.
+//!
+//! # Corrupt blocks
+//! The decoder (`osmpbf`) panics on some corrupt data (e.g. a relation member of an unknown
+//! type). Each block is decoded inside [`quietly`], which catches the panic and turns it into an
+//! error naming the file and the block. The panic message is not printed: the first call installs
+//! a process-wide panic hook that stays silent on a thread while it runs inside [`quietly`] and
+//! hands every other panic to the hook that was installed before.
 
 use std::{
+    cell::Cell,
     collections::HashMap,
     fs::File,
     io::{BufReader, Read},
-    panic::{catch_unwind, AssertUnwindSafe},
+    panic::{self, catch_unwind, AssertUnwindSafe},
     path::Path,
     sync::{
         atomic::{AtomicU64, Ordering},
-        Arc,
+        Arc, Once,
     },
 };
 
@@ -496,6 +504,38 @@ pub(crate) fn parse_levels(v: &str) -> Option<f64> {
     (x.is_finite() && x > 0.0 && x <= 300.0).then_some(x)
 }
 
+thread_local! {
+    /// True while this thread runs inside [`quietly`].
+    static QUIET: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Run `f`, turning a panic inside it into `Err("the block is corrupt (decoder: ...)")` without
+/// printing the panic message (see the [module docs](self)).
+fn quietly<R>(f: impl FnOnce() -> R) -> Result<R, String> {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    let was = QUIET.with(|q| q.replace(true));
+    let result = catch_unwind(AssertUnwindSafe(f));
+    QUIET.with(|q| q.set(was));
+    result.map_err(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned());
+        match message {
+            Some(m) => format!("the block is corrupt (decoder: {m})"),
+            None => "the block is corrupt".into(),
+        }
+    })
+}
+
 /// Counts the bytes the blob reader consumes, to tell where each block starts and ends.
 struct Counting<R> {
     inner: R,
@@ -574,7 +614,7 @@ fn pass<T: Send>(
             if !wanted {
                 return Ok(None);
             }
-            let decoded = catch_unwind(AssertUnwindSafe(|| -> Result<Option<T>, String> {
+            let decoded = quietly(|| -> Result<Option<T>, String> {
                 match blob.decode().map_err(|e| e.to_string())? {
                     BlobDecode::OsmHeader(h) => {
                         for feature in h.required_features() {
@@ -591,11 +631,10 @@ fn pass<T: Send>(
                     BlobDecode::OsmData(block) => Ok(Some(f(&block))),
                     BlobDecode::Unknown(_) => Ok(None),
                 }
-            }));
+            });
             match decoded {
                 Ok(Ok(v)) => Ok(v.map(|v| (i, v))),
-                Ok(Err(what)) => Err(bad(i, start, what)),
-                Err(_) => Err(bad(i, start, "the block is corrupt".into())),
+                Ok(Err(what)) | Err(what) => Err(bad(i, start, what)),
             }
         })
         .filter_map(Result::transpose)
@@ -623,6 +662,16 @@ fn pass<T: Send>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn panics_become_quiet_errors() {
+        let e = quietly(|| -> u8 { panic!("unknown member type") }).unwrap_err();
+        assert_eq!(e, "the block is corrupt (decoder: unknown member type)");
+        let e = quietly(|| -> u8 { panic!("member {}", 9) }).unwrap_err();
+        assert_eq!(e, "the block is corrupt (decoder: member 9)");
+        assert_eq!(quietly(|| 7), Ok(7));
+        assert!(!QUIET.with(Cell::get));
+    }
 
     #[test]
     fn levels() {

@@ -19,6 +19,16 @@
 //! - `access=no|private`, unless `foot=yes|designated|permissive`;
 //! - `area=yes` (pedestrian squares and other areas are outlines, not lines to walk along).
 //!
+//! # Why cycleways that allow walking are kept
+//! `highway=cycleway` with `foot=designated` (or `yes`/`permissive`) is how OpenStreetMap maps a
+//! shared or segregated foot and cycle path, the same thing as `highway=path` with
+//! `foot=designated` and `bicycle=designated`: people may walk there, often by law. OSMnx's
+//! "walk" network, and networks made with its rule, leave out every cycleway (see
+//! gboeing/osmnx#398). On the Helsinki sample that rule turns a footway passage into an island
+//! whose only link to the city is a segregated foot and cycle path, stranding a building with
+//! 773 of the 7,801 residents. Cycleways without such a `foot` tag (or with `foot=no`, usually
+//! beside a separately mapped pavement) are left out.
+//!
 //! # Ways cut by the extract's edge
 //! A way whose nodes are partly missing from the file (it crosses the extract's boundary) keeps
 //! its runs of two or more consecutive nodes that are present, each as its own [`StreetLine`]
@@ -217,6 +227,13 @@ mod tests {
         assert!(!w(&[("highway", "pedestrian"), ("area", "yes")]));
         assert!(!w(&[("highway", "cycleway")]));
         assert!(w(&[("highway", "cycleway"), ("foot", "designated")]));
+        assert!(w(&[
+            ("highway", "cycleway"),
+            ("foot", "designated"),
+            ("segregated", "yes")
+        ]));
+        assert!(w(&[("highway", "cycleway"), ("foot", "yes")]));
+        assert!(!w(&[("highway", "cycleway"), ("foot", "no")]));
         assert!(!w(&[("highway", "motorway")]));
         assert!(w(&[("highway", "motorway_link"), ("foot", "permissive")]));
         assert!(!w(&[("highway", "trunk")]));
