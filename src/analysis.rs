@@ -518,7 +518,7 @@ pub fn analyze(
         ));
     }
     if groups.counts.len() != demand.len() * groups.names.len() {
-        // Counts that do not match the demand points are not used.
+        // No counts, or counts that do not match the demand points: every group falls back.
         groups = GroupCounts::default();
     }
 

@@ -67,7 +67,7 @@ pub struct GroupCounts {
     /// The group property names, as asked.
     pub names: Vec<String>,
     /// Row-major: `counts[i * names.len() + g]` is residence `i`'s count of group `g`, NaN when
-    /// the residence has no such property.
+    /// the residence has no such property; empty when no residence has any of them.
     pub counts: Vec<f64>,
 }
 
@@ -398,13 +398,19 @@ fn read_residences<const N: usize>(
     let g = groups.len();
     let mut counts = Vec::with_capacity(loaded.items.len() * g);
     // Collected in place (the allocation is reused); with N = 0 this is a plain move.
-    let items: Vec<Residence> = std::mem::take(&mut loaded.items)
+    let mut items: Vec<Residence> = std::mem::take(&mut loaded.items)
         .into_iter()
         .map(|(r, row)| {
             counts.extend_from_slice(row.get(..g).unwrap_or(&row));
             r
         })
         .collect();
+    if N > 0 {
+        items.shrink_to_fit();
+    }
+    if counts.iter().all(|c| c.is_nan()) {
+        counts = Vec::new();
+    }
     Ok(Loaded {
         file: loaded.file,
         items,
