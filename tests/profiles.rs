@@ -405,3 +405,29 @@ fn load_by_name_or_path() {
         &["'six_functions'", "six-functions, gb50180", ".toml"],
     );
 }
+
+/// The custom profile shown in the README parses, with the walks its comments state.
+#[test]
+fn readme_custom_profile_example() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let from = readme
+        .find("**A custom profile.**")
+        .expect("README section");
+    let rest = &readme[from..];
+    let start = rest.find("```toml\n").expect("a toml block") + "```toml\n".len();
+    let end = start + rest[start..].find("```").unwrap();
+    let p = Profile::from_toml_str(&rest[start..end], "README.md").unwrap();
+    assert_eq!(p.name, "my-city");
+    let m = |key: &str| p.max_walk_m(p.category(key).unwrap());
+    assert_eq!(m("elderly_care"), 720.0); // 15 min * 60 s * 0.8 m/s
+    assert_eq!(m("meals"), 480.0); // 10 min * 60 s * 0.8 m/s
+    assert_eq!(m("medical"), 1000.0);
+    assert_eq!(m("pharmacy"), 600.0); // 10 min at the default 1.0 m/s
+    assert_eq!(p.target_percent_for(p.category("meals").unwrap()), 90.0);
+    assert_eq!(p.other_max_walk_m(), Some(900.0));
+    assert_eq!(
+        p.category_for("养老").map(|c| c.key.as_str()),
+        Some("elderly_care")
+    );
+}
