@@ -4,34 +4,50 @@
 use std::collections::{BTreeSet, HashMap};
 
 use geo::{Geometry, Point};
+use rayon::prelude::*;
 
 use crate::{
     assign::{self, UNASSIGNED},
+    coords::{self, CoordSystems, Crs},
     error::{Error, FeatureError, Result},
     geodesy::LonLat,
-    load::Loaded,
-    model::{Community, Facility, Id, Residence, SIX_FUNCTIONS},
+    load::{GroupCounts, Loaded},
+    model::{Community, Facility, Id, Residence},
+    profile::{CategorySpec, Profile, Walk},
     reach::{Reach, WalkingDistance},
     straight_line::StraightLine,
 };
 
-/// Checked settings for one analysis.
+/// Settings for one analysis: a planning profile, and command-line overrides that, when given,
+/// apply to every category.
+///
+/// Precedence for each category: an override (`max_walk`, `walk_speed_m_per_s`,
+/// `target_percent`) if set, else the category's own value in the profile, else the profile's
+/// default. Minutes are turned into metres with the category's walking speed.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// The walking reach, metres.
-    pub max_walk_m: f64,
-    /// Share of a community's population that must be within reach (0..=1) for the community
-    /// not to lack a category.
-    pub target_share: f64,
-    /// The categories to analyse; `None` for the six standard functions plus every category
-    /// found among the facilities.
+    /// The planning profile: categories, aliases, walks, targets, target groups, levels.
+    pub profile: Profile,
+    /// Overrides every category's maximum walk.
+    pub max_walk: Option<Walk>,
+    /// Overrides every category's walking speed, m/s (used to turn minutes into metres).
+    pub walk_speed_m_per_s: Option<f64>,
+    /// Overrides every category's target share, percent.
+    pub target_percent: Option<f64>,
+    /// Only these categories, in this order. A name that is a profile category's key or alias
+    /// selects that category; any other name is matched exactly against facility categories as
+    /// a local extra. `None`: the profile's categories, plus (with `include_other_categories`)
+    /// every other category found among the facilities.
     pub categories: Option<Vec<String>>,
     /// Make any bad feature fatal instead of skipping it.
     pub strict: bool,
+    /// Coordinate systems of the inputs and outputs.
+    pub coords: CoordSystems,
 }
 
 impl Settings {
-    /// Settings with a check of every value.
+    /// The default profile ([`profile::DEFAULT_PROFILE`](crate::profile::DEFAULT_PROFILE))
+    /// with every category walking `max_walk_m` metres against `target_percent`.
     ///
     /// # Errors
     /// A non-positive or non-finite reach, a target outside 0..=100 %, or an empty category name.
@@ -46,24 +62,161 @@ impl Settings {
                 "the walking reach must be a positive distance, got {max_walk_m} m"
             )));
         }
-        if !(0.0..=100.0).contains(&target_percent) {
-            return Err(Error::Settings(format!(
-                "--target must be a percentage from 0 to 100, got {target_percent}"
-            )));
+        let settings = Self {
+            max_walk: Some(Walk::Metres(max_walk_m)),
+            target_percent: Some(target_percent),
+            categories,
+            strict,
+            ..Self::for_profile(Profile::builtin(crate::profile::DEFAULT_PROFILE)?)
+        };
+        settings.check()?;
+        Ok(settings)
+    }
+
+    /// A profile without overrides, WGS84 everywhere, lenient.
+    pub fn for_profile(profile: Profile) -> Self {
+        Self {
+            profile,
+            max_walk: None,
+            walk_speed_m_per_s: None,
+            target_percent: None,
+            categories: None,
+            strict: false,
+            coords: CoordSystems::default(),
         }
-        if let Some(cats) = &categories {
+    }
+
+    /// Check the overrides.
+    ///
+    /// # Errors
+    /// A non-positive walk or walking speed, a target outside 0..=100 %, or an empty category
+    /// name, each named by its command-line option.
+    pub fn check(&self) -> Result<()> {
+        if let Some(w) = self.max_walk {
+            let (Walk::Minutes(v) | Walk::Metres(v)) = w;
+            if !(v.is_finite() && v > 0.0) {
+                return Err(Error::Settings(format!(
+                    "--max-walk must be a positive time or distance, got {w}"
+                )));
+            }
+        }
+        if let Some(s) = self.walk_speed_m_per_s {
+            if !(s.is_finite() && s > 0.0) {
+                return Err(Error::Settings(format!(
+                    "--walk-speed must be a positive number of m/s, got {s}"
+                )));
+            }
+        }
+        if let Some(t) = self.target_percent {
+            if !(0.0..=100.0).contains(&t) {
+                return Err(Error::Settings(format!(
+                    "--target must be a percentage from 0 to 100, got {t}"
+                )));
+            }
+        }
+        if let Some(cats) = &self.categories {
             if cats.is_empty() || cats.iter().any(|c| c.trim().is_empty()) {
                 return Err(Error::Settings(
                     "--categories needs one or more non-empty names separated by commas".into(),
                 ));
             }
         }
-        Ok(Self {
-            max_walk_m,
-            target_share: target_percent / 100.0,
-            categories,
-            strict,
+        Ok(())
+    }
+
+    /// The residence properties holding target-group counts that the analysed profile
+    /// categories need, each once, in profile order.
+    pub fn group_fields(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let selected: Vec<&CategorySpec> = match &self.categories {
+            None => self.profile.categories.iter().collect(),
+            Some(names) => names
+                .iter()
+                .filter_map(|n| self.profile.category_for(n))
+                .collect(),
+        };
+        for g in selected.into_iter().filter_map(|c| c.group.as_ref()) {
+            if !out.contains(g) {
+                out.push(g.clone());
+            }
+        }
+        out
+    }
+
+    /// The resolved plan for a profile category.
+    fn plan_for(&self, spec: &CategorySpec) -> CategoryPlan {
+        let p = &self.profile;
+        let speed = self
+            .walk_speed_m_per_s
+            .unwrap_or_else(|| spec.walk_speed_or(p.walk_speed_m_per_s));
+        let walk = self.max_walk.unwrap_or(spec.max_walk);
+        CategoryPlan {
+            key: spec.key.clone(),
+            name_zh: spec.name_zh.clone(),
+            name_en: spec.name_en.clone(),
+            max_walk_m: walk.to_metres(speed),
+            walk_speed_m_per_s: speed,
+            target_percent: self
+                .target_percent
+                .unwrap_or_else(|| p.target_percent_for(spec)),
+            group: spec.group.clone(),
+            level: spec.level.clone(),
+            extra: false,
+        }
+    }
+
+    /// The plan for a category value the profile does not list (a local extra).
+    fn plan_for_extra(&self, value: &str) -> Result<CategoryPlan> {
+        let p = &self.profile;
+        let speed = self.walk_speed_m_per_s.unwrap_or(p.walk_speed_m_per_s);
+        let walk = self.max_walk.or(p.max_walk).ok_or_else(|| {
+            Error::Settings(format!(
+                "category '{value}' is not in profile '{}', which has no default max_walk for \
+                 other categories: give --max-walk, or use a profile that lists it",
+                p.name
+            ))
+        })?;
+        Ok(CategoryPlan {
+            key: value.to_string(),
+            name_zh: value.to_string(),
+            name_en: value.to_string(),
+            max_walk_m: walk.to_metres(speed),
+            walk_speed_m_per_s: speed,
+            target_percent: self.target_percent.unwrap_or(p.target_percent),
+            group: None,
+            level: None,
+            extra: true,
         })
+    }
+}
+
+/// What one category is measured with, resolved from the profile and the overrides.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CategoryPlan {
+    /// The profile key, or the facility category value for a local extra.
+    pub key: String,
+    /// Chinese display name.
+    pub name_zh: String,
+    /// English display name.
+    pub name_en: String,
+    /// Maximum walk, metres.
+    pub max_walk_m: f64,
+    /// Walking speed used to turn minutes into metres, m/s.
+    pub walk_speed_m_per_s: f64,
+    /// Target share, percent.
+    pub target_percent: f64,
+    /// Residence property counting the target group; `None`: the whole population.
+    pub group: Option<String>,
+    /// The profile level the category belongs to.
+    pub level: Option<String>,
+    /// True for a category found in the data but not listed by the profile (the "X").
+    pub extra: bool,
+}
+
+impl CategoryPlan {
+    /// What the category's coverage counts: its group's name, or `population`.
+    pub fn counts(&self) -> &str {
+        self.group.as_deref().unwrap_or("population")
     }
 }
 
@@ -81,17 +234,31 @@ pub struct Inputs {
 /// Results for one category of service.
 #[derive(Debug)]
 pub struct CategoryResult {
-    /// The category name as found in the data (`meals`, `elderly_care`, ...).
+    /// The category's key: the profile key (`meals`, `elderly_care`, ...), or the value found
+    /// in the data for a local extra.
     pub name: String,
+    /// How the category is measured.
+    pub plan: CategoryPlan,
     /// Indices (into [`Analysis::facilities`]) of the facilities offering it.
     pub facilities: Vec<u32>,
     /// For every demand point, its nearest facility of this category; `Reach::facility`
     /// indexes [`CategoryResult::facilities`].
     pub reach: Vec<Reach>,
-    /// Population with a facility within the walk.
+    /// The people the category counts (its target group, or everyone) with a facility within
+    /// the walk.
     pub covered_population: f64,
-    /// `covered_population` over the total population (0 when there is nobody).
+    /// `covered_population` over `counted_population` (0 when nobody is counted).
     pub coverage: f64,
+    /// The people the category counts: the sum of its group's counts (a demand point without
+    /// one counts its whole population), or the whole population.
+    pub counted_population: f64,
+    /// Everyone (the whole population) within the walk.
+    pub covered_everyone: f64,
+    /// `covered_everyone` over the whole population (0 when there is nobody).
+    pub coverage_everyone: f64,
+    /// Demand points that have no count for the category's group and count their whole
+    /// population instead (0 for categories without a group).
+    pub group_defaulted: usize,
     /// Number of communities below target for this category.
     pub communities_lacking: usize,
 }
@@ -104,6 +271,13 @@ impl CategoryResult {
             .and_then(|k| self.facilities.get(k))
             .map(|&i| i as usize)
     }
+
+    /// True when demand point `demand` has a facility within the category's walk.
+    pub fn within(&self, demand: usize) -> bool {
+        self.reach
+            .get(demand)
+            .is_some_and(|r| r.within(self.plan.max_walk_m))
+    }
 }
 
 /// Results for one community.
@@ -111,10 +285,15 @@ impl CategoryResult {
 pub struct CommunityResult {
     /// Population of its demand points.
     pub population: f64,
-    /// Per category (same order as [`Analysis::categories`]): share within reach, or `None`
-    /// when the community has no population.
+    /// Per category (same order as [`Analysis::categories`]): share of the people the category
+    /// counts (its group, or everyone) within reach, or `None` when it counts nobody here.
     pub coverage: Vec<Option<f64>>,
-    /// Indices of categories below target.
+    /// Per category: share of the whole population within reach, or `None` when the community
+    /// has no population.
+    pub coverage_everyone: Vec<Option<f64>>,
+    /// Per category: the people it counts here.
+    pub counted: Vec<f64>,
+    /// Indices of categories below target (judged on `coverage`).
     pub lacking: Vec<usize>,
     /// People lacking at least one category.
     pub gap_population: f64,
@@ -127,7 +306,7 @@ pub struct Analysis {
     pub mode: &'static str,
     /// The settings used.
     pub settings: Settings,
-    /// All facilities read.
+    /// All facilities read (in WGS84).
     pub facilities: Vec<Facility>,
     /// The demand points: residences, or community points when no residences were given.
     pub demand: Vec<Residence>,
@@ -137,10 +316,14 @@ pub struct Analysis {
     pub demand_community: Vec<u32>,
     /// Communities (from the file, or derived from residence `community` properties).
     pub communities: Vec<Community>,
+    /// True when the communities came from a file (false: derived from residences).
+    pub communities_given: bool,
     /// Per-community results, parallel to `communities`.
     pub community_results: Vec<CommunityResult>,
     /// Per-category results.
     pub categories: Vec<CategoryResult>,
+    /// The profile's walking levels, nearest first (by their walk at the profile's speed).
+    pub levels: Vec<(String, Walk)>,
     /// Demand points not placed on the walking model (off the street network).
     pub unplaced: Vec<bool>,
     /// Features skipped in any input file.
@@ -154,14 +337,32 @@ pub struct Analysis {
 }
 
 impl Analysis {
-    /// Categories a demand point lacks (no facility within the walk), as indices.
+    /// Categories a demand point lacks (no facility within the category's walk), as indices.
     pub fn missing(&self, demand: usize) -> impl Iterator<Item = usize> + '_ {
-        let max = self.settings.max_walk_m;
         self.categories
             .iter()
             .enumerate()
-            .filter(move |(_, c)| !c.reach[demand].within(max))
+            .filter(move |(_, c)| !c.within(demand))
             .map(|(i, _)| i)
+    }
+
+    /// The maximum walk, metres, when every category has the same one.
+    pub fn shared_max_walk_m(&self) -> Option<f64> {
+        shared(self.categories.iter().map(|c| c.plan.max_walk_m))
+    }
+
+    /// The target share, percent, when every category has the same one.
+    pub fn shared_target_percent(&self) -> Option<f64> {
+        shared(self.categories.iter().map(|c| c.plan.target_percent))
+    }
+
+    /// Indices of the categories at a level.
+    pub fn level_categories<'a>(&'a self, level: &'a str) -> impl Iterator<Item = usize> + 'a {
+        self.categories
+            .iter()
+            .enumerate()
+            .filter(move |(_, c)| c.plan.level.as_deref() == Some(level))
+            .map(|(j, _)| j)
     }
 
     /// Number of demand points that belong to no community, and their population.
@@ -183,6 +384,12 @@ impl Analysis {
     }
 }
 
+/// The value every item has, if they all have the same one (and there is at least one).
+fn shared(mut values: impl Iterator<Item = f64>) -> Option<f64> {
+    let first = values.next()?;
+    values.all(|v| v == first).then_some(first)
+}
+
 /// Stages reported while an analysis runs (for progress display).
 pub trait Progress: Sync {
     /// A new stage begins.
@@ -193,17 +400,51 @@ impl Progress for () {
     fn stage(&self, _what: &str) {}
 }
 
-/// Run the analysis.
+/// Convert the `at` point of every item from `from` to WGS84, in parallel.
+fn points_to_wgs84<T: Send>(items: &mut [T], from: Crs, at: impl Fn(&mut T) -> &mut LonLat + Sync) {
+    if from != Crs::Wgs84 {
+        items.par_iter_mut().for_each(|x| {
+            let p = at(x);
+            *p = coords::convert(*p, from, Crs::Wgs84);
+        });
+    }
+}
+
+/// Convert the loaded inputs to WGS84 as `coords` declares them (a no-op for WGS84 inputs).
+/// Communities are converted vertex by vertex, with their representative point.
+pub fn inputs_to_wgs84(inputs: &mut Inputs, coords: &CoordSystems) {
+    points_to_wgs84(&mut inputs.facilities.items, coords.facilities, |f| {
+        &mut f.at
+    });
+    if let Some(r) = &mut inputs.residences {
+        points_to_wgs84(&mut r.items, coords.residences, |r| &mut r.at);
+    }
+    if let Some(c) = &mut inputs.communities {
+        let from = coords.communities;
+        points_to_wgs84(&mut c.items, from, |c| &mut c.at);
+        if from != Crs::Wgs84 {
+            c.items
+                .par_iter_mut()
+                .for_each(|c| coords::convert_geometry(&mut c.geometry, from, Crs::Wgs84));
+        }
+    }
+}
+
+/// Run the analysis. The inputs are first converted to WGS84 from the systems that
+/// `settings.coords` declares; every distance is measured in WGS84.
 ///
 /// # Errors
-/// With `strict`, the first skipped feature; without residences and communities, or with no
-/// demand point left, a settings error.
+/// Bad overrides (see [`Settings::check`]); with `strict`, the first skipped feature; without
+/// residences and communities, or with no demand point left, a settings error; a category that
+/// needs a default walk the profile does not have.
 pub fn analyze(
-    inputs: Inputs,
+    mut inputs: Inputs,
     settings: Settings,
     walking: &dyn WalkingDistance,
     progress: &dyn Progress,
 ) -> Result<Analysis> {
+    settings.check()?;
+    inputs_to_wgs84(&mut inputs, &settings.coords);
     let Inputs {
         facilities,
         residences,
@@ -211,9 +452,11 @@ pub fn analyze(
     } = inputs;
     let mut skipped = facilities.rejected;
     let mut population_defaulted = 0;
+    let mut groups = GroupCounts::default();
     let residences = residences.map(|r| {
         skipped.extend(r.rejected);
         population_defaulted = r.population_defaulted;
+        groups = r.groups;
         r.items
     });
     let communities = communities.map(|c| {
@@ -229,6 +472,7 @@ pub fn analyze(
     let facilities = facilities.items;
 
     progress.stage("assigning residences to communities");
+    let communities_given = communities.is_some();
     let (demand, demand_is_communities, communities, demand_community, unknown_community_refs) =
         match (residences, communities) {
             (Some(res), Some(com)) => {
@@ -273,31 +517,34 @@ pub fn analyze(
                 .into(),
         ));
     }
+    if groups.counts.len() != demand.len() * groups.names.len() {
+        // No counts, or counts that do not match the demand points: every group falls back.
+        groups = GroupCounts::default();
+    }
 
-    let names = category_names(&facilities, settings.categories.as_deref());
+    let plans = plan_categories(&settings, &facilities)?;
     progress.stage("indexing demand points");
     let points: Vec<LonLat> = demand.iter().map(|r| r.at).collect();
     let prepared = walking.prepare(&points);
     drop(points);
     let unplaced = prepared.unplaced();
 
-    let mut categories = Vec::with_capacity(names.len());
-    for name in names {
-        progress.stage(&format!("measuring walks to {name}"));
-        let idx: Vec<u32> = facilities
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| f.categories.iter().any(|c| c.as_ref() == name))
-            .map(|(i, _)| i as u32)
-            .collect();
+    let mut categories = Vec::with_capacity(plans.len());
+    for (plan, idx) in plans {
+        progress.stage(&format!("measuring walks to {}", plan.key));
         let at: Vec<LonLat> = idx.iter().map(|&i| facilities[i as usize].at).collect();
-        let reach = prepared.nearest(&at, settings.max_walk_m);
+        let reach = prepared.nearest(&at, plan.max_walk_m);
         categories.push(CategoryResult {
-            name,
+            name: plan.key.clone(),
+            plan,
             facilities: idx,
             reach,
             covered_population: 0.0,
             coverage: 0.0,
+            counted_population: 0.0,
+            covered_everyone: 0.0,
+            coverage_everyone: 0.0,
+            group_defaulted: 0,
             communities_lacking: 0,
         });
     }
@@ -307,11 +554,21 @@ pub fn analyze(
     let community_results = summarise(
         &demand,
         &demand_community,
-        &communities,
+        communities.len(),
         &mut categories,
-        &settings,
+        &groups,
     );
     let population = demand.iter().map(|r| r.population).sum();
+    let profile = &settings.profile;
+    let mut levels: Vec<(String, Walk)> = profile
+        .levels
+        .iter()
+        .map(|(k, w)| (k.clone(), *w))
+        .collect();
+    levels.sort_by(|a, b| {
+        let m = |w: Walk| w.to_metres(profile.walk_speed_m_per_s);
+        m(a.1).total_cmp(&m(b.1)).then_with(|| a.0.cmp(&b.0))
+    });
     Ok(Analysis {
         mode: walking.mode(),
         settings,
@@ -320,8 +577,10 @@ pub fn analyze(
         demand_is_communities,
         demand_community,
         communities,
+        communities_given,
         community_results,
         categories,
+        levels,
         unplaced,
         skipped,
         unknown_community_refs,
@@ -330,24 +589,76 @@ pub fn analyze(
     })
 }
 
-/// The category list: as asked, or the six standard functions plus every other category found.
-fn category_names(facilities: &[Facility], asked: Option<&[String]>) -> Vec<String> {
-    if let Some(asked) = asked {
-        let mut seen = BTreeSet::new();
-        return asked
-            .iter()
-            .map(|c| c.trim().to_string())
-            .filter(|c| seen.insert(c.clone()))
-            .collect();
+/// The categories to measure, each with the indices of its facilities: as asked with
+/// `--categories`, or the profile's categories plus (with `include_other_categories`) every
+/// other category value found, sorted. A facility counts for a profile category when one of its
+/// values is the category's key or an alias; for an extra, when a value equals it exactly.
+fn plan_categories(
+    settings: &Settings,
+    facilities: &[Facility],
+) -> Result<Vec<(CategoryPlan, Vec<u32>)>> {
+    let profile = &settings.profile;
+    let mut plans: Vec<CategoryPlan> = Vec::new();
+    let mut by_key: HashMap<String, usize> = HashMap::new();
+    let mut by_extra: HashMap<String, usize> = HashMap::new();
+    let mut add_extra = |value: &str, plans: &mut Vec<CategoryPlan>| -> Result<()> {
+        if !by_extra.contains_key(value) {
+            by_extra.insert(value.to_string(), plans.len());
+            plans.push(settings.plan_for_extra(value)?);
+        }
+        Ok(())
+    };
+    match &settings.categories {
+        Some(names) => {
+            for name in names.iter().map(|n| n.trim()) {
+                match profile.category_for(name) {
+                    Some(spec) => {
+                        if !by_key.contains_key(&spec.key) {
+                            by_key.insert(spec.key.clone(), plans.len());
+                            plans.push(settings.plan_for(spec));
+                        }
+                    }
+                    None => add_extra(name, &mut plans)?,
+                }
+            }
+        }
+        None => {
+            for spec in &profile.categories {
+                by_key.insert(spec.key.clone(), plans.len());
+                plans.push(settings.plan_for(spec));
+            }
+            if profile.include_other_categories {
+                let extras: BTreeSet<&str> = facilities
+                    .iter()
+                    .flat_map(|f| f.categories.iter().map(|c| c.as_ref()))
+                    .filter(|c| profile.category_for(c).is_none())
+                    .collect();
+                for e in extras {
+                    add_extra(e, &mut plans)?;
+                }
+            }
+        }
     }
-    let mut names: Vec<String> = SIX_FUNCTIONS.iter().map(|s| s.to_string()).collect();
-    let extras: BTreeSet<&str> = facilities
-        .iter()
-        .flat_map(|f| f.categories.iter().map(|c| c.as_ref()))
-        .filter(|c| !SIX_FUNCTIONS.contains(c))
-        .collect();
-    names.extend(extras.into_iter().map(String::from));
-    names
+    // Resolve each distinct category value once.
+    let mut resolved: HashMap<&str, Option<usize>> = HashMap::new();
+    let mut members: Vec<Vec<u32>> = vec![Vec::new(); plans.len()];
+    for (i, f) in facilities.iter().enumerate() {
+        for value in &f.categories {
+            let j = *resolved.entry(value.as_ref()).or_insert_with(|| {
+                match profile.category_for(value) {
+                    Some(spec) => by_key.get(&spec.key).copied(),
+                    None => by_extra.get(value.as_ref()).copied(),
+                }
+            });
+            if let Some(list) = j.and_then(|j| members.get_mut(j)) {
+                // Two values of one facility may name the same category.
+                if list.last() != Some(&(i as u32)) {
+                    list.push(i as u32);
+                }
+            }
+        }
+    }
+    Ok(plans.into_iter().zip(members).collect())
 }
 
 /// Communities named only by residence `community` properties: one per distinct id, placed at
@@ -392,73 +703,101 @@ fn communities_from_properties(residences: &[Residence]) -> (Vec<Community>, Vec
     (communities, of)
 }
 
+/// Coverage per community and for the city. A category with a target group weighs each demand
+/// point by its group count (its whole population when it has none); `lacking` compares that
+/// coverage with the category's target.
 fn summarise(
     demand: &[Residence],
     demand_community: &[u32],
-    communities: &[Community],
+    n_communities: usize,
     categories: &mut [CategoryResult],
-    settings: &Settings,
+    groups: &GroupCounts,
 ) -> Vec<CommunityResult> {
-    let max = settings.max_walk_m;
     let nc = categories.len();
-    let mut population = vec![0.0; communities.len()];
-    let mut covered = vec![vec![0.0; nc]; communities.len()];
+    // The column of each category's group among the counts read, if any.
+    let column: Vec<Option<usize>> = categories
+        .iter()
+        .map(|c| {
+            let g = c.plan.group.as_ref()?;
+            groups.names.iter().position(|n| n == g)
+        })
+        .collect();
+    let zeros = || vec![vec![0.0; nc]; n_communities];
+    let (mut counted, mut covered, mut covered_all) = (zeros(), zeros(), zeros());
+    let mut population = vec![0.0; n_communities];
+    let mut gap_population = vec![0.0; n_communities];
+    let mut city_counted = vec![0.0; nc];
     let mut city_covered = vec![0.0; nc];
+    let mut city_covered_all = vec![0.0; nc];
+    let mut defaulted = vec![0usize; nc];
     let mut total = 0.0;
-    let mut within = vec![false; nc];
-    let mut gap_population = vec![0.0; communities.len()];
     for (k, r) in demand.iter().enumerate() {
-        let c = demand_community[k];
+        let c = demand_community[k] as usize;
+        let in_community = demand_community[k] != UNASSIGNED && c < n_communities;
         total += r.population;
+        if in_community {
+            population[c] += r.population;
+        }
         let mut all = true;
         for (j, cat) in categories.iter().enumerate() {
-            within[j] = cat.reach[k].within(max);
-            all &= within[j];
-            if within[j] {
-                city_covered[j] += r.population;
+            let weight = match (&cat.plan.group, column[j].and_then(|g| groups.get(k, g))) {
+                (_, Some(count)) => count,
+                (None, None) => r.population,
+                (Some(_), None) => {
+                    defaulted[j] += 1;
+                    r.population
+                }
+            };
+            let within = cat.within(k);
+            all &= within;
+            city_counted[j] += weight;
+            if within {
+                city_covered[j] += weight;
+                city_covered_all[j] += r.population;
             }
-        }
-        if c != UNASSIGNED {
-            let c = c as usize;
-            population[c] += r.population;
-            for (j, w) in within.iter().enumerate() {
-                if *w {
-                    covered[c][j] += r.population;
+            if in_community {
+                counted[c][j] += weight;
+                if within {
+                    covered[c][j] += weight;
+                    covered_all[c][j] += r.population;
                 }
             }
-            if !all {
-                gap_population[c] += r.population;
-            }
+        }
+        if in_community && !all {
+            gap_population[c] += r.population;
         }
     }
-    let results: Vec<CommunityResult> = (0..communities.len())
+    let share = |x: f64, of: f64| (of > 0.0).then(|| x / of);
+    let results: Vec<CommunityResult> = (0..n_communities)
         .map(|c| {
             let pop = population[c];
-            let coverage: Vec<Option<f64>> = covered[c]
-                .iter()
-                .map(|&x| (pop > 0.0).then(|| x / pop))
+            let coverage: Vec<Option<f64>> = (0..nc)
+                .map(|j| share(covered[c][j], counted[c][j]))
                 .collect();
             let lacking = coverage
                 .iter()
+                .zip(categories.iter())
                 .enumerate()
-                .filter(|(_, cov)| cov.is_some_and(|v| v < settings.target_share))
+                .filter(|(_, (cov, cat))| cov.is_some_and(|v| v < cat.plan.target_percent / 100.0))
                 .map(|(j, _)| j)
                 .collect();
             CommunityResult {
                 population: pop,
                 coverage,
+                coverage_everyone: covered_all[c].iter().map(|&x| share(x, pop)).collect(),
+                counted: std::mem::take(&mut counted[c]),
                 lacking,
                 gap_population: gap_population[c],
             }
         })
         .collect();
     for (j, cat) in categories.iter_mut().enumerate() {
+        cat.counted_population = city_counted[j];
         cat.covered_population = city_covered[j];
-        cat.coverage = if total > 0.0 {
-            city_covered[j] / total
-        } else {
-            0.0
-        };
+        cat.coverage = share(city_covered[j], city_counted[j]).unwrap_or(0.0);
+        cat.covered_everyone = city_covered_all[j];
+        cat.coverage_everyone = share(city_covered_all[j], total).unwrap_or(0.0);
+        cat.group_defaulted = defaulted[j];
         cat.communities_lacking = results.iter().filter(|r| r.lacking.contains(&j)).count();
     }
     results

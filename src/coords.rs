@@ -44,6 +44,8 @@ use std::f64::consts::PI;
 use std::fmt;
 use std::str::FromStr;
 
+use geo::{Coord, Geometry, MapCoordsInPlace};
+
 use crate::geodesy::LonLat;
 
 /// Semi-major axis of the Krasovsky 1940 ellipsoid used by GCJ-02, metres.
@@ -277,6 +279,55 @@ pub fn convert(p: LonLat, from: Crs, to: Crs) -> LonLat {
     }
 }
 
+/// Converts every vertex of a geometry in place (a no-op when `from == to`).
+pub fn convert_geometry(g: &mut Geometry<f64>, from: Crs, to: Crs) {
+    if from == to {
+        return;
+    }
+    g.map_coords_in_place(|c| {
+        let p = convert(LonLat::new(c.x, c.y), from, to);
+        Coord { x: p.lon, y: p.lat }
+    });
+}
+
+/// The coordinate system of each input and of the outputs of one analysis.
+///
+/// Inputs are converted to WGS84 once, right after loading; every distance is measured in
+/// WGS84; written geometries are converted to `output`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CoordSystems {
+    /// The facilities file.
+    pub facilities: Crs,
+    /// The residences file.
+    pub residences: Crs,
+    /// The communities file.
+    pub communities: Crs,
+    /// The street network (GeoJSON lines or `.osm.pbf`).
+    pub network: Crs,
+    /// Every geometry written (`communities.geojson`, `residences.geojson`).
+    pub output: Crs,
+}
+
+impl CoordSystems {
+    /// Every input in `input`, outputs in `output`.
+    pub const fn uniform(input: Crs, output: Crs) -> Self {
+        Self {
+            facilities: input,
+            residences: input,
+            communities: input,
+            network: input,
+            output,
+        }
+    }
+}
+
+impl Default for CoordSystems {
+    /// WGS84 everywhere.
+    fn default() -> Self {
+        Self::uniform(Crs::Wgs84, Crs::Wgs84)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -349,6 +400,29 @@ mod tests {
             }
         }
         assert!(worst < 1e-6, "worst round trip {worst} m");
+    }
+
+    #[test]
+    fn geometry_conversion_moves_every_vertex() {
+        let ring = [
+            (121.47, 31.23),
+            (121.48, 31.23),
+            (121.48, 31.24),
+            (121.47, 31.23),
+        ];
+        let poly = geo::Polygon::new(ring.iter().copied().collect(), Vec::new());
+        let mut g = Geometry::Polygon(poly);
+        convert_geometry(&mut g, Crs::Wgs84, Crs::Gcj02);
+        let Geometry::Polygon(p) = &g else {
+            panic!("still a polygon expected")
+        };
+        for (c, (lon, lat)) in p.exterior().0.iter().zip(ring) {
+            let want = wgs84_to_gcj02(LonLat::new(lon, lat));
+            assert_eq!((c.x, c.y), (want.lon, want.lat));
+        }
+        let before = g.clone();
+        convert_geometry(&mut g, Crs::Bd09, Crs::Bd09);
+        assert_eq!(g, before);
     }
 
     #[test]

@@ -55,7 +55,34 @@ pub struct Loaded<T> {
     pub total: usize,
     /// Features whose population property was absent and counted as 1.
     pub population_defaulted: usize,
+    /// Target-group counts, parallel to `items` (read by [`residences_with_groups`]; empty
+    /// otherwise).
+    pub groups: GroupCounts,
 }
+
+/// Counts of target groups (e.g. `elderly`, `children`) per residence, from the residence
+/// properties a profile names.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GroupCounts {
+    /// The group property names, as asked.
+    pub names: Vec<String>,
+    /// Row-major: `counts[i * names.len() + g]` is residence `i`'s count of group `g`, NaN when
+    /// the residence has no such property; empty when no residence has any of them.
+    pub counts: Vec<f64>,
+}
+
+impl GroupCounts {
+    /// Residence `i`'s count of group `g` (an index into `names`); `None` when absent.
+    pub fn get(&self, i: usize, g: usize) -> Option<f64> {
+        self.counts
+            .get(i * self.names.len() + g)
+            .copied()
+            .filter(|v| !v.is_nan())
+    }
+}
+
+/// Most target groups [`residences_with_groups`] reads at once.
+pub const MAX_GROUPS: usize = 8;
 
 fn id_of(f: &FeatureRef<'_>, prop: usize, field: &str) -> Result<Id, FeatureError> {
     let raw = f.property(prop).filter(|v| v.get() != "null");
@@ -117,17 +144,29 @@ fn population_of(
     prop: usize,
     field: &str,
 ) -> Result<Option<f64>, FeatureError> {
+    count_of(f, prop, field, "population", "count 1")
+}
+
+/// A count of people (`what`): absent gives `Ok(None)`; null, non-numeric and negative are
+/// errors; `if_absent` says what leaving it out means.
+fn count_of(
+    f: &FeatureRef<'_>,
+    prop: usize,
+    field: &str,
+    what: &str,
+    if_absent: &str,
+) -> Result<Option<f64>, FeatureError> {
     let Some(raw) = f.property(prop) else {
         return Ok(None);
     };
     match input::number(raw).map_err(|p| f.error(field, p))? {
         None => Err(f.error(
             field,
-            "the population is null (give a number, or leave the property out to count 1)",
+            format!("the {what} is null (give a number, or leave the property out to {if_absent})"),
         )),
         Some(v) if v < 0.0 => Err(f.error(
             field,
-            format!("the population must not be negative, found {}", raw.get()),
+            format!("the {what} must not be negative, found {}", raw.get()),
         )),
         Some(v) => Ok(Some(v)),
     }
@@ -187,6 +226,7 @@ fn finish<T>(source: &Source, read: input::Features<T>, population_defaulted: us
         rejected: read.rejected,
         total: read.total,
         population_defaulted,
+        groups: GroupCounts::default(),
     }
 }
 
@@ -293,7 +333,62 @@ pub fn facilities(source: &Source, fields: &Fields) -> Result<Loaded<Facility>> 
 /// # Errors
 /// As [`facilities`].
 pub fn residences(source: &Source, fields: &Fields) -> Result<Loaded<Residence>> {
-    let wanted = [fields.id.as_str(), &fields.population, &fields.community];
+    read_residences::<0>(source, fields, &[])
+}
+
+/// Read residences and, for each, the counts of the target groups named by `groups` (residence
+/// properties such as `elderly`), into [`Loaded::groups`]. A residence without a group's
+/// property has no count for it (NaN); a null, non-numeric or negative count makes the feature
+/// unusable, as for the population.
+///
+/// # Errors
+/// As [`facilities`], and [`Error::Settings`](crate::Error::Settings) for more than
+/// [`MAX_GROUPS`] groups.
+pub fn residences_with_groups(
+    source: &Source,
+    fields: &Fields,
+    groups: &[String],
+) -> Result<Loaded<Residence>> {
+    // Rows are fixed-size arrays, so reading allocates nothing per feature.
+    match groups.len() {
+        0 => read_residences::<0>(source, fields, groups),
+        1 => read_residences::<1>(source, fields, groups),
+        2 => read_residences::<2>(source, fields, groups),
+        3 | 4 => read_residences::<4>(source, fields, groups),
+        5..=MAX_GROUPS => read_residences::<MAX_GROUPS>(source, fields, groups),
+        n => Err(crate::Error::Settings(format!(
+            "{n} target groups ({}): at most {MAX_GROUPS} can be read",
+            groups.join(", ")
+        ))),
+    }
+}
+
+/// A count of people in a target group: absent gives NaN; otherwise as a population.
+fn group_count(f: &FeatureRef<'_>, prop: usize, field: &str) -> Result<f64, FeatureError> {
+    let count = count_of(f, prop, field, "group count", "count the whole population")?;
+    Ok(count.unwrap_or(f64::NAN))
+}
+
+/// Residences with up to `N` group counts (`groups.len() <= N`).
+fn read_residences<const N: usize>(
+    source: &Source,
+    fields: &Fields,
+    groups: &[String],
+) -> Result<Loaded<Residence>> {
+    let mut wanted = vec![fields.id.as_str(), &fields.population, &fields.community];
+    // A group may share its name with another field: read it from that field's slot.
+    let slots: Vec<usize> = groups
+        .iter()
+        .map(|g| {
+            wanted
+                .iter()
+                .position(|w| *w == g.as_str())
+                .unwrap_or_else(|| {
+                    wanted.push(g);
+                    wanted.len() - 1
+                })
+        })
+        .collect();
     let explicit_ids = std::sync::atomic::AtomicBool::new(false);
     let read = read_features(source, &wanted, |f| {
         let geometry = f.geometry()?;
@@ -308,18 +403,23 @@ pub fn residences(source: &Source, fields: &Fields) -> Result<Loaded<Residence>>
         {
             explicit_ids.store(true, std::sync::atomic::Ordering::Relaxed);
         }
-        Ok(Residence {
+        let mut row = [f64::NAN; N];
+        for ((v, &slot), name) in row.iter_mut().zip(&slots).zip(groups) {
+            *v = group_count(f, slot, name)?;
+        }
+        let residence = Residence {
             id: id_of(f, 0, &fields.id)?,
             at,
             // NaN marks "absent" until counted below.
             population: population.unwrap_or(f64::NAN),
             community,
             index: f.index() as u32,
-        })
+        };
+        Ok((residence, row))
     })?;
     let mut defaulted = 0;
     let mut read = read;
-    for r in &mut read.kept {
+    for (r, _) in &mut read.kept {
         if r.population.is_nan() {
             r.population = 1.0;
             defaulted += 1;
@@ -327,9 +427,35 @@ pub fn residences(source: &Source, fields: &Fields) -> Result<Loaded<Residence>>
     }
     let mut loaded = finish(source, read, defaulted);
     if explicit_ids.into_inner() {
-        reject_duplicate_ids(&mut loaded, |x| &x.id, |x| x.index);
+        reject_duplicate_ids(&mut loaded, |x| &x.0.id, |x| x.0.index);
     }
-    Ok(loaded)
+    let g = groups.len();
+    let mut counts = Vec::with_capacity(loaded.items.len() * g);
+    // Collected in place (the allocation is reused); with N = 0 this is a plain move.
+    let mut items: Vec<Residence> = std::mem::take(&mut loaded.items)
+        .into_iter()
+        .map(|(r, row)| {
+            counts.extend_from_slice(row.get(..g).unwrap_or(&row));
+            r
+        })
+        .collect();
+    if N > 0 {
+        items.shrink_to_fit();
+    }
+    if counts.iter().all(|c| c.is_nan()) {
+        counts = Vec::new();
+    }
+    Ok(Loaded {
+        file: loaded.file,
+        items,
+        rejected: loaded.rejected,
+        total: loaded.total,
+        population_defaulted: loaded.population_defaulted,
+        groups: GroupCounts {
+            names: groups.to_vec(),
+            counts,
+        },
+    })
 }
 
 /// Read communities: Polygon/MultiPolygon areas or Points, with `id`, `name`, `population`.

@@ -13,6 +13,7 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lifecircle::{
     analysis::{self, Analysis, Inputs, Progress, Settings},
+    coords::{self, CoordSystems, Crs},
     geodesy::LonLat,
     input::Source,
     load::{self, Fields},
@@ -87,12 +88,21 @@ struct AnalyzeArgs {
     /// Communities (GeoJSON Polygon/MultiPolygon, or Point) with `id`, `name`, `population`.
     #[arg(long, value_name = "FILE")]
     communities: Option<PathBuf>,
-    /// Walking reach: minutes (`15min`, `12.5min`) or a distance (`1000m`, `1.2km`).
-    #[arg(long, default_value = "15min", value_name = "WALK")]
-    max_walk: String,
-    /// Walking speed in m/s, to turn minutes into metres (1.0: 15 minutes = 900 m).
-    #[arg(long, default_value_t = 1.0, value_name = "M_PER_S")]
-    walk_speed: f64,
+    /// Planning profile: a built-in name (`six-functions`, `gb50180`; see `lifecircle
+    /// profiles`) or a profile file (.toml). It sets the categories, the facility category
+    /// values each accepts, each category's walk, speed, target and target group. The options
+    /// --max-walk, --walk-speed, --target and --categories, when given, override it for every
+    /// category.
+    #[arg(long, default_value = profile::DEFAULT_PROFILE, value_name = "NAME|FILE.toml")]
+    profile: String,
+    /// Walking reach for every category, overriding the profile: minutes (`15min`,
+    /// `12.5min`) or a distance (`1000m`, `1.2km`). Default: each category's own.
+    #[arg(long, value_name = "WALK")]
+    max_walk: Option<String>,
+    /// Walking speed in m/s for every category, overriding the profile, to turn minutes into
+    /// metres (1.0: 15 minutes = 900 m). Default: each category's own (the profile's).
+    #[arg(long, value_name = "M_PER_S")]
+    walk_speed: Option<f64>,
     /// Walk along this street network instead of straight lines: GeoJSON LineStrings, or an
     /// OpenStreetMap .osm.pbf (its walkable ways).
     #[arg(long, value_name = "FILE")]
@@ -104,14 +114,36 @@ struct AnalyzeArgs {
     /// Multiplier on straight-line distance (1.2-1.4 approximates street circuity).
     #[arg(long, default_value_t = 1.0)]
     detour: f64,
-    /// Only these categories (comma-separated); default: the six standard functions plus
-    /// every category found.
+    /// Only these categories (comma-separated), overriding the profile's list: a profile
+    /// category's key or alias selects it; any other name is matched exactly against facility
+    /// categories. Default: the profile's categories (for six-functions, plus every other
+    /// category found).
     #[arg(long, value_delimiter = ',', value_name = "A,B")]
     categories: Option<Vec<String>>,
-    /// A community lacks a category when less than this percentage of its population reaches
-    /// one.
-    #[arg(long, default_value_t = 85.0, value_name = "PCT")]
-    target: f64,
+    /// A community lacks a category when less than this percentage of the people the category
+    /// counts reaches one; overrides the profile's targets for every category (85 in the
+    /// built-in profiles).
+    #[arg(long, value_name = "PCT")]
+    target: Option<f64>,
+    /// Coordinate system of every input: wgs84, gcj02 (Amap/Gaode, Tencent) or bd09 (Baidu).
+    /// Inputs are converted to WGS84 after loading; distances are always measured in WGS84.
+    #[arg(long, default_value = "wgs84", value_name = "CRS")]
+    coords: Crs,
+    /// Coordinate system of --facilities (overrides --coords).
+    #[arg(long, value_name = "CRS")]
+    facilities_coords: Option<Crs>,
+    /// Coordinate system of --residences (overrides --coords).
+    #[arg(long, value_name = "CRS")]
+    residences_coords: Option<Crs>,
+    /// Coordinate system of --communities (overrides --coords).
+    #[arg(long, value_name = "CRS")]
+    communities_coords: Option<Crs>,
+    /// Coordinate system of --network (overrides --coords).
+    #[arg(long, value_name = "CRS")]
+    network_coords: Option<Crs>,
+    /// Coordinate system of every geometry written (gcj02 overlays an Amap base map).
+    #[arg(long, default_value = "wgs84", value_name = "CRS")]
+    output_coords: Crs,
     /// Output directory (created if missing).
     #[arg(long, default_value = "lifecircle-out", value_name = "DIR")]
     out: PathBuf,
@@ -141,10 +173,9 @@ struct AnalyzeArgs {
     verbose: bool,
 }
 
-/// Parse a walking reach (`15min`, `12.5min`, `1000m`, `1.2km`) into metres.
-fn parse_max_walk(text: &str, speed_m_per_s: f64) -> anyhow::Result<f64> {
-    let walk = profile::parse_walk(text).map_err(|e| anyhow::anyhow!("--max-walk: {e}"))?;
-    Ok(walk.to_metres(speed_m_per_s))
+/// Parse a walking reach (`15min`, `12.5min`, `1000m`, `1.2km`).
+fn parse_max_walk(text: &str) -> anyhow::Result<profile::Walk> {
+    profile::parse_walk(text).map_err(|e| anyhow::anyhow!("--max-walk: {e}"))
 }
 
 /// Progress on stderr, shown only for runs longer than about a second, on a terminal, and not
@@ -215,13 +246,22 @@ struct Job {
 }
 
 fn job_from_args(a: AnalyzeArgs) -> anyhow::Result<Job> {
-    if !(a.walk_speed.is_finite() && a.walk_speed > 0.0) {
-        anyhow::bail!(
-            "--walk-speed must be a positive number of m/s, got {}",
-            a.walk_speed
-        );
-    }
-    let max_walk_m = parse_max_walk(&a.max_walk, a.walk_speed)?;
+    let settings = Settings {
+        max_walk: a.max_walk.as_deref().map(parse_max_walk).transpose()?,
+        walk_speed_m_per_s: a.walk_speed,
+        target_percent: a.target,
+        categories: a.categories,
+        strict: a.strict,
+        coords: CoordSystems {
+            facilities: a.facilities_coords.unwrap_or(a.coords),
+            residences: a.residences_coords.unwrap_or(a.coords),
+            communities: a.communities_coords.unwrap_or(a.coords),
+            network: a.network_coords.unwrap_or(a.coords),
+            output: a.output_coords,
+        },
+        ..Settings::for_profile(profile::Profile::load(&a.profile)?)
+    };
+    settings.check()?;
     let snap_m = match profile::parse_walk(&a.snap) {
         Ok(profile::Walk::Metres(m)) => m,
         Ok(_) => anyhow::bail!("--snap {:?}: give a distance such as 300m", a.snap),
@@ -233,7 +273,7 @@ fn job_from_args(a: AnalyzeArgs) -> anyhow::Result<Job> {
         snap_m,
         residences: a.residences.map(Source::Path),
         communities: a.communities.map(Source::Path),
-        settings: Settings::new(max_walk_m, a.target, a.categories, a.strict)?,
+        settings,
         detour: a.detour,
         fields: Fields {
             id: a.id_field,
@@ -256,7 +296,7 @@ fn sample_job() -> anyhow::Result<Job> {
         snap_m: 300.0,
         residences: Some(sample::RESIDENCES),
         communities: Some(sample::COMMUNITIES),
-        settings: Settings::new(900.0, 85.0, None, false)?,
+        settings: Settings::for_profile(profile::Profile::builtin(profile::DEFAULT_PROFILE)?),
         detour: 1.0,
         fields: Fields::default(),
         out: PathBuf::from("lifecircle-out"),
@@ -265,9 +305,10 @@ fn sample_job() -> anyhow::Result<Job> {
     })
 }
 
-/// Street lines from GeoJSON, or the walkable ways of an OpenStreetMap .osm.pbf.
-fn load_network(source: &Source) -> anyhow::Result<StreetNetwork> {
-    let lines: Vec<Vec<LonLat>> = match source {
+/// Street lines from GeoJSON, or the walkable ways of an OpenStreetMap .osm.pbf, converted
+/// from `crs` to WGS84.
+fn load_network(source: &Source, crs: Crs) -> anyhow::Result<StreetNetwork> {
+    let mut lines: Vec<Vec<LonLat>> = match source {
         Source::Path(p) if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("pbf")) => {
             osm::walkable_lines(p)?
                 .into_iter()
@@ -285,6 +326,11 @@ fn load_network(source: &Source) -> anyhow::Result<StreetNetwork> {
             lines
         }
     };
+    if crs != Crs::Wgs84 {
+        for p in lines.iter_mut().flatten() {
+            *p = coords::convert(*p, crs, Crs::Wgs84);
+        }
+    }
     let net = StreetNetwork::from_lines(&lines);
     if net.pieces() == 0 {
         anyhow::bail!("{source}: no usable street line");
@@ -332,10 +378,11 @@ fn run_job(job: Job) -> anyhow::Result<()> {
         anyhow::bail!("{}: the FeatureCollection has no features", job.facilities);
     }
     spinner.stage("reading residences");
+    let groups = job.settings.group_fields();
     let residences = job
         .residences
         .as_ref()
-        .map(|s| load::residences(s, &job.fields))
+        .map(|s| load::residences_with_groups(s, &job.fields, &groups))
         .transpose()?;
     spinner.stage("reading communities");
     let communities = job
@@ -348,7 +395,7 @@ fn run_job(job: Job) -> anyhow::Result<()> {
         Some(source) => {
             spinner.stage("reading the street network");
             Box::new(NetworkWalk {
-                network: load_network(source)?,
+                network: load_network(source, job.settings.coords.network)?,
                 max_snap_m: job.snap_m,
             })
         }
@@ -447,13 +494,15 @@ mod tests {
 
     #[test]
     fn max_walk_forms() {
-        assert_eq!(parse_max_walk("15min", 1.0).unwrap(), 900.0);
-        assert_eq!(parse_max_walk("12.5min", 1.0).unwrap(), 750.0);
-        assert_eq!(parse_max_walk("15 min", 0.8).unwrap(), 720.0);
-        assert_eq!(parse_max_walk("1000m", 1.0).unwrap(), 1000.0);
-        assert_eq!(parse_max_walk("1.2km", 1.0).unwrap(), 1200.0);
-        assert!(parse_max_walk("fast", 1.0).is_err());
-        assert!(parse_max_walk("-5min", 1.0).is_err());
-        assert!(parse_max_walk("0m", 1.0).is_err());
+        let m = |text: &str, speed: f64| parse_max_walk(text).unwrap().to_metres(speed);
+        assert_eq!(m("15min", 1.0), 900.0);
+        assert_eq!(m("12.5min", 1.0), 750.0);
+        assert_eq!(m("15 min", 0.8), 720.0);
+        assert_eq!(m("1000m", 1.0), 1000.0);
+        assert_eq!(m("1.2km", 1.0), 1200.0);
+        for bad in ["fast", "-5min", "0m"] {
+            let e = parse_max_walk(bad).unwrap_err().to_string();
+            assert!(e.starts_with("--max-walk: "), "{e}");
+        }
     }
 }

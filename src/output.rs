@@ -19,7 +19,9 @@ use serde::Serialize;
 
 use crate::{
     analysis::Analysis,
+    coords::{self, Crs},
     error::{Error, Result},
+    geodesy::LonLat,
     model::Id,
 };
 
@@ -273,16 +275,58 @@ pub fn write_all(a: &Analysis, dir: &Path) -> Result<Written> {
     Ok(written)
 }
 
+/// The distinct target groups of the categories, in order, each with the first category that
+/// counts it.
+fn groups_of(a: &Analysis) -> Vec<(&str, usize)> {
+    let mut out: Vec<(&str, usize)> = Vec::new();
+    for (j, c) in a.categories.iter().enumerate() {
+        if let Some(g) = c.plan.group.as_deref() {
+            if !out.iter().any(|(x, _)| *x == g) {
+                out.push((g, j));
+            }
+        }
+    }
+    out
+}
+
 /// Write the gap map: every community with its coverage per category.
+///
+/// Properties: `id`, `name`, `population`, `population_input` (when given), `population_<group>`
+/// per target group, `<category>_coverage` (share of everyone) and, for a category with a target
+/// group, `<category>_coverage_<group>` (share of the group, which `lacking` is judged on),
+/// `lacking`, `lacking_<level>` per profile level, `gap_population`, `served_all`. Geometries
+/// are written in `a.settings.coords.output`.
 ///
 /// # Errors
 /// The writer fails.
 pub fn write_communities(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
-    let coverage_keys: Vec<Vec<u8>> = a
+    let coverage_keys: Vec<(Vec<u8>, Option<Vec<u8>>)> = a
         .categories
         .iter()
-        .map(|c| key(&format!("{}_coverage", c.name)))
+        .map(|c| {
+            let group_key = c
+                .plan
+                .group
+                .as_ref()
+                .map(|g| key(&format!("{}_coverage_{g}", c.name)));
+            (key(&format!("{}_coverage", c.name)), group_key)
+        })
         .collect();
+    let groups: Vec<(Vec<u8>, usize)> = groups_of(a)
+        .into_iter()
+        .map(|(g, j)| (key(&format!("population_{g}")), j))
+        .collect();
+    let levels: Vec<(Vec<u8>, Vec<usize>)> = a
+        .levels
+        .iter()
+        .map(|(l, _)| {
+            (
+                key(&format!("lacking_{l}")),
+                a.level_categories(l).collect(),
+            )
+        })
+        .collect();
+    let out_crs = a.settings.coords.output;
     w.write_all(FC_START)?;
     let mut buf = Vec::with_capacity(1 << 16);
     for (i, (c, r)) in a.communities.iter().zip(&a.community_results).enumerate() {
@@ -291,7 +335,13 @@ pub fn write_communities(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
             buf.extend_from_slice(b",\n");
         }
         buf.extend_from_slice(br#"{"type":"Feature","geometry":"#);
-        push_geometry(&mut buf, &c.geometry);
+        if out_crs == Crs::Wgs84 {
+            push_geometry(&mut buf, &c.geometry);
+        } else {
+            let mut g = c.geometry.clone();
+            coords::convert_geometry(&mut g, Crs::Wgs84, out_crs);
+            push_geometry(&mut buf, &g);
+        }
         buf.extend_from_slice(br#","properties":{"id":"#);
         push_id(&mut buf, &c.id);
         buf.extend_from_slice(br#","name":"#);
@@ -305,22 +355,37 @@ pub fn write_communities(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
             buf.extend_from_slice(br#","population_input":"#);
             push_amount(&mut buf, p);
         }
-        for (k, cov) in coverage_keys.iter().zip(&r.coverage) {
+        for (k, j) in &groups {
             buf.push(b',');
             buf.extend_from_slice(k);
-            match cov {
-                Some(v) => push_fixed(&mut buf, *v, 4),
-                None => buf.extend_from_slice(b"null"),
-            }
+            push_amount(&mut buf, r.counted.get(*j).copied().unwrap_or(0.0));
         }
-        buf.extend_from_slice(br#","lacking":["#);
-        for (k, &j) in r.lacking.iter().enumerate() {
-            if k > 0 {
+        let share = |buf: &mut Vec<u8>, v: Option<f64>| match v {
+            Some(v) => push_fixed(buf, v, 4),
+            None => buf.extend_from_slice(b"null"),
+        };
+        for (j, (k, group_key)) in coverage_keys.iter().enumerate() {
+            buf.push(b',');
+            buf.extend_from_slice(k);
+            share(&mut buf, r.coverage_everyone.get(j).copied().flatten());
+            if let Some(gk) = group_key {
                 buf.push(b',');
+                buf.extend_from_slice(gk);
+                share(&mut buf, r.coverage.get(j).copied().flatten());
             }
-            push_str(&mut buf, &a.categories[j].name);
         }
-        buf.extend_from_slice(br#"],"gap_population":"#);
+        buf.extend_from_slice(br#","lacking":"#);
+        push_names(&mut buf, a, r.lacking.iter().copied());
+        for (k, members) in &levels {
+            buf.push(b',');
+            buf.extend_from_slice(k);
+            push_names(
+                &mut buf,
+                a,
+                r.lacking.iter().copied().filter(|j| members.contains(j)),
+            );
+        }
+        buf.extend_from_slice(br#","gap_population":"#);
         push_amount(&mut buf, r.gap_population);
         buf.extend_from_slice(br#","served_all":"#);
         let served_all = r.lacking.is_empty() && r.population > 0.0;
@@ -331,10 +396,23 @@ pub fn write_communities(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
     w.write_all(FC_END)
 }
 
+/// Append a JSON array of category names.
+fn push_names(buf: &mut Vec<u8>, a: &Analysis, categories: impl Iterator<Item = usize>) {
+    buf.push(b'[');
+    for (k, j) in categories.enumerate() {
+        if k > 0 {
+            buf.push(b',');
+        }
+        push_str(buf, &a.categories[j].name);
+    }
+    buf.push(b']');
+}
+
 /// Demand points formatted per parallel task.
 const CHUNK: usize = 4096;
 
-/// Write every demand point with, per category, the distance to and id of its nearest facility.
+/// Write every demand point with, per category, the distance to and id of its nearest facility
+/// (positions in `a.settings.coords.output`).
 ///
 /// # Errors
 /// The writer fails.
@@ -367,14 +445,16 @@ pub fn write_residences(a: &Analysis, w: &mut (dyn Write + Send)) -> io::Result<
     let facility_ids: Vec<Vec<u8>> = a.facilities.iter().map(|f| encode(&f.id)).collect();
     let community_ids: Vec<Vec<u8>> = a.communities.iter().map(|c| encode(&c.id)).collect();
     let network = !a.unplaced.is_empty();
+    let out_crs = a.settings.coords.output;
     let format_one = |buf: &mut Vec<u8>, k: usize| {
         let r = &a.demand[k];
         buf.extend_from_slice(br#"{"type":"Feature","geometry":{"type":"Point","coordinates":"#);
+        let at: LonLat = coords::convert(r.at, Crs::Wgs84, out_crs);
         push_position(
             buf,
             Coord {
-                x: r.at.lon,
-                y: r.at.lat,
+                x: at.lon,
+                y: at.lat,
             },
         );
         buf.extend_from_slice(br#"},"properties":{"id":"#);
@@ -470,14 +550,78 @@ pub fn write_residences(a: &Analysis, w: &mut (dyn Write + Send)) -> io::Result<
 /// One category in `summary.json`.
 #[derive(Debug, Serialize)]
 pub struct CategorySummary {
+    /// Chinese display name.
+    pub name_zh: String,
+    /// English display name.
+    pub name_en: String,
+    /// The profile level the category belongs to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+    /// True for a category found in the data but not listed by the profile (the "X").
+    pub extra: bool,
+    /// Which people the figures count: a target group's property name, or `population`.
+    pub counts: String,
+    /// The people counted (the group's total; see `group_defaulted`).
+    pub counted_population: f64,
+    /// Demand points without a count for the group, counted with their whole population
+    /// (categories with a group only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_defaulted: Option<usize>,
+    /// Maximum walk, metres.
+    pub max_walk_m: f64,
+    /// Walking speed that turned minutes into metres, m/s.
+    pub walk_speed_m_per_s: f64,
+    /// Target share, percent.
+    pub target_percent: f64,
     /// Facilities offering the category.
     pub facilities: usize,
-    /// Population with one within the walk.
+    /// Counted people with one within the walk.
     pub covered_population: f64,
-    /// Share of the population covered, 0..1.
+    /// Share of the counted people covered, 0..1.
     pub coverage: f64,
+    /// Share of everyone covered, 0..1 (categories with a group only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coverage_everyone: Option<f64>,
     /// Communities below target.
     pub communities_lacking: usize,
+}
+
+/// One walking level in `summary.json`.
+#[derive(Debug, Serialize)]
+pub struct LevelSummary {
+    /// The level's walk as the profile gives it (`300m`, `15min`).
+    pub walk: String,
+    /// The analysed categories at this level.
+    pub categories: Vec<String>,
+}
+
+/// The profile used, in `summary.json`.
+#[derive(Debug, Serialize)]
+pub struct ProfileSummary {
+    /// The profile's name.
+    pub name: String,
+    /// Where it came from (`built-in profile 'NAME'` or the file).
+    pub origin: String,
+}
+
+/// The coordinate systems used, in `summary.json`.
+#[derive(Debug, Serialize)]
+pub struct CoordsSummary {
+    /// The facilities file.
+    pub facilities: &'static str,
+    /// The residences file (when given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub residences: Option<&'static str>,
+    /// The communities file (when given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub communities: Option<&'static str>,
+    /// The street network (network mode).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network: Option<&'static str>,
+    /// The geometries written.
+    pub output: &'static str,
+    /// The system every distance was measured in.
+    pub measured_in: &'static str,
 }
 
 /// A map that keeps its order when serialized.
@@ -500,10 +644,15 @@ impl<T: Serialize> Serialize for Ordered<T> {
 pub struct Summary {
     /// `straight-line` or `network`.
     pub mode: &'static str,
-    /// The walking reach, metres.
-    pub max_walk_m: f64,
-    /// Target share of a community's population, percent.
-    pub target_percent: f64,
+    /// The planning profile.
+    pub profile: ProfileSummary,
+    /// Coordinate systems of the inputs and outputs.
+    pub coords: CoordsSummary,
+    /// The walking reach, metres, when every category has the same (else null: see each
+    /// category's `max_walk_m`).
+    pub max_walk_m: Option<f64>,
+    /// Target share of a community's population, percent, when every category has the same.
+    pub target_percent: Option<f64>,
     /// What the demand points are: `residences` or `communities`.
     pub demand: &'static str,
     /// Demand points.
@@ -526,6 +675,9 @@ pub struct Summary {
     pub off_network_population: Option<f64>,
     /// Communities analysed.
     pub communities: usize,
+    /// The profile's walking levels, nearest first, with their categories.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub levels: Option<Ordered<LevelSummary>>,
     /// Per category.
     pub categories: Ordered<CategorySummary>,
     /// Ids of the communities lacking at least one category.
@@ -550,10 +702,24 @@ pub fn summary(a: &Analysis) -> Summary {
     let (unassigned_residences, unassigned_population) = a.unassigned();
     let network = !a.unplaced.is_empty();
     let (off_n, off_p) = a.off_network();
+    let c = &a.settings.coords;
+    let has_residences = !a.demand_is_communities;
     Summary {
         mode: a.mode,
-        max_walk_m: round(a.settings.max_walk_m, 3),
-        target_percent: round(a.settings.target_share * 100.0, 6),
+        profile: ProfileSummary {
+            name: a.settings.profile.name.clone(),
+            origin: a.settings.profile.origin.clone(),
+        },
+        coords: CoordsSummary {
+            facilities: c.facilities.name(),
+            residences: has_residences.then_some(c.residences.name()),
+            communities: a.communities_given.then_some(c.communities.name()),
+            network: network.then_some(c.network.name()),
+            output: c.output.name(),
+            measured_in: Crs::Wgs84.name(),
+        },
+        max_walk_m: a.shared_max_walk_m().map(|m| round(m, 3)),
+        target_percent: a.shared_target_percent().map(|t| round(t, 6)),
         demand: if a.demand_is_communities {
             "communities"
         } else {
@@ -568,16 +734,43 @@ pub fn summary(a: &Analysis) -> Summary {
         off_network_residences: network.then_some(off_n),
         off_network_population: network.then_some(round(off_p, 3)),
         communities: a.communities.len(),
+        levels: (!a.levels.is_empty()).then(|| {
+            Ordered(
+                a.levels
+                    .iter()
+                    .map(|(l, walk)| {
+                        let categories = a
+                            .level_categories(l)
+                            .map(|j| a.categories[j].name.clone())
+                            .collect();
+                        let walk = walk.to_string();
+                        (l.clone(), LevelSummary { walk, categories })
+                    })
+                    .collect(),
+            )
+        }),
         categories: Ordered(
             a.categories
                 .iter()
                 .map(|c| {
+                    let grouped = c.plan.group.is_some();
                     (
                         c.name.clone(),
                         CategorySummary {
+                            name_zh: c.plan.name_zh.clone(),
+                            name_en: c.plan.name_en.clone(),
+                            level: c.plan.level.clone(),
+                            extra: c.plan.extra,
+                            counts: c.plan.counts().to_string(),
+                            counted_population: round(c.counted_population, 3),
+                            group_defaulted: grouped.then_some(c.group_defaulted),
+                            max_walk_m: round(c.plan.max_walk_m, 3),
+                            walk_speed_m_per_s: round(c.plan.walk_speed_m_per_s, 6),
+                            target_percent: round(c.plan.target_percent, 6),
                             facilities: c.facilities.len(),
                             covered_population: round(c.covered_population, 3),
                             coverage: round(c.coverage, 6),
+                            coverage_everyone: grouped.then(|| round(c.coverage_everyone, 6)),
                             communities_lacking: c.communities_lacking,
                         },
                     )
@@ -594,36 +787,42 @@ pub fn summary(a: &Analysis) -> Summary {
     }
 }
 
-/// Write `summary.csv`: one row per category.
+/// A CSV field, quoted when it needs to be.
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+/// Write `summary.csv`: one row per category. `population` is the people the category counts
+/// (see `counts`).
 ///
 /// # Errors
 /// The writer fails.
 pub fn write_summary_csv(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
     writeln!(
         w,
-        "category,facilities,population,covered_population,coverage,communities_lacking,communities,max_walk_m,mode"
+        "category,facilities,population,covered_population,coverage,communities_lacking,communities,max_walk_m,mode,counts,target_percent,walk_speed_m_per_s,level"
     )?;
     for c in &a.categories {
-        let mut name = Vec::new();
-        if c.name.contains([',', '"', '\n']) {
-            name.push(b'"');
-            name.extend_from_slice(c.name.replace('"', "\"\"").as_bytes());
-            name.push(b'"');
-        } else {
-            name.extend_from_slice(c.name.as_bytes());
-        }
-        w.write_all(&name)?;
         writeln!(
             w,
-            ",{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            csv_field(&c.name),
             c.facilities.len(),
-            round(a.population, 3),
+            round(c.counted_population, 3),
             round(c.covered_population, 3),
             round(c.coverage, 6),
             c.communities_lacking,
             a.communities.len(),
-            round(a.settings.max_walk_m, 3),
-            a.mode
+            round(c.plan.max_walk_m, 3),
+            a.mode,
+            csv_field(c.plan.counts()),
+            round(c.plan.target_percent, 6),
+            round(c.plan.walk_speed_m_per_s, 6),
+            csv_field(c.plan.level.as_deref().unwrap_or("")),
         )?;
     }
     Ok(())

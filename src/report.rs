@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 
-use crate::analysis::Analysis;
+use crate::{analysis::Analysis, coords::Crs};
 
 /// How many communities the "worst communities" table lists.
 pub const WORST_SHOWN: usize = 10;
@@ -14,6 +14,8 @@ fn percent(share: f64) -> String {
 }
 
 /// Coverage per category and the communities with the largest gaps, as text for a terminal.
+/// Columns for the level, the counted group, the walk and the target appear when the profile
+/// uses them.
 pub fn text(a: &Analysis) -> String {
     let mut out = String::new();
     let demand = if a.demand_is_communities {
@@ -21,38 +23,69 @@ pub fn text(a: &Analysis) -> String {
     } else {
         "residences"
     };
+    let walk = match a.shared_max_walk_m() {
+        Some(m) => format!("within {m:.0} m"),
+        None => {
+            let walks = a.categories.iter().map(|c| c.plan.max_walk_m);
+            let min = walks.clone().fold(f64::INFINITY, f64::min);
+            let max = walks.fold(0.0, f64::max);
+            format!("within each category's distance ({min:.0}-{max:.0} m)")
+        }
+    };
     let _ = writeln!(
         out,
-        "{} walk within {:.0} m: {} {demand}, population {:.0}, {} facilities, {} communities",
+        "{} walk {walk}: {} {demand}, population {:.0}, {} facilities, {} communities (profile {})",
         a.mode,
-        a.settings.max_walk_m,
         a.demand.len(),
         a.population,
         a.facilities.len(),
-        a.communities.len()
+        a.communities.len(),
+        a.settings.profile.name
     );
+    let show_level = a.categories.iter().any(|c| c.plan.level.is_some());
+    let show_counts = a.categories.iter().any(|c| c.plan.group.is_some());
+    let show_walk = a.shared_max_walk_m().is_none();
+    let show_target = a.shared_target_percent().is_none();
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED);
-    t.set_header(vec![
-        "category",
+    let mut header = vec!["category"];
+    header.extend(show_level.then_some("level"));
+    header.extend(show_counts.then_some("counts"));
+    header.extend(show_walk.then_some("max walk"));
+    header.extend(show_target.then_some("target"));
+    header.extend([
         "facilities",
         "covered population",
         "coverage",
         "communities lacking",
     ]);
+    t.set_header(header);
+    let right = |text: String| Cell::new(text).set_alignment(CellAlignment::Right);
     for c in &a.categories {
-        t.add_row(vec![
-            Cell::new(&c.name),
-            Cell::new(c.facilities.len()).set_alignment(CellAlignment::Right),
-            Cell::new(format!("{:.0}", c.covered_population)).set_alignment(CellAlignment::Right),
-            Cell::new(percent(c.coverage)).set_alignment(CellAlignment::Right),
-            Cell::new(format!(
+        let mut row = vec![Cell::new(&c.name)];
+        if show_level {
+            row.push(Cell::new(c.plan.level.as_deref().unwrap_or("")));
+        }
+        if show_counts {
+            row.push(Cell::new(c.plan.counts()));
+        }
+        if show_walk {
+            row.push(right(format!("{:.0} m", c.plan.max_walk_m)));
+        }
+        if show_target {
+            row.push(right(format!("{} %", c.plan.target_percent)));
+        }
+        row.extend([
+            right(c.facilities.len().to_string()),
+            right(format!("{:.0}", c.covered_population)),
+            right(percent(c.coverage)),
+            right(format!(
                 "{} of {}",
                 c.communities_lacking,
                 a.communities.len()
-            ))
-            .set_alignment(CellAlignment::Right),
+            )),
         ]);
+        t.add_row(row);
     }
     let _ = writeln!(out, "{t}");
 
@@ -116,6 +149,8 @@ pub fn text(a: &Analysis) -> String {
             empty.join(", ")
         );
     }
+    group_notes(a, &mut out);
+    coords_note(a, &mut out);
     let (n, p) = a.unassigned();
     if n > 0 && !a.communities.is_empty() {
         let _ = writeln!(
@@ -131,4 +166,64 @@ pub fn text(a: &Analysis) -> String {
         );
     }
     out
+}
+
+/// Say which groups had no counts and were counted as the whole population.
+fn group_notes(a: &Analysis, out: &mut String) {
+    let mut seen: Vec<&str> = Vec::new();
+    for c in &a.categories {
+        let Some(g) = c.plan.group.as_deref() else {
+            continue;
+        };
+        if seen.contains(&g) || c.group_defaulted == 0 {
+            continue;
+        }
+        seen.push(g);
+        let names: Vec<&str> = a
+            .categories
+            .iter()
+            .filter(|x| x.plan.group.as_deref() == Some(g))
+            .map(|x| x.name.as_str())
+            .collect();
+        let who = if c.group_defaulted == a.demand.len() {
+            format!("No demand point has the `{g}` property")
+        } else {
+            format!(
+                "{} of {} demand points lack the `{g}` property",
+                c.group_defaulted,
+                a.demand.len()
+            )
+        };
+        let _ = writeln!(
+            out,
+            "{who}: {} count{} the whole population there.",
+            names.join(", "),
+            if names.len() == 1 { "s" } else { "" }
+        );
+    }
+}
+
+/// Name the coordinate systems when any is not WGS84.
+fn coords_note(a: &Analysis, out: &mut String) {
+    let c = &a.settings.coords;
+    let mut inputs = vec![("facilities", c.facilities)];
+    if !a.demand_is_communities {
+        inputs.push(("residences", c.residences));
+    }
+    if a.communities_given {
+        inputs.push(("communities", c.communities));
+    }
+    if !a.unplaced.is_empty() {
+        inputs.push(("network", c.network));
+    }
+    if inputs.iter().all(|(_, crs)| *crs == Crs::Wgs84) && c.output == Crs::Wgs84 {
+        return;
+    }
+    let list: Vec<String> = inputs.iter().map(|(f, crs)| format!("{f} {crs}")).collect();
+    let _ = writeln!(
+        out,
+        "Coordinates: {} (measured in wgs84); geometries written in {}.",
+        list.join(", "),
+        c.output
+    );
 }

@@ -83,12 +83,12 @@ fn six_functions_distances_by_hand() {
     let p = Profile::builtin("six-functions").unwrap();
     assert!(p.include_other_categories);
     assert_eq!(p.other_max_walk_m(), Some(900.0));
-    // key, metres (15 min * 60 s at the category's speed), group
+    // key, metres (15 min * 60 s at 1.0 m/s), group
     let expected = [
-        ("elderly_care", 720.0, Some("elderly")), // 0.8 m/s
+        ("elderly_care", 900.0, Some("elderly")),
         ("childcare", 900.0, Some("children")),
         ("medical", 900.0, None),
-        ("meals", 720.0, Some("elderly")), // 0.8 m/s
+        ("meals", 900.0, Some("elderly")),
         ("culture_sports", 900.0, None),
         ("admin_services", 900.0, None),
     ];
@@ -101,10 +101,11 @@ fn six_functions_distances_by_hand() {
         assert_eq!(c.group.as_deref(), group, "{key}");
         assert_eq!(p.target_percent_for(c), 85.0, "{key}");
     }
-    // A caller's own default speed (e.g. --walk-speed 1.2) changes only the categories
-    // without their own speed.
-    assert_eq!(p.category("medical").unwrap().max_walk_m(1.2), 1080.0);
-    assert_eq!(p.category("meals").unwrap().max_walk_m(1.2), 720.0);
+    // No category sets its own speed, so a caller's default (e.g. 1.2 m/s) applies to all.
+    for c in &p.categories {
+        assert_eq!(c.walk_speed_m_per_s, None, "{}", c.key);
+        assert_eq!(c.max_walk_m(1.2), 1080.0, "{}", c.key); // 15 * 60 * 1.2
+    }
 }
 
 #[test]
@@ -407,5 +408,31 @@ fn load_by_name_or_path() {
     assert_contains(
         &msg,
         &["'six_functions'", "six-functions, gb50180", ".toml"],
+    );
+}
+
+/// The custom profile shown in the README parses, with the walks its comments state.
+#[test]
+fn readme_custom_profile_example() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let from = readme
+        .find("**A custom profile.**")
+        .expect("README section");
+    let rest = &readme[from..];
+    let start = rest.find("```toml\n").expect("a toml block") + "```toml\n".len();
+    let end = start + rest[start..].find("```").unwrap();
+    let p = Profile::from_toml_str(&rest[start..end], "README.md").unwrap();
+    assert_eq!(p.name, "my-city");
+    let m = |key: &str| p.max_walk_m(p.category(key).unwrap());
+    assert_eq!(m("elderly_care"), 720.0); // 15 min * 60 s * 0.8 m/s
+    assert_eq!(m("meals"), 480.0); // 10 min * 60 s * 0.8 m/s
+    assert_eq!(m("medical"), 1000.0);
+    assert_eq!(m("pharmacy"), 600.0); // 10 min at the default 1.0 m/s
+    assert_eq!(p.target_percent_for(p.category("meals").unwrap()), 90.0);
+    assert_eq!(p.other_max_walk_m(), Some(900.0));
+    assert_eq!(
+        p.category_for("养老").map(|c| c.key.as_str()),
+        Some("elderly_care")
     );
 }
