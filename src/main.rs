@@ -469,7 +469,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             print_stdout(
                 "No arguments: analysing the central Helsinki sample shipped in data/ \
                  (facilities, residences, communities; © OpenStreetMap contributors, HSY)\n\
-                 with a 15-minute walk (900 m at 1.0 m/s) along its 6,363 walkable OSM ways. \
+                 with a 15-minute walk (900 m at 1.0 m/s) along its walkable OSM streets (data/streets.geojson). \
                  See `lifecircle --help` to analyse your own data.\n\n",
             )?;
             run_job(sample_job()?)
