@@ -137,6 +137,9 @@ bench() {
         local out="$out_root/run-$run"
         rm -rf "$out"
         mkdir -p "$out"
+        # Start each run on a quiet disk: the previous run's outputs (hundreds of MB) are still
+        # being written back by the kernel, and would otherwise slow this run's writes.
+        sync
         log="$out/log.txt"
         local tfile="$out/time.txt"
         echo "run $run: $case, $n residences ($i/$repeat)..." >&2

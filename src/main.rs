@@ -168,7 +168,7 @@ struct AnalyzeArgs {
     /// No progress display and no summary table.
     #[arg(long, short)]
     quiet: bool,
-    /// Print how long each stage took, on stderr.
+    /// Print how long each stage took, and the peak memory so far, on stderr.
     #[arg(long, short)]
     verbose: bool,
 }
@@ -222,13 +222,25 @@ impl Progress for Spinner {
             if let Ok(mut t) = t.lock() {
                 if !t.0.is_empty() {
                     self.bar.suspend(|| {
-                        eprintln!("{:>8.3} s  {}", t.1.elapsed().as_secs_f64(), t.0);
+                        let secs = t.1.elapsed().as_secs_f64();
+                        match peak_memory_mb() {
+                            Some(mb) => eprintln!("{secs:>8.3} s  {:<40} peak {mb:>6} MB", t.0),
+                            None => eprintln!("{secs:>8.3} s  {}", t.0),
+                        }
                     });
                 }
                 *t = (what.to_string(), Instant::now());
             }
         }
     }
+}
+
+/// The process's peak resident memory so far in MB (`VmHWM`), where the system reports it.
+fn peak_memory_mb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024)
 }
 
 struct Job {
