@@ -158,8 +158,11 @@ where
     std::thread::scope(|scope| {
         // Two blocks in flight: one being parsed, one being scanned.
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        let scanner = scope.spawn(|| scan_blocks(reader, &file, tx));
-        let parsed = parse_blocks(rx, &file, file_bytes, wanted, &parse);
+        // Parsed blocks' buffers go back to the scanner, so that their memory is reused
+        // instead of being freshly mapped (and zeroed by the system) for every block.
+        let (recycle_tx, recycle_rx) = std::sync::mpsc::channel();
+        let scanner = scope.spawn(|| scan_blocks(reader, &file, tx, recycle_rx));
+        let parsed = parse_blocks(rx, recycle_tx, &file, file_bytes, wanted, &parse);
         let scanned = scanner
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -220,6 +223,7 @@ fn scan_blocks(
     mut reader: Box<dyn Read + Send>,
     file: &str,
     tx: std::sync::mpsc::SyncSender<Result<Block>>,
+    recycled: std::sync::mpsc::Receiver<Vec<u8>>,
 ) -> Result<Scanner> {
     let mut scan = Scanner::default();
     let mut buf: Vec<u8> = Vec::with_capacity(BLOCK_BYTES + (BLOCK_BYTES >> 2));
@@ -256,7 +260,9 @@ fn scan_blocks(
             }
         };
         let consumed = scan.pos;
-        let mut next = Vec::with_capacity(BLOCK_BYTES + (BLOCK_BYTES >> 2));
+        let mut next = recycled.try_recv().unwrap_or_default();
+        next.clear();
+        next.reserve(BLOCK_BYTES + (BLOCK_BYTES >> 2));
         next.extend_from_slice(&buf[consumed..]);
         let block_at = at;
         at = at.after(&buf[..consumed]);
@@ -292,6 +298,7 @@ fn scan_blocks(
 /// Parse the features of each block in parallel, in file order.
 fn parse_blocks<T, F>(
     rx: std::sync::mpsc::Receiver<Result<Block>>,
+    recycle: std::sync::mpsc::Sender<Vec<u8>>,
     file: &str,
     file_bytes: Option<u64>,
     wanted: &[&str],
@@ -306,6 +313,8 @@ where
         rejected: Vec::new(),
         total: 0,
     };
+    // One block's results, reused from block to block.
+    let mut parsed: Vec<Result<T, FeatureFailure>> = Vec::new();
     for block in rx {
         let block = block?;
         if block.first_index == 0 && !block.spans.is_empty() {
@@ -318,22 +327,24 @@ where
             }
         }
         out.total += block.spans.len();
-        let parsed: Vec<Result<T, FeatureFailure>> = block
-            .spans
-            .par_iter()
-            .enumerate()
-            .map(|(k, &(start, end))| {
-                parse_one(
-                    &block.buf[start..end],
-                    file,
-                    block.first_index + k,
-                    start,
-                    wanted,
-                    parse,
-                )
-            })
-            .collect();
-        for result in parsed {
+        parsed.clear();
+        parsed.par_extend(
+            block
+                .spans
+                .par_iter()
+                .enumerate()
+                .map(|(k, &(start, end))| {
+                    parse_one(
+                        &block.buf[start..end],
+                        file,
+                        block.first_index + k,
+                        start,
+                        wanted,
+                        parse,
+                    )
+                }),
+        );
+        for result in parsed.drain(..) {
             match result {
                 Ok(v) => out.kept.push(v),
                 Err(FeatureFailure::Bad(e)) => out.rejected.push(e),
@@ -359,6 +370,8 @@ where
                 }
             }
         }
+        // The scanner may have finished; then the buffer is simply freed.
+        let _ = recycle.send(block.buf);
     }
     Ok(out)
 }
@@ -404,24 +417,10 @@ where
 }
 
 /// Read until `buf` has grown by `block` bytes or the reader is exhausted; true at end of file.
+/// The bytes go straight into the spare capacity, which is not zeroed first.
 fn fill(reader: &mut dyn Read, buf: &mut Vec<u8>, block: usize) -> std::io::Result<bool> {
-    let mut len = buf.len();
-    buf.resize(len + block, 0);
-    let result = loop {
-        match reader.read(&mut buf[len..]) {
-            Ok(0) => break Ok(true),
-            Ok(n) => {
-                len += n;
-                if len == buf.len() {
-                    break Ok(false);
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => break Err(e),
-        }
-    };
-    buf.truncate(len);
-    result
+    let n = reader.take(block as u64).read_to_end(buf)?;
+    Ok(n < block)
 }
 
 enum FeatureFailure {

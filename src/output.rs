@@ -112,29 +112,48 @@ pub fn prepare_dir(dir: &Path) -> Result<()> {
 // ---------------------------------------------------------------------------------------------
 // Byte-level JSON formatting for the large files.
 
-/// Append `v` with at most `decimals` decimals (trailing zeros dropped); `null` if not finite.
+/// Append `v` with at most `decimals` decimals (trailing zeros dropped; rounded half away from
+/// zero); `null` if not finite. More than 9 decimals are written as 9.
 pub fn push_fixed(buf: &mut Vec<u8>, v: f64, decimals: u32) {
+    // A constant scale lets the compiler turn the divisions below into multiplications.
+    match decimals {
+        0 => push_scaled::<0>(buf, v),
+        1 => push_scaled::<1>(buf, v),
+        2 => push_scaled::<2>(buf, v),
+        3 => push_scaled::<3>(buf, v),
+        4 => push_scaled::<4>(buf, v),
+        5 => push_scaled::<5>(buf, v),
+        6 => push_scaled::<6>(buf, v),
+        7 => push_scaled::<7>(buf, v),
+        8 => push_scaled::<8>(buf, v),
+        _ => push_scaled::<9>(buf, v),
+    }
+}
+
+fn push_scaled<const D: u32>(buf: &mut Vec<u8>, v: f64) {
+    let scale: u64 = const { 10u64.pow(D) };
     if !v.is_finite() {
         buf.extend_from_slice(b"null");
         return;
     }
-    let scale = 10i64.pow(decimals);
-    let scaled = (v * scale as f64).round();
-    if scaled.abs() >= 9.0e18 {
-        // Beyond i64: fall back to the shortest round-trip representation.
+    let x = v.abs() * scale as f64;
+    if x >= 9.0e18 {
+        // Beyond u64: fall back to the shortest round-trip representation.
         buf.extend_from_slice(format!("{v}").as_bytes());
         return;
     }
-    let n = scaled as i64;
-    if n < 0 {
+    // Round half away from zero without a libm call: below 2^53 the fraction `x - t` is exact,
+    // and above it `x` is already a whole number.
+    let t = x as u64;
+    let n = if x - t as f64 >= 0.5 { t + 1 } else { t };
+    if n != 0 && v < 0.0 {
         buf.push(b'-');
     }
-    let n = n.unsigned_abs();
     let mut itoa = itoa::Buffer::new();
-    buf.extend_from_slice(itoa.format(n / scale as u64).as_bytes());
-    let mut frac = n % scale as u64;
+    buf.extend_from_slice(itoa.format(n / scale).as_bytes());
+    let mut frac = n % scale;
     if frac != 0 {
-        let mut digits = decimals;
+        let mut digits = D;
         while frac.is_multiple_of(10) {
             frac /= 10;
             digits -= 1;
@@ -848,6 +867,44 @@ mod tests {
         assert_eq!(fixed(123.45, 1), "123.5");
         assert_eq!(fixed(7.0, 3), "7");
         assert_eq!(fixed(f64::NAN, 3), "null");
+        assert_eq!(fixed(0.5, 0), "1");
+        assert_eq!(fixed(-2.5, 0), "-3");
+        assert_eq!(fixed(0.49999999999999994, 0), "0");
+    }
+
+    /// The same rounding by string operations on `f64::round`, for comparison.
+    fn fixed_by_strings(v: f64, d: u32) -> String {
+        let n = (v * 10f64.powi(d as i32)).round();
+        if n == 0.0 {
+            return "0".into();
+        }
+        let digits = format!("{:0>width$}", n.abs() as u64, width = d as usize + 1);
+        let (int, frac) = digits.split_at(digits.len() - d as usize);
+        let frac = frac.trim_end_matches('0');
+        let sign = if n < 0.0 { "-" } else { "" };
+        if frac.is_empty() {
+            format!("{sign}{int}")
+        } else {
+            format!("{sign}{int}.{frac}")
+        }
+    }
+
+    #[test]
+    fn fixed_point_agrees_with_string_rounding() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(7);
+        for _ in 0..200_000 {
+            let magnitude = 10f64.powi(rng.random_range(-8..9));
+            let v = rng.random_range(-1.0..1.0) * magnitude;
+            let d = rng.random_range(0..10);
+            assert_eq!(fixed(v, d), fixed_by_strings(v, d), "{v:e} to {d} decimals");
+        }
+        // Ties: values that are exactly half a unit of the last decimal.
+        for k in 0..1000 {
+            let v = f64::from(k) + 0.5;
+            assert_eq!(fixed(v, 0), fixed_by_strings(v, 0));
+            assert_eq!(fixed(-v / 4.0, 2), fixed_by_strings(-v / 4.0, 2));
+        }
     }
 
     #[test]
