@@ -494,15 +494,47 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_chain(&e));
             ExitCode::FAILURE
         }
     }
 }
 
+/// The error and its causes, joined by ": ", leaving out a cause whose text the message before
+/// it already contains (our errors quote their operating-system reason).
+fn error_chain(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn error_causes_are_not_repeated() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file");
+        let e = anyhow::Error::new(lifecircle::Error::Read {
+            file: "grid.geojson".into(),
+            source: io,
+        });
+        assert_eq!(error_chain(&e), "cannot read grid.geojson: No such file");
+        let e = e.context("extract");
+        assert_eq!(
+            error_chain(&e),
+            "extract: cannot read grid.geojson: No such file"
+        );
+    }
 
     #[test]
     fn max_walk_forms() {
