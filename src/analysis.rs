@@ -703,6 +703,110 @@ fn communities_from_properties(residences: &[Residence]) -> (Vec<Community>, Vec
     (communities, of)
 }
 
+/// Fewest demand points summed per chunk by [`summarise`].
+const SUMMARY_CHUNK: usize = 1 << 16;
+
+/// Population sums per community and category, and for the city.
+struct Sums {
+    counted: Vec<Vec<f64>>,
+    covered: Vec<Vec<f64>>,
+    covered_all: Vec<Vec<f64>>,
+    population: Vec<f64>,
+    gap_population: Vec<f64>,
+    city_counted: Vec<f64>,
+    city_covered: Vec<f64>,
+    city_covered_all: Vec<f64>,
+    defaulted: Vec<usize>,
+    total: f64,
+}
+
+impl Sums {
+    fn new(n_communities: usize, nc: usize) -> Self {
+        let zeros = || vec![vec![0.0; nc]; n_communities];
+        Sums {
+            counted: zeros(),
+            covered: zeros(),
+            covered_all: zeros(),
+            population: vec![0.0; n_communities],
+            gap_population: vec![0.0; n_communities],
+            city_counted: vec![0.0; nc],
+            city_covered: vec![0.0; nc],
+            city_covered_all: vec![0.0; nc],
+            defaulted: vec![0; nc],
+            total: 0.0,
+        }
+    }
+
+    /// Add demand point `k`, of community `community`.
+    fn add(
+        &mut self,
+        k: usize,
+        r: &Residence,
+        community: u32,
+        categories: &[CategoryResult],
+        column: &[Option<usize>],
+        groups: &GroupCounts,
+    ) {
+        let c = community as usize;
+        let in_community = community != UNASSIGNED && c < self.population.len();
+        self.total += r.population;
+        if in_community {
+            self.population[c] += r.population;
+        }
+        let mut all = true;
+        for (j, cat) in categories.iter().enumerate() {
+            let weight = match (&cat.plan.group, column[j].and_then(|g| groups.get(k, g))) {
+                (_, Some(count)) => count,
+                (None, None) => r.population,
+                (Some(_), None) => {
+                    self.defaulted[j] += 1;
+                    r.population
+                }
+            };
+            let within = cat.within(k);
+            all &= within;
+            self.city_counted[j] += weight;
+            if within {
+                self.city_covered[j] += weight;
+                self.city_covered_all[j] += r.population;
+            }
+            if in_community {
+                self.counted[c][j] += weight;
+                if within {
+                    self.covered[c][j] += weight;
+                    self.covered_all[c][j] += r.population;
+                }
+            }
+        }
+        if in_community && !all {
+            self.gap_population[c] += r.population;
+        }
+    }
+
+    fn merge(&mut self, other: &Sums) {
+        fn add_all(to: &mut [f64], from: &[f64]) {
+            to.iter_mut().zip(from).for_each(|(a, b)| *a += b);
+        }
+        for (to, from) in [
+            (&mut self.counted, &other.counted),
+            (&mut self.covered, &other.covered),
+            (&mut self.covered_all, &other.covered_all),
+        ] {
+            to.iter_mut().zip(from).for_each(|(a, b)| add_all(a, b));
+        }
+        add_all(&mut self.population, &other.population);
+        add_all(&mut self.gap_population, &other.gap_population);
+        add_all(&mut self.city_counted, &other.city_counted);
+        add_all(&mut self.city_covered, &other.city_covered);
+        add_all(&mut self.city_covered_all, &other.city_covered_all);
+        self.defaulted
+            .iter_mut()
+            .zip(&other.defaulted)
+            .for_each(|(a, b)| *a += b);
+        self.total += other.total;
+    }
+}
+
 /// Coverage per community and for the city. A category with a target group weighs each demand
 /// point by its group count (its whole population when it has none); `lacking` compares that
 /// coverage with the category's target.
@@ -722,51 +826,42 @@ fn summarise(
             groups.names.iter().position(|n| n == g)
         })
         .collect();
-    let zeros = || vec![vec![0.0; nc]; n_communities];
-    let (mut counted, mut covered, mut covered_all) = (zeros(), zeros(), zeros());
-    let mut population = vec![0.0; n_communities];
-    let mut gap_population = vec![0.0; n_communities];
-    let mut city_counted = vec![0.0; nc];
-    let mut city_covered = vec![0.0; nc];
-    let mut city_covered_all = vec![0.0; nc];
-    let mut defaulted = vec![0usize; nc];
-    let mut total = 0.0;
-    for (k, r) in demand.iter().enumerate() {
-        let c = demand_community[k] as usize;
-        let in_community = demand_community[k] != UNASSIGNED && c < n_communities;
-        total += r.population;
-        if in_community {
-            population[c] += r.population;
-        }
-        let mut all = true;
-        for (j, cat) in categories.iter().enumerate() {
-            let weight = match (&cat.plan.group, column[j].and_then(|g| groups.get(k, g))) {
-                (_, Some(count)) => count,
-                (None, None) => r.population,
-                (Some(_), None) => {
-                    defaulted[j] += 1;
-                    r.population
-                }
-            };
-            let within = cat.within(k);
-            all &= within;
-            city_counted[j] += weight;
-            if within {
-                city_covered[j] += weight;
-                city_covered_all[j] += r.population;
+    // Sums over fixed chunks of demand points in parallel, then added up in chunk order, so
+    // that the totals do not depend on the number of threads. A chunk holds at least 8 demand
+    // points per community, so that the partial sums never take more memory than the demand
+    // points themselves.
+    let chunk_len = SUMMARY_CHUNK.max(n_communities.saturating_mul(8));
+    let partials: Vec<Sums> = demand
+        .par_chunks(chunk_len)
+        .enumerate()
+        .map(|(chunk, rs)| {
+            let mut sums = Sums::new(n_communities, nc);
+            for (offset, r) in rs.iter().enumerate() {
+                let k = chunk * chunk_len + offset;
+                sums.add(k, r, demand_community[k], categories, &column, groups);
             }
-            if in_community {
-                counted[c][j] += weight;
-                if within {
-                    covered[c][j] += weight;
-                    covered_all[c][j] += r.population;
-                }
-            }
-        }
-        if in_community && !all {
-            gap_population[c] += r.population;
-        }
+            sums
+        })
+        .collect();
+    let mut partials = partials.into_iter();
+    let mut sums = partials
+        .next()
+        .unwrap_or_else(|| Sums::new(n_communities, nc));
+    for p in partials {
+        sums.merge(&p);
     }
+    let Sums {
+        mut counted,
+        covered,
+        covered_all,
+        population,
+        gap_population,
+        city_counted,
+        city_covered,
+        city_covered_all,
+        defaulted,
+        total,
+    } = sums;
     let share = |x: f64, of: f64| (of > 0.0).then(|| x / of);
     let results: Vec<CommunityResult> = (0..n_communities)
         .map(|c| {
