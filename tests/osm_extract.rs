@@ -193,7 +193,11 @@ fn segments_of(fs: &[geojson::Feature]) -> HashSet<Segment> {
     let q = |x: f64| (x * 1e7).round() as i64;
     let mut out = HashSet::new();
     for f in fs {
-        let id = f.property("id").and_then(|v| v.as_i64()).unwrap();
+        // Our files write way ids as `w123`; the ready-made reference file as numbers.
+        let id = match f.property("id").unwrap() {
+            serde_json::Value::String(s) => s.strip_prefix('w').unwrap().parse().unwrap(),
+            v => v.as_i64().unwrap(),
+        };
         let Some(geojson::GeometryValue::LineString { coordinates: cs }) =
             f.geometry.as_ref().map(|g| &g.value)
         else {

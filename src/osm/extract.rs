@@ -1017,7 +1017,7 @@ pub fn write_extract(extract: &Extract, out_dir: &Path) -> Result<Inventory> {
             let coords: Vec<String> = l.coords.iter().map(|&c| pos(c)).collect();
             (
                 vec![
-                    ("id".to_string(), l.id.to_string()),
+                    ("id".to_string(), s(&format!("w{}", l.id))),
                     ("highway".into(), s(&l.highway)),
                 ],
                 format!(
