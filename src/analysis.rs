@@ -261,6 +261,9 @@ pub struct CategoryResult {
     pub group_defaulted: usize,
     /// Number of communities below target for this category.
     pub communities_lacking: usize,
+    /// Per facility of the category (in [`CategoryResult::facilities`] order), its catchment:
+    /// the people the category counts who have it as their nearest facility within the walk.
+    pub catchment: Vec<f64>,
 }
 
 impl CategoryResult {
@@ -546,6 +549,7 @@ pub fn analyze(
             coverage_everyone: 0.0,
             group_defaulted: 0,
             communities_lacking: 0,
+            catchment: Vec::new(),
         });
     }
     drop(prepared);
@@ -718,12 +722,19 @@ struct Sums {
     city_covered_all: Vec<f64>,
     defaulted: Vec<usize>,
     total: f64,
+    /// Per category, per facility: the counted people within the walk it is nearest to.
+    catchment: Vec<Vec<f64>>,
 }
 
 impl Sums {
-    fn new(n_communities: usize, nc: usize) -> Self {
+    fn new(n_communities: usize, categories: &[CategoryResult]) -> Self {
+        let nc = categories.len();
         let zeros = || vec![vec![0.0; nc]; n_communities];
         Sums {
+            catchment: categories
+                .iter()
+                .map(|c| vec![0.0; c.facilities.len()])
+                .collect(),
             counted: zeros(),
             covered: zeros(),
             covered_all: zeros(),
@@ -769,6 +780,9 @@ impl Sums {
             if within {
                 self.city_covered[j] += weight;
                 self.city_covered_all[j] += r.population;
+                if let Some(f) = cat.reach[k].facility() {
+                    self.catchment[j][f] += weight;
+                }
             }
             if in_community {
                 self.counted[c][j] += weight;
@@ -791,6 +805,7 @@ impl Sums {
             (&mut self.counted, &other.counted),
             (&mut self.covered, &other.covered),
             (&mut self.covered_all, &other.covered_all),
+            (&mut self.catchment, &other.catchment),
         ] {
             to.iter_mut().zip(from).for_each(|(a, b)| add_all(a, b));
         }
@@ -835,7 +850,7 @@ fn summarise(
         .par_chunks(chunk_len)
         .enumerate()
         .map(|(chunk, rs)| {
-            let mut sums = Sums::new(n_communities, nc);
+            let mut sums = Sums::new(n_communities, categories);
             for (offset, r) in rs.iter().enumerate() {
                 let k = chunk * chunk_len + offset;
                 sums.add(k, r, demand_community[k], categories, &column, groups);
@@ -846,7 +861,7 @@ fn summarise(
     let mut partials = partials.into_iter();
     let mut sums = partials
         .next()
-        .unwrap_or_else(|| Sums::new(n_communities, nc));
+        .unwrap_or_else(|| Sums::new(n_communities, categories));
     for p in partials {
         sums.merge(&p);
     }
@@ -861,6 +876,7 @@ fn summarise(
         city_covered_all,
         defaulted,
         total,
+        mut catchment,
     } = sums;
     let share = |x: f64, of: f64| (of > 0.0).then(|| x / of);
     let results: Vec<CommunityResult> = (0..n_communities)
@@ -893,6 +909,7 @@ fn summarise(
         cat.covered_everyone = city_covered_all[j];
         cat.coverage_everyone = share(city_covered_all[j], total).unwrap_or(0.0);
         cat.group_defaulted = defaulted[j];
+        cat.catchment = std::mem::take(&mut catchment[j]);
         cat.communities_lacking = results.iter().filter(|r| r.lacking.contains(&j)).count();
     }
     results

@@ -425,10 +425,11 @@ fn run_job(job: Job) -> anyhow::Result<()> {
     if !job.quiet {
         let mut text = report::text(&a);
         text.push_str(&format!(
-            "Wrote {} (gap map), {} ({} points), {} and {}.\n",
+            "Wrote {} (gap map), {} ({} points), {} (catchments), {} and {}.\n",
             written.communities.display(),
             written.residences.display(),
             a.demand.len(),
+            written.facilities.display(),
             written.summary_json.display(),
             written.summary_csv.display()
         ));

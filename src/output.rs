@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::{
-    analysis::Analysis,
+    analysis::{Analysis, CategoryResult},
     coords::{self, Crs},
     error::{Error, Result},
     geodesy::LonLat,
@@ -185,6 +185,16 @@ pub fn push_id(buf: &mut Vec<u8>, id: &Id) {
     }
 }
 
+/// Append an id, then `,"name":` and the name or null.
+fn push_id_and_name(buf: &mut Vec<u8>, id: &Id, name: Option<&str>) {
+    push_id(buf, id);
+    buf.extend_from_slice(br#","name":"#);
+    match name {
+        Some(n) => push_str(buf, n),
+        None => buf.extend_from_slice(b"null"),
+    }
+}
+
 /// Append a population or other count: integers without decimals, else up to 3 decimals.
 pub fn push_amount(buf: &mut Vec<u8>, v: f64) {
     push_fixed(buf, v, 3);
@@ -247,6 +257,19 @@ pub fn push_geometry(buf: &mut Vec<u8>, g: &Geometry<f64>) {
     }
 }
 
+/// Per category, the keys `<category><first>` and `<category><second>`.
+fn key_pairs(a: &Analysis, first: &str, second: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
+    a.categories
+        .iter()
+        .map(|c| {
+            (
+                key(&format!("{}{first}", c.name)),
+                key(&format!("{}{second}", c.name)),
+            )
+        })
+        .collect()
+}
+
 fn key(name: &str) -> Vec<u8> {
     let mut k = Vec::new();
     push_str(&mut k, name);
@@ -270,6 +293,8 @@ pub struct Written {
     pub summary_json: PathBuf,
     /// One row per category.
     pub summary_csv: PathBuf,
+    /// Every facility of an analysed category with its catchment.
+    pub facilities: PathBuf,
 }
 
 /// Write every output into `dir` (created if missing).
@@ -283,6 +308,7 @@ pub fn write_all(a: &Analysis, dir: &Path) -> Result<Written> {
         residences: dir.join("residences.geojson"),
         summary_json: dir.join("summary.json"),
         summary_csv: dir.join("summary.csv"),
+        facilities: dir.join("facilities.geojson"),
     };
     write_atomically(&written.communities, |w| write_communities(a, w))?;
     write_atomically(&written.residences, |w| write_residences(a, w))?;
@@ -291,6 +317,7 @@ pub fn write_all(a: &Analysis, dir: &Path) -> Result<Written> {
         w.write_all(b"\n")
     })?;
     write_atomically(&written.summary_csv, |w| write_summary_csv(a, w))?;
+    write_atomically(&written.facilities, |w| write_facilities(a, w))?;
     Ok(written)
 }
 
@@ -362,12 +389,7 @@ pub fn write_communities(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
             push_geometry(&mut buf, &g);
         }
         buf.extend_from_slice(br#","properties":{"id":"#);
-        push_id(&mut buf, &c.id);
-        buf.extend_from_slice(br#","name":"#);
-        match &c.name {
-            Some(n) => push_str(&mut buf, n),
-            None => buf.extend_from_slice(b"null"),
-        }
+        push_id_and_name(&mut buf, &c.id, c.name.as_deref());
         buf.extend_from_slice(br#","population":"#);
         push_amount(&mut buf, r.population);
         if let Some(p) = c.population {
@@ -415,6 +437,91 @@ pub fn write_communities(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
     w.write_all(FC_END)
 }
 
+/// The total capacity of a category's facilities that give one, and how many of those have a
+/// catchment above their capacity; `None` when no facility gives one.
+fn capacity_of(a: &Analysis, c: &CategoryResult) -> Option<(f64, usize)> {
+    let mut found = None;
+    for (k, &i) in c.facilities.iter().enumerate() {
+        if let Some(cap) = a.facilities[i as usize].capacity {
+            let (total, over) = found.get_or_insert((0.0, 0));
+            *total += cap;
+            *over += usize::from(c.catchment.get(k).copied().unwrap_or(0.0) > cap);
+        }
+    }
+    found
+}
+
+/// Write every facility of an analysed category, at its location (in
+/// `a.settings.coords.output`), with its catchment per category.
+///
+/// Properties: `id`, `name`, `capacity` (null when not given), `categories` (the analysed
+/// categories it offers), and per analysed category `<category>_catchment` (the people the
+/// category counts who have this facility as their nearest within the walk; null when it does
+/// not offer the category) and `<category>_load` (catchment over capacity; null without a
+/// capacity above 0).
+///
+/// # Errors
+/// The writer fails.
+pub fn write_facilities(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
+    // Per facility, per category: the position in the category's facility list.
+    let mut position: Vec<Vec<Option<usize>>> =
+        vec![vec![None; a.categories.len()]; a.facilities.len()];
+    for (j, c) in a.categories.iter().enumerate() {
+        for (k, &i) in c.facilities.iter().enumerate() {
+            position[i as usize][j] = Some(k);
+        }
+    }
+    let keys = key_pairs(a, "_catchment", "_load");
+    let out_crs = a.settings.coords.output;
+    w.write_all(FC_START)?;
+    let mut buf = Vec::with_capacity(1 << 12);
+    let mut first = true;
+    for (f, at) in a.facilities.iter().zip(&position) {
+        if at.iter().all(Option::is_none) {
+            continue;
+        }
+        buf.clear();
+        if !first {
+            buf.extend_from_slice(b",\n");
+        }
+        first = false;
+        buf.extend_from_slice(br#"{"type":"Feature","geometry":{"type":"Point","coordinates":"#);
+        let p = coords::convert(f.at, Crs::Wgs84, out_crs);
+        push_position(&mut buf, Coord { x: p.lon, y: p.lat });
+        buf.extend_from_slice(br#"},"properties":{"id":"#);
+        push_id_and_name(&mut buf, &f.id, f.name.as_deref());
+        buf.extend_from_slice(br#","capacity":"#);
+        match f.capacity {
+            Some(c) => push_amount(&mut buf, c),
+            None => buf.extend_from_slice(b"null"),
+        }
+        buf.extend_from_slice(br#","categories":"#);
+        push_names(
+            &mut buf,
+            a,
+            (0..a.categories.len()).filter(|&j| at[j].is_some()),
+        );
+        for (j, (catchment_key, load_key)) in keys.iter().enumerate() {
+            let catchment = at[j].map(|k| a.categories[j].catchment.get(k).copied().unwrap_or(0.0));
+            buf.push(b',');
+            buf.extend_from_slice(catchment_key);
+            match catchment {
+                Some(v) => push_amount(&mut buf, v),
+                None => buf.extend_from_slice(b"null"),
+            }
+            buf.push(b',');
+            buf.extend_from_slice(load_key);
+            match (catchment, f.capacity) {
+                (Some(v), Some(cap)) if cap > 0.0 => push_fixed(&mut buf, v / cap, 4),
+                _ => buf.extend_from_slice(b"null"),
+            }
+        }
+        buf.extend_from_slice(b"}}");
+        w.write_all(&buf)?;
+    }
+    w.write_all(FC_END)
+}
+
 /// Append a JSON array of category names.
 fn push_names(buf: &mut Vec<u8>, a: &Analysis, categories: impl Iterator<Item = usize>) {
     buf.push(b'[');
@@ -436,16 +543,7 @@ const CHUNK: usize = 4096;
 /// # Errors
 /// The writer fails.
 pub fn write_residences(a: &Analysis, w: &mut (dyn Write + Send)) -> io::Result<()> {
-    let keys: Vec<(Vec<u8>, Vec<u8>)> = a
-        .categories
-        .iter()
-        .map(|c| {
-            (
-                key(&format!("{}_m", c.name)),
-                key(&format!("{}_id", c.name)),
-            )
-        })
-        .collect();
+    let keys = key_pairs(a, "_m", "_id");
     let names: Vec<Vec<u8>> = a
         .categories
         .iter()
@@ -603,6 +701,10 @@ pub struct CategorySummary {
     pub coverage_everyone: Option<f64>,
     /// Communities below target.
     pub communities_lacking: usize,
+    /// Sum of the `capacity` of its facilities that have one; null when none has.
+    pub capacity: Option<f64>,
+    /// Facilities with a capacity whose catchment (see `facilities.geojson`) exceeds it.
+    pub facilities_over_capacity: usize,
 }
 
 /// One walking level in `summary.json`.
@@ -791,6 +893,8 @@ pub fn summary(a: &Analysis) -> Summary {
                             coverage: round(c.coverage, 6),
                             coverage_everyone: grouped.then(|| round(c.coverage_everyone, 6)),
                             communities_lacking: c.communities_lacking,
+                            capacity: capacity_of(a, c).map(|(total, _)| round(total, 3)),
+                            facilities_over_capacity: capacity_of(a, c).map_or(0, |(_, over)| over),
                         },
                     )
                 })

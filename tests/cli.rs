@@ -81,7 +81,11 @@ impl SmallCity {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let facilities = fc(&[
-            point(0.001, 0.005, r#"{"id":"canteen","category":"meals"}"#),
+            point(
+                0.001,
+                0.005,
+                r#"{"id":"canteen","category":"meals","capacity":25}"#,
+            ),
             point(0.019, 0.005, r#"{"id":"clinic","category":["medical"]}"#),
         ]);
         let residences = fc(&[
@@ -178,6 +182,23 @@ fn hand_computed_small_city() {
     assert_eq!(s["categories"]["medical"]["covered_population"], 20.0);
     assert_eq!(s["categories"]["meals"]["communities_lacking"], 1);
     assert_eq!(s["communities_lacking"], serde_json::json!(["A", "B"]));
+
+    // Catchments: the canteen is nearest within reach for r1 and r2 (40 people, capacity 25);
+    // the clinic for r3 (20), with no capacity given.
+    let fac = features(&out.join("facilities.geojson"));
+    assert_eq!(fac.len(), 2);
+    let canteen = fac.iter().find(|f| prop(f, "id") == "canteen").unwrap();
+    assert_eq!(prop(canteen, "categories"), &serde_json::json!(["meals"]));
+    assert_eq!(prop(canteen, "capacity"), 25);
+    assert_eq!(prop(canteen, "meals_catchment"), 40);
+    assert_eq!(prop(canteen, "meals_load"), 1.6);
+    assert_eq!(prop(canteen, "medical_catchment"), &Value::Null);
+    let clinic = fac.iter().find(|f| prop(f, "id") == "clinic").unwrap();
+    assert_eq!(prop(clinic, "medical_catchment"), 20);
+    assert_eq!(prop(clinic, "medical_load"), &Value::Null);
+    assert_eq!(s["categories"]["meals"]["capacity"], 25.0);
+    assert_eq!(s["categories"]["meals"]["facilities_over_capacity"], 1);
+    assert_eq!(s["categories"]["medical"]["capacity"], Value::Null);
     let csv = fs::read_to_string(out.join("summary.csv")).unwrap();
     assert!(csv
         .lines()

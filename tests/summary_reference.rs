@@ -1,5 +1,5 @@
-//! The per-community and city sums of a city large enough to be summed in several parallel
-//! chunks, against plain sums over the residences the same run wrote.
+//! The per-community, per-facility and city sums of a city large enough to be summed in several
+//! parallel chunks, against plain sums over the residences the same run wrote.
 
 use std::{collections::HashMap, fs, path::Path, process::Command};
 
@@ -40,6 +40,8 @@ fn chunked_sums_equal_plain_sums_over_the_written_residences() {
     let residences = read_json(&out.join("residences.geojson"));
     let categories: Vec<String> = spec.categories.clone();
     let mut per_community: HashMap<String, Sum> = HashMap::new();
+    // Per (category, facility id): the people who have it as their nearest within reach.
+    let mut catchment: HashMap<(String, String), f64> = HashMap::new();
     let mut city = Sum::default();
     let mut unassigned = 0;
     for f in residences["features"].as_array().unwrap() {
@@ -51,6 +53,10 @@ fn chunked_sums_equal_plain_sums_over_the_written_residences() {
             .iter()
             .map(|m| m.as_str().unwrap())
             .collect();
+        for c in categories.iter().filter(|c| !missing.contains(&c.as_str())) {
+            let facility = p[format!("{c}_id")].as_str().unwrap().to_string();
+            *catchment.entry((c.clone(), facility)).or_default() += population;
+        }
         let mut sums = vec![&mut city];
         let community = p["community"].as_str().map(String::from);
         let entry = community.map(|c| per_community.entry(c).or_default());
@@ -84,6 +90,30 @@ fn chunked_sums_equal_plain_sums_over_the_written_residences() {
         let plain = city.covered.get(c).copied().unwrap_or(0.0);
         assert!((written - plain).abs() < 1e-3, "{c}: {written} vs {plain}");
     }
+    let facilities = read_json(&out.join("facilities.geojson"));
+    let mut nonzero = 0;
+    for f in facilities["features"].as_array().unwrap() {
+        let p = &f["properties"];
+        let id = p["id"].as_str().unwrap();
+        for c in &categories {
+            let Some(written) = p[format!("{c}_catchment")].as_f64() else {
+                continue;
+            };
+            let plain = catchment
+                .remove(&(c.clone(), id.to_string()))
+                .unwrap_or(0.0);
+            assert!(
+                (written - plain).abs() < 1e-3,
+                "{c} {id}: {written} vs {plain}"
+            );
+            nonzero += usize::from(plain > 0.0);
+        }
+    }
+    assert!(nonzero > 100, "{nonzero} facilities with a catchment");
+    assert!(
+        catchment.is_empty(),
+        "facilities missing from facilities.geojson"
+    );
     let communities = read_json(&out.join("communities.geojson"));
     for f in communities["features"].as_array().unwrap() {
         let p = &f["properties"];
