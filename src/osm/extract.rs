@@ -41,6 +41,7 @@ use geo::{
 use rstar::{primitives::GeomWithData, primitives::Rectangle, RTree};
 
 use crate::{
+    analysis::Progress,
     error::{Error, FeatureError, Result},
     geodesy::LonLat,
     input::{self, Source},
@@ -292,22 +293,44 @@ impl fmt::Display for Inventory {
 /// The PBF file is unreadable or corrupt; the population grid cannot be read (unusable grid
 /// features are skipped and counted instead).
 pub fn extract(pbf: &Path, population: Option<&Path>, mapping: &Mapping) -> Result<Extract> {
+    extract_with_progress(pbf, population, mapping, &())
+}
+
+/// As [`extract()`], announcing each stage to `progress`.
+///
+/// # Errors
+/// As [`extract()`].
+pub fn extract_with_progress(
+    pbf: &Path,
+    population: Option<&Path>,
+    mapping: &Mapping,
+    progress: &dyn Progress,
+) -> Result<Extract> {
     let data = pbf::read(
         pbf,
         Wants {
             streets: true,
             mapping: Some(mapping),
         },
+        progress,
     )?;
     let mut skipped = Skipped::default();
+    progress.stage("streets");
     let streets = street_lines(&data.found.streets, &data.coords, &mut skipped);
+    progress.stage("facilities");
     let facilities = facilities(&data, &mut skipped);
+    progress.stage("communities");
     let communities = communities(&data, &mut skipped);
     let grid = match population {
-        Some(p) => Some(read_grid(p, &mut skipped)?),
+        Some(p) => {
+            progress.stage("reading the population grid");
+            Some(read_grid(p, &mut skipped)?)
+        }
         None => None,
     };
+    progress.stage("homes");
     let homes = homes(&data, mapping, &mut skipped);
+    progress.stage("placing residents");
     let placed = place_people(homes, grid.as_ref(), mapping);
     Ok(Extract {
         source: pbf.to_path_buf(),
