@@ -38,6 +38,7 @@ use geo::{
     coordinate_position::CoordPos, orient::Direction, BoundingRect, Coord, CoordinatePosition,
     GeodesicArea, Geometry, InteriorPoint, LineString, MultiPolygon, Orient, Polygon,
 };
+use rayon::prelude::*;
 use rstar::{primitives::GeomWithData, primitives::Rectangle, RTree};
 
 use crate::{
@@ -49,8 +50,8 @@ use crate::{
 
 use super::{
     geometry::{assemble_rings, multipolygon_from_rings, MemberWay},
-    mapping::{HomeClass, Mapping},
-    pbf::{self, Item, OsmData, Shape, Wants},
+    mapping::{HomeClass, Mapping, ResidenceRules},
+    pbf::{self, BuildingTags, Item, OsmData, Shape, Wants},
     walkable::{street_lines, StreetLine},
     SkipKind, Skipped,
 };
@@ -662,58 +663,56 @@ fn homes(data: &OsmData, mapping: &Mapping, skipped: &mut Skipped) -> Vec<Home> 
         }
     }
     let landuse = AreaIndex::new(landuse);
-    let rules = &mapping.residences;
-    let mut out = Vec::new();
-    for item in &data.found.buildings {
-        let area = match resolve(item, data) {
-            Ok(Resolved::Area(a)) => a,
-            Ok(_) => {
-                skipped.add(
-                    SkipKind::NotClosed,
-                    format!("{}: the way is not closed; skipped", what(item, "building")),
-                );
-                continue;
-            }
-            Err((kind, why)) => {
-                skipped.add(kind, format!("{}: {why}; skipped", what(item, "building")));
-                continue;
-            }
-        };
-        let Some(point) = area.interior_point().map(to_lonlat) else {
-            skipped.add(
-                SkipKind::Degenerate,
-                format!(
-                    "{}: the footprint has no inside point; skipped",
-                    what(item, "building")
-                ),
-            );
-            continue;
-        };
-        let levels = item.data.levels.unwrap_or(rules.default_levels);
-        let footprint_m2 = footprint_m2(&area);
-        if !footprint_m2.is_finite() || footprint_m2 <= 0.0 {
-            skipped.add(
-                SkipKind::Degenerate,
-                format!(
-                    "{}: the footprint has no area; skipped",
-                    what(item, "building")
-                ),
-            );
-            continue;
+    // Footprint areas (geodesic) and inside points are most of the work: in parallel, in order.
+    let judged: Vec<Result<Home, (SkipKind, String)>> = data
+        .found
+        .buildings
+        .par_iter()
+        .map(|item| home(item, data, &landuse, &mapping.residences))
+        .collect();
+    let mut out = Vec::with_capacity(judged.len());
+    for j in judged {
+        match j {
+            Ok(h) => out.push(h),
+            Err((kind, why)) => skipped.add(kind, why),
         }
-        let sure = match item.data.class {
-            HomeClass::Home => true,
-            HomeClass::MaybeHome => landuse.find(point).is_some(),
-        };
-        out.push(Home {
-            id: item.osm_id(),
-            point,
-            floor_area_m2: footprint_m2 * levels,
-            levels,
-            sure,
-        });
     }
     out
+}
+
+/// A building as a home, or why it is skipped (the message names it).
+fn home(
+    item: &Item<BuildingTags>,
+    data: &OsmData,
+    landuse: &AreaIndex,
+    rules: &ResidenceRules,
+) -> Result<Home, (SkipKind, String)> {
+    let skip = |kind, why: &str| (kind, format!("{}: {why}; skipped", what(item, "building")));
+    let area = match resolve(item, data) {
+        Ok(Resolved::Area(a)) => a,
+        Ok(_) => return Err(skip(SkipKind::NotClosed, "the way is not closed")),
+        Err((kind, why)) => return Err(skip(kind, &why)),
+    };
+    let point = area
+        .interior_point()
+        .map(to_lonlat)
+        .ok_or_else(|| skip(SkipKind::Degenerate, "the footprint has no inside point"))?;
+    let levels = item.data.levels.unwrap_or(rules.default_levels);
+    let footprint_m2 = footprint_m2(&area);
+    if !footprint_m2.is_finite() || footprint_m2 <= 0.0 {
+        return Err(skip(SkipKind::Degenerate, "the footprint has no area"));
+    }
+    let sure = match item.data.class {
+        HomeClass::Home => true,
+        HomeClass::MaybeHome => landuse.find(point).is_some(),
+    };
+    Ok(Home {
+        id: item.osm_id(),
+        point,
+        floor_area_m2: footprint_m2 * levels,
+        levels,
+        sure,
+    })
 }
 
 /// The geodesic area of a footprint in square metres: each polygon's exterior less its holes,
