@@ -26,6 +26,9 @@
 //! - **civic** (7 %): a school polygon (levels tagged in several ways, or only by name, or not at
 //!   all), a library node, a community centre, a hospital or a townhall.
 //!
+//! Building vertices are jittered by up to 0.3 m, so some footprints with close vertices have
+//! a small spike that crosses a neighbouring edge, as real data does.
+//!
 //! Districts of 15 x 15 blocks are `boundary=administrative` relations (`admin_level=10`, with
 //! shared member ways along the grid lines), grouped into `admin_level=9` ones of 5 x 5 districts
 //! and one `admin_level=8` city; each district has a `place=suburb` node at its centre.
