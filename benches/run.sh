@@ -77,10 +77,10 @@ cd "$root"
 out_root="bench-out"
 mkdir -p "$out_root"
 
-timer=/usr/bin/time
-if [[ ! -x "$timer" ]] || ! "$timer" -f '%e %M' -o /dev/null true 2>/dev/null; then
-    die "GNU time is needed at $timer (Debian package 'time': apt-get install time)"
-fi
+# shellcheck source=benches/common.sh
+source benches/common.sh
+need_gnu_time
+run_prefix=run
 
 if [[ "$build" == 1 ]]; then
     echo "building release binaries and examples..." >&2
@@ -131,39 +131,11 @@ run=0
 bench() {
     local case="$1" n="$2" dir="$3"
     shift 3
-    local best_wall="" best_mem="" status=0 log=""
-    for ((i = 1; i <= repeat; i++)); do
-        run=$((run + 1))
-        local out="$out_root/run-$run"
-        rm -rf "$out"
-        mkdir -p "$out"
-        # Start each run on a quiet disk: the previous run's outputs (hundreds of MB) are still
-        # being written back by the kernel, and would otherwise slow this run's writes.
-        sync
-        log="$out/log.txt"
-        local tfile="$out/time.txt"
-        echo "run $run: $case, $n residences ($i/$repeat)..." >&2
-        set +e
-        "$timer" -f '%e %M' -o "$tfile" "$bin" analyze \
-            --facilities "$dir/facilities.geojson" \
-            --residences "$dir/residences.geojson" \
-            --communities "$dir/communities.geojson" \
-            "$@" --out "$out" --quiet >"$log" 2>&1
-        status=$?
-        set -e
-        if [[ "$status" != 0 ]]; then
-            break
-        fi
-        # GNU time writes "Command exited with non-zero status" lines first on failure; the
-        # measurement is the last line.
-        local wall mem
-        read -r wall mem < <(tail -n 1 "$tfile")
-        mem=$(awk -v k="$mem" 'BEGIN { printf "%.0f", k / 1024 }')
-        if [[ -z "$best_wall" ]] || awk -v a="$wall" -v b="$best_wall" 'BEGIN { exit !(a < b) }'; then
-            best_wall="$wall"
-            best_mem="$mem"
-        fi
-    done
+    timed_runs "$case, $n residences" "$bin" analyze \
+        --facilities "$dir/facilities.geojson" \
+        --residences "$dir/residences.geojson" \
+        --communities "$dir/communities.geojson" \
+        "$@" --out {out} --quiet
     local t_wall t_mem verdict
     read -r t_wall t_mem < <(target "$case" "$n")
     if [[ "$status" != 0 ]]; then

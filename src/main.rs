@@ -75,6 +75,9 @@ struct ExtractArgs {
     /// Facility mapping rules (TOML), added to the built-in ones.
     #[arg(long, value_name = "FILE.toml")]
     mapping: Option<PathBuf>,
+    /// Print how long each stage took, and the peak memory so far, on stderr.
+    #[arg(long, short)]
+    verbose: bool,
 }
 
 #[derive(Args)]
@@ -451,12 +454,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Some(Command::Analyze(args)) => run_job(job_from_args(*args)?),
         Some(Command::Extract(a)) => {
+            let spinner = Spinner::new(false, a.verbose);
             let inventory = osm::run_extract(
                 &a.pbf,
                 &a.out,
                 a.population.as_deref(),
                 a.mapping.as_deref(),
+                &spinner,
             )?;
+            spinner.finish();
             print_stdout(&format!("{inventory}\nWrote {}\n", a.out.display()))
         }
         Some(Command::Profiles { action: None }) => {

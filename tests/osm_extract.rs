@@ -909,7 +909,7 @@ fn mapping_file_adds_categories() {
         "[[rule]]\ncategory = \"bakery\"\nall = [\"shop=bakery\"]\n[residences]\nfloor_area_per_person_m2 = 50\n",
     )
     .unwrap();
-    let inv = osm::run_extract(&pbf, &dir.path().join("out"), None, Some(&mapping)).unwrap();
+    let inv = osm::run_extract(&pbf, &dir.path().join("out"), None, Some(&mapping), &()).unwrap();
     assert!(inv
         .facilities_by_category
         .contains(&("bakery".to_string(), 1)));
@@ -930,7 +930,7 @@ fn mapping_file_adds_categories() {
         );
     }
     std::fs::write(&mapping, "[[rule]]\ncategory = \"x\"\nany = [\"shop\"]\n").unwrap();
-    let e = osm::run_extract(&pbf, &dir.path().join("out2"), None, Some(&mapping))
+    let e = osm::run_extract(&pbf, &dir.path().join("out2"), None, Some(&mapping), &())
         .unwrap_err()
         .to_string();
     assert!(e.contains("local.toml") && e.contains("rule 1"), "{e}");

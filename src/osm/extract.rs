@@ -38,9 +38,11 @@ use geo::{
     coordinate_position::CoordPos, orient::Direction, BoundingRect, Coord, CoordinatePosition,
     GeodesicArea, Geometry, InteriorPoint, LineString, MultiPolygon, Orient, Polygon,
 };
+use rayon::prelude::*;
 use rstar::{primitives::GeomWithData, primitives::Rectangle, RTree};
 
 use crate::{
+    analysis::Progress,
     error::{Error, FeatureError, Result},
     geodesy::LonLat,
     input::{self, Source},
@@ -48,8 +50,8 @@ use crate::{
 
 use super::{
     geometry::{assemble_rings, multipolygon_from_rings, MemberWay},
-    mapping::{HomeClass, Mapping},
-    pbf::{self, Item, OsmData, Shape, Wants},
+    mapping::{HomeClass, Mapping, ResidenceRules},
+    pbf::{self, BuildingTags, Item, OsmData, Shape, Wants},
     walkable::{street_lines, StreetLine},
     SkipKind, Skipped,
 };
@@ -292,22 +294,44 @@ impl fmt::Display for Inventory {
 /// The PBF file is unreadable or corrupt; the population grid cannot be read (unusable grid
 /// features are skipped and counted instead).
 pub fn extract(pbf: &Path, population: Option<&Path>, mapping: &Mapping) -> Result<Extract> {
+    extract_with_progress(pbf, population, mapping, &())
+}
+
+/// As [`extract()`], announcing each stage to `progress`.
+///
+/// # Errors
+/// As [`extract()`].
+pub fn extract_with_progress(
+    pbf: &Path,
+    population: Option<&Path>,
+    mapping: &Mapping,
+    progress: &dyn Progress,
+) -> Result<Extract> {
     let data = pbf::read(
         pbf,
         Wants {
             streets: true,
             mapping: Some(mapping),
         },
+        progress,
     )?;
     let mut skipped = Skipped::default();
+    progress.stage("streets");
     let streets = street_lines(&data.found.streets, &data.coords, &mut skipped);
+    progress.stage("facilities");
     let facilities = facilities(&data, &mut skipped);
+    progress.stage("communities");
     let communities = communities(&data, &mut skipped);
     let grid = match population {
-        Some(p) => Some(read_grid(p, &mut skipped)?),
+        Some(p) => {
+            progress.stage("reading the population grid");
+            Some(read_grid(p, &mut skipped)?)
+        }
         None => None,
     };
+    progress.stage("homes");
     let homes = homes(&data, mapping, &mut skipped);
+    progress.stage("placing residents");
     let placed = place_people(homes, grid.as_ref(), mapping);
     Ok(Extract {
         source: pbf.to_path_buf(),
@@ -639,60 +663,69 @@ fn homes(data: &OsmData, mapping: &Mapping, skipped: &mut Skipped) -> Vec<Home> 
         }
     }
     let landuse = AreaIndex::new(landuse);
-    let rules = &mapping.residences;
-    let mut out = Vec::new();
-    for item in &data.found.buildings {
-        let area = match resolve(item, data) {
-            Ok(Resolved::Area(a)) => a,
-            Ok(_) => {
-                skipped.add(
-                    SkipKind::NotClosed,
-                    format!("{}: the way is not closed; skipped", what(item, "building")),
-                );
-                continue;
-            }
-            Err((kind, why)) => {
-                skipped.add(kind, format!("{}: {why}; skipped", what(item, "building")));
-                continue;
-            }
-        };
-        let Some(point) = area.interior_point().map(to_lonlat) else {
-            skipped.add(
-                SkipKind::Degenerate,
-                format!(
-                    "{}: the footprint has no inside point; skipped",
-                    what(item, "building")
-                ),
-            );
-            continue;
-        };
-        let levels = item.data.levels.unwrap_or(rules.default_levels);
-        // Exterior rings counter-clockwise, holes clockwise: the geodesic area of a clockwise
-        // ring would be the rest of the Earth.
-        let footprint_m2 = area.orient(Direction::Default).geodesic_area_unsigned();
-        if !footprint_m2.is_finite() || footprint_m2 <= 0.0 {
-            skipped.add(
-                SkipKind::Degenerate,
-                format!(
-                    "{}: the footprint has no area; skipped",
-                    what(item, "building")
-                ),
-            );
-            continue;
+    // Footprint areas (geodesic) and inside points are most of the work: in parallel, in order.
+    let judged: Vec<Result<Home, (SkipKind, String)>> = data
+        .found
+        .buildings
+        .par_iter()
+        .map(|item| home(item, data, &landuse, &mapping.residences))
+        .collect();
+    let mut out = Vec::with_capacity(judged.len());
+    for j in judged {
+        match j {
+            Ok(h) => out.push(h),
+            Err((kind, why)) => skipped.add(kind, why),
         }
-        let sure = match item.data.class {
-            HomeClass::Home => true,
-            HomeClass::MaybeHome => landuse.find(point).is_some(),
-        };
-        out.push(Home {
-            id: item.osm_id(),
-            point,
-            floor_area_m2: footprint_m2 * levels,
-            levels,
-            sure,
-        });
     }
     out
+}
+
+/// A building as a home, or why it is skipped (the message names it).
+fn home(
+    item: &Item<BuildingTags>,
+    data: &OsmData,
+    landuse: &AreaIndex,
+    rules: &ResidenceRules,
+) -> Result<Home, (SkipKind, String)> {
+    let skip = |kind, why: &str| (kind, format!("{}: {why}; skipped", what(item, "building")));
+    let area = match resolve(item, data) {
+        Ok(Resolved::Area(a)) => a,
+        Ok(_) => return Err(skip(SkipKind::NotClosed, "the way is not closed")),
+        Err((kind, why)) => return Err(skip(kind, &why)),
+    };
+    let point = area
+        .interior_point()
+        .map(to_lonlat)
+        .ok_or_else(|| skip(SkipKind::Degenerate, "the footprint has no inside point"))?;
+    let levels = item.data.levels.unwrap_or(rules.default_levels);
+    let footprint_m2 = footprint_m2(&area);
+    if !footprint_m2.is_finite() || footprint_m2 <= 0.0 {
+        return Err(skip(SkipKind::Degenerate, "the footprint has no area"));
+    }
+    let sure = match item.data.class {
+        HomeClass::Home => true,
+        HomeClass::MaybeHome => landuse.find(point).is_some(),
+    };
+    Ok(Home {
+        id: item.osm_id(),
+        point,
+        floor_area_m2: footprint_m2 * levels,
+        levels,
+        sure,
+    })
+}
+
+/// The geodesic area of a footprint in square metres: each polygon's exterior less its holes,
+/// whichever way its rings wind.
+///
+/// The signed geodesic area of a ring is negative when it winds clockwise, so its absolute
+/// value is the area whatever the winding. (Orienting the rings first with `geo`'s `Orient`
+/// goes wrong on a self-intersecting ring, which real data has: `Orient` judges the winding by
+/// the turn at the ring's lowest-leftmost vertex, so a small spike there reverses a
+/// counter-clockwise ring, and the unsigned area of a clockwise ring is the rest of the Earth.)
+fn footprint_m2(area: &MultiPolygon<f64>) -> f64 {
+    // For one polygon `geodesic_area_signed` is ±(exterior - holes), the sign the exterior's.
+    area.0.iter().map(|p| p.geodesic_area_signed().abs()).sum()
 }
 
 /// A population grid: cells and their residents.
@@ -1057,6 +1090,68 @@ pub fn write_extract(extract: &Extract, out_dir: &Path) -> Result<Inventory> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A building footprint from a synthetic city whose last vertex before closing juts below
+    /// its lowest-leftmost one: `Orient` took the counter-clockwise ring for clockwise, and the
+    /// floor area came out as the Earth's surface (5.1e14 m²) times the levels.
+    #[test]
+    fn footprint_with_a_spike_has_its_own_area() {
+        let ring = LineString::from(vec![
+            (24.668_467_1, 60.139_788_8),
+            (24.668_551_2, 60.139_788_0),
+            (24.668_554_2, 60.139_785_0),
+            (24.668_600_2, 60.139_784_5),
+            (24.668_649_9, 60.139_783_6),
+            (24.668_655_2, 60.139_826_0),
+            (24.668_659_1, 60.139_834_3),
+            (24.668_656_5, 60.139_860_2),
+            (24.668_569_9, 60.139_860_5),
+            (24.668_556_8, 60.139_860_8),
+            (24.668_463_4, 60.139_860_3),
+            (24.668_459_6, 60.139_824_8),
+            (24.668_459_8, 60.139_828_1),
+            (24.668_467_1, 60.139_788_8),
+        ]);
+        let ccw = MultiPolygon::new(vec![Polygon::new(ring.clone(), vec![])]);
+        // About 10.9 m x 8.0 m.
+        let a = footprint_m2(&ccw);
+        assert!((80.0..95.0).contains(&a), "{a}");
+        let mut reversed = ring.clone();
+        reversed.0.reverse();
+        let cw = MultiPolygon::new(vec![Polygon::new(reversed, vec![])]);
+        assert!((footprint_m2(&cw) - a).abs() < 1e-6);
+    }
+
+    #[test]
+    fn footprint_holes_subtract_whatever_the_winding() {
+        let ring = |x0: f64, y0: f64, d: f64| {
+            LineString::from(vec![
+                (x0, y0),
+                (x0 + d, y0),
+                (x0 + d, y0 + d),
+                (x0, y0 + d),
+                (x0, y0),
+            ])
+        };
+        let outer = ring(24.0, 60.0, 0.001);
+        let hole = ring(24.0004, 60.0004, 0.0002);
+        let whole = footprint_m2(&MultiPolygon::new(vec![Polygon::new(
+            outer.clone(),
+            vec![],
+        )]));
+        let small = footprint_m2(&MultiPolygon::new(vec![Polygon::new(hole.clone(), vec![])]));
+        for (o, h) in [(false, false), (true, false), (false, true), (true, true)] {
+            let (mut outer, mut hole) = (outer.clone(), hole.clone());
+            if o {
+                outer.0.reverse();
+            }
+            if h {
+                hole.0.reverse();
+            }
+            let a = footprint_m2(&MultiPolygon::new(vec![Polygon::new(outer, vec![hole])]));
+            assert!((a - (whole - small)).abs() < 1e-6, "{o} {h}: {a}");
+        }
+    }
 
     #[test]
     fn numbers_are_rounded() {

@@ -28,12 +28,13 @@ mod pbf;
 pub mod walkable;
 
 pub use extract::{
-    extract, write_extract, Community, CommunityShape, Extract, Facility, Inventory, Residence,
+    extract, extract_with_progress, write_extract, Community, CommunityShape, Extract, Facility,
+    Inventory, Residence,
 };
 pub use mapping::Mapping;
 pub use walkable::{is_walkable, walkable_lines, walkable_lines_counted, StreetLine};
 
-use crate::error::Result;
+use crate::{analysis::Progress, error::Result};
 
 /// Why an element was skipped or cut.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -120,7 +121,8 @@ impl fmt::Display for Skipped {
 }
 
 /// `lifecircle extract`: read `pbf` (with an optional population grid and mapping file), write
-/// the four GeoJSON files into `out_dir`, and return what was written.
+/// the four GeoJSON files into `out_dir`, and return what was written. Each stage is announced to
+/// `progress` (`&()` for none).
 ///
 /// # Errors
 /// Any error of [`Mapping::from_file`], [`extract()`] or [`write_extract`].
@@ -129,11 +131,13 @@ pub fn run_extract(
     out_dir: &Path,
     population: Option<&Path>,
     mapping: Option<&Path>,
+    progress: &dyn Progress,
 ) -> Result<Inventory> {
     let mapping = match mapping {
         Some(p) => Mapping::from_file(p)?,
         None => Mapping::builtin(),
     };
-    let extract = extract(pbf, population, &mapping)?;
+    let extract = extract_with_progress(pbf, population, &mapping, progress)?;
+    progress.stage("writing outputs");
     write_extract(&extract, out_dir)
 }

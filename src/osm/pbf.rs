@@ -35,6 +35,7 @@ use osmpbf::{BlobDecode, BlobReader, BlobType, PrimitiveBlock, RelMemberType};
 use rayon::prelude::*;
 
 use crate::{
+    analysis::Progress,
     error::{Error, Result},
     geodesy::LonLat,
 };
@@ -215,8 +216,8 @@ struct BlockInfo {
 /// # Errors
 /// The file cannot be opened, is not an OSM PBF file, is truncated or corrupt, or needs a PBF
 /// feature lifecircle does not read (history files).
-pub(crate) fn read(path: &Path, wants: Wants<'_>) -> Result<OsmData> {
-    // Pass 1.
+pub(crate) fn read(path: &Path, wants: Wants<'_>, progress: &dyn Progress) -> Result<OsmData> {
+    progress.stage("reading .osm.pbf: tagged elements");
     let blocks = pass(path, true, &|_| true, &|block| first_pass(block, wants))?;
     // Indexed by block number (block 0 is the header, which has no info).
     let mut infos: Vec<Option<BlockInfo>> = Vec::new();
@@ -236,6 +237,7 @@ pub(crate) fn read(path: &Path, wants: Wants<'_>) -> Result<OsmData> {
     let wanted_ways = found.relation_members();
     let mut member_ways = HashMap::new();
     if !wanted_ways.is_empty() {
+        progress.stage("reading .osm.pbf: relations' member ways");
         let parts = pass(
             path,
             false,
@@ -256,6 +258,7 @@ pub(crate) fn read(path: &Path, wants: Wants<'_>) -> Result<OsmData> {
     }
 
     // Pass 3: node positions.
+    progress.stage("reading .osm.pbf: node positions");
     let mut ids: Vec<i64> = Vec::new();
     for s in &found.streets {
         ids.extend_from_slice(&s.nodes);

@@ -147,6 +147,7 @@ pub fn walkable_lines_counted(path: &Path) -> Result<(Vec<StreetLine>, Skipped)>
             streets: true,
             mapping: None,
         },
+        &(),
     )?;
     let mut skipped = Skipped::default();
     let lines = street_lines(&data.found.streets, &data.coords, &mut skipped);

@@ -1,0 +1,54 @@
+# Shared by benches/run.sh and benches/extract.sh (sourced, not run): the timed-run loop.
+#
+# The sourcing script sets: out_root (output folder), run_prefix (run folder names), repeat (runs
+# per case) and run (runs so far, starting at 0).
+
+timer=/usr/bin/time
+
+# Die unless GNU time is at $timer.
+need_gnu_time() {
+    if [[ ! -x "$timer" ]] || ! "$timer" -f '%e %M' -o /dev/null true 2>/dev/null; then
+        die "GNU time is needed at $timer (Debian package 'time': apt-get install time)"
+    fi
+}
+
+# timed_runs LABEL CMD...: run CMD $repeat times under GNU time, each with a fresh output folder
+# $out_root/$run_prefix-N that replaces `{out}` in CMD's arguments, on a quiet disk. Sets
+# best_wall (s) and best_mem (MB) of the fastest run, and status and log of the last one; stops
+# at the first failure.
+timed_runs() {
+    local label="$1"
+    shift
+    best_wall="" best_mem="" status=0 log=""
+    local i out tfile wall mem a
+    local args=()
+    for ((i = 1; i <= repeat; i++)); do
+        run=$((run + 1))
+        out="$out_root/$run_prefix-$run"
+        rm -rf "$out"
+        mkdir -p "$out"
+        # Start each run on a quiet disk: the previous run's outputs (hundreds of MB) are still
+        # being written back by the kernel, and would otherwise slow this run's writes.
+        sync
+        log="$out/log.txt"
+        tfile="$out/time.txt"
+        echo "run $run: $label ($i/$repeat)..." >&2
+        args=()
+        for a in "$@"; do args+=("${a//\{out\}/$out}"); done
+        set +e
+        "$timer" -f '%e %M' -o "$tfile" "${args[@]}" >"$log" 2>&1
+        status=$?
+        set -e
+        if [[ "$status" != 0 ]]; then
+            break
+        fi
+        # GNU time writes "Command exited with non-zero status" lines first on failure; the
+        # measurement is the last line.
+        read -r wall mem < <(tail -n 1 "$tfile")
+        mem=$(awk -v k="$mem" 'BEGIN { printf "%.0f", k / 1024 }')
+        if [[ -z "$best_wall" ]] || awk -v a="$wall" -v b="$best_wall" 'BEGIN { exit !(a < b) }'; then
+            best_wall="$wall"
+            best_mem="$mem"
+        fi
+    done
+}
