@@ -267,6 +267,20 @@ pub struct CategoryResult {
 }
 
 impl CategoryResult {
+    /// The total capacity of the category's facilities that give one, and how many of those
+    /// have a catchment above their capacity; `None` when no facility gives one.
+    pub fn capacity(&self, facilities: &[Facility]) -> Option<(f64, usize)> {
+        let mut found = None;
+        for (k, &i) in self.facilities.iter().enumerate() {
+            if let Some(cap) = facilities[i as usize].capacity {
+                let (total, over) = found.get_or_insert((0.0, 0));
+                *total += cap;
+                *over += usize::from(self.catchment.get(k).copied().unwrap_or(0.0) > cap);
+            }
+        }
+        found
+    }
+
     /// The facility a demand point reaches (its nearest), if any.
     pub fn facility_of(&self, demand: usize) -> Option<usize> {
         let r = self.reach.get(demand)?;

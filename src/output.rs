@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::{
-    analysis::{Analysis, CategoryResult},
+    analysis::Analysis,
     coords::{self, Crs},
     error::{Error, Result},
     geodesy::LonLat,
@@ -435,20 +435,6 @@ pub fn write_communities(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
         w.write_all(&buf)?;
     }
     w.write_all(FC_END)
-}
-
-/// The total capacity of a category's facilities that give one, and how many of those have a
-/// catchment above their capacity; `None` when no facility gives one.
-fn capacity_of(a: &Analysis, c: &CategoryResult) -> Option<(f64, usize)> {
-    let mut found = None;
-    for (k, &i) in c.facilities.iter().enumerate() {
-        if let Some(cap) = a.facilities[i as usize].capacity {
-            let (total, over) = found.get_or_insert((0.0, 0));
-            *total += cap;
-            *over += usize::from(c.catchment.get(k).copied().unwrap_or(0.0) > cap);
-        }
-    }
-    found
 }
 
 /// Write every facility of an analysed category, at its location (in
@@ -893,8 +879,10 @@ pub fn summary(a: &Analysis) -> Summary {
                             coverage: round(c.coverage, 6),
                             coverage_everyone: grouped.then(|| round(c.coverage_everyone, 6)),
                             communities_lacking: c.communities_lacking,
-                            capacity: capacity_of(a, c).map(|(total, _)| round(total, 3)),
-                            facilities_over_capacity: capacity_of(a, c).map_or(0, |(_, over)| over),
+                            capacity: c.capacity(&a.facilities).map(|(total, _)| round(total, 3)),
+                            facilities_over_capacity: c
+                                .capacity(&a.facilities)
+                                .map_or(0, |(_, over)| over),
                         },
                     )
                 })

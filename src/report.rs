@@ -149,6 +149,21 @@ pub fn text(a: &Analysis) -> String {
             empty.join(", ")
         );
     }
+    let over: Vec<String> = a
+        .categories
+        .iter()
+        .filter_map(|c| {
+            let (_, over) = c.capacity(&a.facilities)?;
+            (over > 0).then(|| format!("{} ({over})", c.name))
+        })
+        .collect();
+    if !over.is_empty() {
+        let _ = writeln!(
+            out,
+            "Facilities whose catchment exceeds their capacity: {} (see facilities.geojson).",
+            over.join(", ")
+        );
+    }
     group_notes(a, &mut out);
     coords_note(a, &mut out);
     let (n, p) = a.unassigned();

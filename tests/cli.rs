@@ -199,6 +199,25 @@ fn hand_computed_small_city() {
     assert_eq!(s["categories"]["meals"]["capacity"], 25.0);
     assert_eq!(s["categories"]["meals"]["facilities_over_capacity"], 1);
     assert_eq!(s["categories"]["medical"]["capacity"], Value::Null);
+    // The terminal summary says so too.
+    let args = [
+        "analyze",
+        "--facilities",
+        "f.geojson",
+        "--residences",
+        "r.geojson",
+    ];
+    let o = run_in(
+        city.dir.path(),
+        &[&args[..], &["--max-walk", "900m", "--out", "loud"]].concat(),
+    );
+    assert!(
+        text(&o)
+            .0
+            .contains("catchment exceeds their capacity: meals (1)"),
+        "{:?}",
+        text(&o)
+    );
     let csv = fs::read_to_string(out.join("summary.csv")).unwrap();
     assert!(csv
         .lines()
