@@ -1001,6 +1001,14 @@ fn chinese_map_coordinates_give_the_same_coverage() {
         let written = positions(&out.join("residences.geojson"));
         let w = worst(&written, &|p| coords::convert(p, crs, Crs::Wgs84));
         assert!(w < 0.5, "{name} output round trip: {w} m");
+        // Facilities (with their catchments) too.
+        let facilities = positions(&out.join("facilities.geojson"));
+        assert_eq!(facilities.len(), city.facilities.len());
+        for (i, (at, _)) in city.facilities.iter().enumerate() {
+            let back = coords::convert(facilities[&format!("f{i}")], crs, Crs::Wgs84);
+            let m = metres_apart(back, *at);
+            assert!(m < 0.5, "{name} facility f{i}: {m} m");
+        }
         // Community polygons: every vertex is converted.
         let com = features(&out.join("communities.geojson"));
         let mut vertices = 0;
