@@ -465,6 +465,33 @@ fn no_arguments_runs_the_sample_along_the_streets() {
         measured > residences.len() * categories.len() / 2,
         "{measured}"
     );
+    // Each facility's catchment is the population of the residences that walk to it.
+    let mut by_facility: std::collections::HashMap<(String, String), f64> = Default::default();
+    for r in &residences {
+        for cat in categories.keys() {
+            if let Some(id) = prop(r, &format!("{cat}_id")).as_str() {
+                let pop = prop(r, "population").as_f64().unwrap();
+                *by_facility
+                    .entry((cat.clone(), id.to_string()))
+                    .or_default() += pop;
+            }
+        }
+    }
+    for f in features(&out.join("facilities.geojson")) {
+        for cat in categories.keys() {
+            if let Some(catchment) = prop(&f, &format!("{cat}_catchment")).as_f64() {
+                let id = prop(&f, "id").as_str().unwrap().to_string();
+                let expected = by_facility
+                    .remove(&(cat.clone(), id.clone()))
+                    .unwrap_or(0.0);
+                assert!(
+                    (catchment - expected).abs() < 1e-3,
+                    "{cat} {id}: {catchment}"
+                );
+            }
+        }
+    }
+    assert!(by_facility.is_empty(), "{by_facility:?}");
 }
 
 #[test]
