@@ -1,9 +1,13 @@
-# Shared by benches/run.sh and benches/extract.sh (sourced, not run): the timed-run loop.
+# Shared by benches/run.sh and benches/extract.sh (sourced, not run): argument checks and the
+# timed-run loop.
 #
 # The sourcing script sets: out_root (output folder), run_prefix (run folder names), repeat (runs
 # per case) and run (runs so far, starting at 0).
 
 timer=/usr/bin/time
+
+# True when $1 is a whole number above 0.
+is_count() { [[ "$1" =~ ^[0-9]+$ ]] && [[ "$1" -gt 0 ]]; }
 
 # Die unless GNU time is at $timer.
 need_gnu_time() {

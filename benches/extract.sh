@@ -60,11 +60,6 @@ while [[ $# -gt 0 ]]; do
     shift
 done
 
-is_count() { [[ "$1" =~ ^[0-9]+$ ]] && [[ "$1" -gt 0 ]]; }
-is_count "$blocks" && [[ $((blocks % 75)) == 0 ]] || die "not a multiple of 75: '$blocks'"
-is_count "$seed" || [[ "$seed" == 0 ]] || die "not a seed: '$seed'"
-is_count "$repeat" || die "not a repeat count: '$repeat'"
-
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 out_root="bench-out"
@@ -72,6 +67,11 @@ mkdir -p "$out_root"
 
 # shellcheck source=benches/common.sh
 source benches/common.sh
+
+is_count "$blocks" && [[ $((blocks % 75)) == 0 ]] || die "not a multiple of 75: '$blocks'"
+is_count "$seed" || [[ "$seed" == 0 ]] || die "not a seed: '$seed'"
+is_count "$repeat" || die "not a repeat count: '$repeat'"
+
 need_gnu_time
 run_prefix=extract-run
 

@@ -63,7 +63,14 @@ while [[ $# -gt 0 ]]; do
     shift
 done
 
-is_count() { [[ "$1" =~ ^[0-9]+$ ]] && [[ "$1" -gt 0 ]]; }
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+out_root="bench-out"
+mkdir -p "$out_root"
+
+# shellcheck source=benches/common.sh
+source benches/common.sh
+
 IFS=, read -r -a size_list <<<"$sizes"
 IFS=, read -r -a network_list <<<"$network_sizes"
 for n in "${size_list[@]}" "${network_list[@]}"; do
@@ -72,13 +79,6 @@ done
 is_count "$seed" || [[ "$seed" == 0 ]] || die "not a seed: '$seed'"
 is_count "$repeat" || die "not a repeat count: '$repeat'"
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
-out_root="bench-out"
-mkdir -p "$out_root"
-
-# shellcheck source=benches/common.sh
-source benches/common.sh
 need_gnu_time
 run_prefix=run
 

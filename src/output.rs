@@ -861,6 +861,7 @@ pub fn summary(a: &Analysis) -> Summary {
                 .iter()
                 .map(|c| {
                     let grouped = c.plan.group.is_some();
+                    let capacity = c.capacity(&a.facilities);
                     (
                         c.name.clone(),
                         CategorySummary {
@@ -879,10 +880,8 @@ pub fn summary(a: &Analysis) -> Summary {
                             coverage: round(c.coverage, 6),
                             coverage_everyone: grouped.then(|| round(c.coverage_everyone, 6)),
                             communities_lacking: c.communities_lacking,
-                            capacity: c.capacity(&a.facilities).map(|(total, _)| round(total, 3)),
-                            facilities_over_capacity: c
-                                .capacity(&a.facilities)
-                                .map_or(0, |(_, over)| over),
+                            capacity: capacity.map(|(total, _)| round(total, 3)),
+                            facilities_over_capacity: capacity.map_or(0, |(_, over)| over),
                         },
                     )
                 })
