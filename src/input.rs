@@ -3,8 +3,10 @@
 //! A city's residence file can hold ten million features (over a gigabyte). Rather than build a
 //! generic JSON tree, the reader reads the file in blocks, finds where each feature of the
 //! `features` array starts and ends with a small bracket-and-string scanner, and hands each batch of
-//! complete features to rayon, where `serde_json` parses every feature straight into the fields
-//! the caller asked for. Memory grows with the kept values, not with the file.
+//! complete features to rayon, where each feature is parsed straight into the fields the caller
+//! asked for: features of the common simple shape (flat properties, a Point) by a one-pass
+//! reader of that shape alone (`fast`), every other feature by `serde_json`. Memory grows with
+//! the kept values, not with the file.
 //!
 //! Input follows RFC 7946: WGS84 longitude/latitude, longitude first. A top-level `crs` member
 //! naming anything other than WGS84 is rejected, and every position is checked
@@ -23,6 +25,8 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 use serde_json::value::RawValue;
 
 use crate::error::{Error, FeatureError, Result};
+
+mod fast;
 
 /// Bytes read per block; a batch of features parsed in parallel is about this large.
 const BLOCK_BYTES: usize = 8 << 20;
@@ -73,13 +77,35 @@ pub struct Features<T> {
     pub total: usize,
 }
 
+/// The JSON text of one value, borrowed from the input: `"r1"`, `12.5`, `null`, `["a","b"]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawJson<'a>(&'a str);
+
+impl<'a> RawJson<'a> {
+    /// Wrap the text of one JSON value.
+    pub fn new(text: &'a str) -> Self {
+        Self(text)
+    }
+
+    /// The value's JSON text.
+    pub fn get(self) -> &'a str {
+        self.0
+    }
+}
+
+impl<'a> From<&'a RawValue> for RawJson<'a> {
+    fn from(raw: &'a RawValue) -> Self {
+        Self(raw.get())
+    }
+}
+
 /// One feature, borrowed from the input buffer, with the members and properties asked for.
 pub struct FeatureRef<'a> {
     file: &'a str,
     index: usize,
-    id: Option<&'a RawValue>,
+    id: Option<RawJson<'a>>,
     geometry: Option<ParsedGeometry>,
-    properties: &'a [Option<&'a RawValue>],
+    properties: &'a [Option<RawJson<'a>>],
 }
 
 impl<'a> FeatureRef<'a> {
@@ -94,13 +120,13 @@ impl<'a> FeatureRef<'a> {
     }
 
     /// The feature's own `id` member (RFC 7946 section 3.2), if any.
-    pub fn feature_id(&self) -> Option<&'a RawValue> {
+    pub fn feature_id(&self) -> Option<RawJson<'a>> {
         self.id.filter(|v| v.get() != "null")
     }
 
     /// The raw value of the `i`-th property asked for; `None` when absent. A JSON `null` is
     /// returned as a raw `null`, so callers can tell "absent" from "null".
-    pub fn property(&self, i: usize) -> Option<&'a RawValue> {
+    pub fn property(&self, i: usize) -> Option<RawJson<'a>> {
         self.properties.get(i).copied().flatten()
     }
 
@@ -390,7 +416,7 @@ where
 {
     let mut inline = [None; 8];
     let mut heap = Vec::new();
-    let props: &mut [Option<&RawValue>] = if wanted.len() <= inline.len() {
+    let props: &mut [Option<RawJson<'_>>] = if wanted.len() <= inline.len() {
         &mut inline[..wanted.len()]
     } else {
         heap.resize(wanted.len(), None);
@@ -791,19 +817,31 @@ fn scan_string(buf: &[u8], mut i: usize) -> Option<usize> {
 
 struct FeatureParts<'a> {
     kind: Option<Cow<'a, str>>,
-    id: Option<&'a RawValue>,
+    id: Option<RawJson<'a>>,
     geometry: Option<ParsedGeometry>,
 }
 
 fn parse_feature<'a>(
     bytes: &'a [u8],
     wanted: &[&str],
-    props: &mut [Option<&'a RawValue>],
+    props: &mut [Option<RawJson<'a>>],
 ) -> Result<FeatureParts<'a>, serde_json::Error> {
     // Checking the whole feature's UTF-8 once is cheaper than checking every string in it;
     // invalid text goes the slow way, where serde_json says where the bad bytes are.
     match std::str::from_utf8(bytes) {
-        Ok(text) => parse_with(serde_json::Deserializer::from_str(text), wanted, props),
+        Ok(text) => {
+            if let Some(simple) = fast::parse(text, wanted, props) {
+                return Ok(FeatureParts {
+                    kind: simple.kind.map(Cow::Borrowed),
+                    id: simple.id,
+                    geometry: simple.point.map(|(x, y)| {
+                        check_position(x, y).map(|()| Geometry::Point(Point::new(x, y)))
+                    }),
+                });
+            }
+            props.fill(None);
+            parse_with(serde_json::Deserializer::from_str(text), wanted, props)
+        }
         Err(_) => parse_with(serde_json::Deserializer::from_slice(bytes), wanted, props),
     }
 }
@@ -811,7 +849,7 @@ fn parse_feature<'a>(
 fn parse_with<'a, R: serde_json::de::Read<'a>>(
     mut de: serde_json::Deserializer<R>,
     wanted: &[&str],
-    props: &mut [Option<&'a RawValue>],
+    props: &mut [Option<RawJson<'a>>],
 ) -> Result<FeatureParts<'a>, serde_json::Error> {
     let parts = FeatureSeed { wanted, props }.deserialize(&mut de)?;
     de.end()?;
@@ -842,7 +880,7 @@ impl<'de> de::Deserialize<'de> for Key<'de> {
 
 struct FeatureSeed<'w, 'p, 'a> {
     wanted: &'w [&'w str],
-    props: &'p mut [Option<&'a RawValue>],
+    props: &'p mut [Option<RawJson<'a>>],
 }
 
 impl<'de, 'w, 'p> DeserializeSeed<'de> for FeatureSeed<'w, 'p, 'de> {
@@ -866,7 +904,7 @@ impl<'de, 'w, 'p> Visitor<'de> for FeatureSeed<'w, 'p, 'de> {
         while let Some(key) = map.next_key::<Key<'de>>()? {
             match key.0.as_ref() {
                 "type" => parts.kind = Some(map.next_value::<Key<'de>>()?.0),
-                "id" => parts.id = Some(map.next_value()?),
+                "id" => parts.id = Some(map.next_value::<&RawValue>()?.into()),
                 "geometry" => parts.geometry = Some(map.next_value::<GeometryMember>()?.0),
                 "properties" => map.next_value_seed(PropsSeed {
                     wanted: self.wanted,
@@ -883,7 +921,7 @@ impl<'de, 'w, 'p> Visitor<'de> for FeatureSeed<'w, 'p, 'de> {
 
 struct PropsSeed<'w, 'p, 'a> {
     wanted: &'w [&'w str],
-    props: &'p mut [Option<&'a RawValue>],
+    props: &'p mut [Option<RawJson<'a>>],
 }
 
 impl<'de, 'w, 'p> DeserializeSeed<'de> for PropsSeed<'w, 'p, 'de> {
@@ -910,7 +948,7 @@ impl<'de, 'w, 'p> Visitor<'de> for PropsSeed<'w, 'p, 'de> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(key) = map.next_key::<Key<'de>>()? {
             match self.wanted.iter().position(|w| *w == key.0.as_ref()) {
-                Some(i) => self.props[i] = Some(map.next_value()?),
+                Some(i) => self.props[i] = Some(map.next_value::<&RawValue>()?.into()),
                 None => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -1345,7 +1383,7 @@ pub fn check_position(lon: f64, lat: f64) -> Result<(), String> {
 /// A property read as a number: a JSON number, or a string holding one.
 ///
 /// `Ok(None)` when the value is JSON `null`.
-pub fn number(raw: &RawValue) -> Result<Option<f64>, String> {
+pub fn number(raw: RawJson<'_>) -> Result<Option<f64>, String> {
     let text = raw.get();
     if text == "null" {
         return Ok(None);
@@ -1363,7 +1401,7 @@ pub fn number(raw: &RawValue) -> Result<Option<f64>, String> {
 }
 
 /// A property read as a string (`null` gives `Ok(None)`).
-pub fn string(raw: &RawValue) -> Result<Option<String>, String> {
+pub fn string(raw: RawJson<'_>) -> Result<Option<String>, String> {
     if raw.get() == "null" {
         return Ok(None);
     }

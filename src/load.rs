@@ -3,12 +3,11 @@
 use rayon::prelude::*;
 
 use geo::{Geometry, InteriorPoint};
-use serde_json::value::RawValue;
 
 use crate::{
     error::{FeatureError, Result},
     geodesy::LonLat,
-    input::{self, read_features, FeatureRef, Source},
+    input::{self, read_features, FeatureRef, RawJson, Source},
     model::{Community, Facility, Id, Residence},
 };
 
@@ -95,7 +94,7 @@ fn id_of(f: &FeatureRef<'_>, prop: usize, field: &str) -> Result<Id, FeatureErro
 }
 
 /// An id from a raw JSON value: a string, or a number (integers kept as numbers).
-pub fn parse_id(raw: &RawValue) -> Result<Id, String> {
+pub fn parse_id(raw: RawJson<'_>) -> Result<Id, String> {
     let text = raw.get();
     if let Some(plain) = text
         .strip_prefix('"')
@@ -187,7 +186,7 @@ pub fn representative_point(
 
 /// Facility categories: a string, an array of strings, or a string of several separated by
 /// `;` or `,`.
-pub fn parse_categories(raw: &RawValue) -> Result<Vec<Box<str>>, String> {
+pub fn parse_categories(raw: RawJson<'_>) -> Result<Vec<Box<str>>, String> {
     let text = raw.get();
     let values: Vec<String> = if text.starts_with('[') {
         serde_json::from_str(text).map_err(|_| {
@@ -494,13 +493,13 @@ pub fn communities(source: &Source, fields: &Fields) -> Result<Loaded<Community>
 mod tests {
     use super::*;
 
-    fn raw(text: &str) -> Box<RawValue> {
-        RawValue::from_string(text.to_string()).unwrap()
+    fn raw(text: &str) -> RawJson<'_> {
+        RawJson::new(text)
     }
 
     #[test]
     fn categories_in_every_form() {
-        let cats = |t: &str| parse_categories(&raw(t));
+        let cats = |t: &str| parse_categories(raw(t));
         assert_eq!(cats(r#""meals""#).unwrap(), vec!["meals".into()]);
         assert_eq!(
             cats(r#""meals; medical,childcare""#).unwrap(),
@@ -518,11 +517,11 @@ mod tests {
 
     #[test]
     fn ids() {
-        assert_eq!(parse_id(&raw("12")).unwrap(), Id::Num(12));
-        assert_eq!(parse_id(&raw(r#""n12""#)).unwrap(), Id::Text("n12".into()));
-        assert_eq!(parse_id(&raw("1.5")).unwrap(), Id::Text("1.5".into()));
-        assert!(parse_id(&raw("true")).is_err());
-        assert!(parse_id(&raw(r#""  ""#)).is_err());
+        assert_eq!(parse_id(raw("12")).unwrap(), Id::Num(12));
+        assert_eq!(parse_id(raw(r#""n12""#)).unwrap(), Id::Text("n12".into()));
+        assert_eq!(parse_id(raw("1.5")).unwrap(), Id::Text("1.5".into()));
+        assert!(parse_id(raw("true")).is_err());
+        assert!(parse_id(raw(r#""  ""#)).is_err());
     }
 
     fn embedded(text: &'static str) -> Source {
