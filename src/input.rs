@@ -170,10 +170,32 @@ where
     F: Fn(&FeatureRef<'_>) -> Result<T, FeatureError> + Sync,
 {
     let file = source.name();
+    match read_pass(source, &file, wanted, &parse, true)? {
+        Some(features) => Ok(features),
+        // A line taken for a whole feature was not one: read again, value by value.
+        None => Ok(read_pass(source, &file, wanted, &parse, false)?
+            .expect("a pass without line spans always completes")),
+    }
+}
+
+/// One pass over the file. With `by_lines`, a line that looks like one whole feature is taken
+/// as one without scanning its bytes (most large files hold one feature per line); the parser
+/// then confirms it. `None` when it turned out not to be one.
+fn read_pass<T, F>(
+    source: &Source,
+    file: &str,
+    wanted: &[&str],
+    parse: &F,
+    by_lines: bool,
+) -> Result<Option<Features<T>>>
+where
+    T: Send,
+    F: Fn(&FeatureRef<'_>) -> Result<T, FeatureError> + Sync,
+{
     let (reader, file_bytes): (Box<dyn Read + Send>, Option<u64>) = match source {
         Source::Path(p) => {
             let f = std::fs::File::open(p).map_err(|e| Error::Read {
-                file: file.clone(),
+                file: file.to_string(),
                 source: e,
             })?;
             let len = f.metadata().ok().map(|m| m.len());
@@ -187,14 +209,16 @@ where
         // Parsed blocks' buffers go back to the scanner, so that their memory is reused
         // instead of being freshly mapped (and zeroed by the system) for every block.
         let (recycle_tx, recycle_rx) = std::sync::mpsc::channel();
-        let scanner = scope.spawn(|| scan_blocks(reader, &file, tx, recycle_rx));
-        let parsed = parse_blocks(rx, recycle_tx, &file, file_bytes, wanted, &parse);
+        let scanner = scope.spawn(move || scan_blocks(reader, file, by_lines, tx, recycle_rx));
+        let parsed = parse_blocks(rx, recycle_tx, file, file_bytes, wanted, parse);
         let scanned = scanner
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        let out = parsed?;
-        scanned?.finish(&file)?;
-        Ok(out)
+        let Some(out) = parsed? else {
+            return Ok(None);
+        };
+        scanned?.finish(file)?;
+        Ok(Some(out))
     })
 }
 
@@ -208,6 +232,8 @@ struct Block {
     first_index: usize,
     /// Where the block's first byte is in the file, for line and column numbers.
     at: TextPosition,
+    /// Some spans are whole lines taken for features, still to be confirmed by the parser.
+    by_lines: bool,
 }
 
 /// Lines before a buffer's first byte, and that byte's 0-based column.
@@ -248,10 +274,14 @@ impl TextPosition {
 fn scan_blocks(
     mut reader: Box<dyn Read + Send>,
     file: &str,
+    by_lines: bool,
     tx: std::sync::mpsc::SyncSender<Result<Block>>,
     recycled: std::sync::mpsc::Receiver<Vec<u8>>,
 ) -> Result<Scanner> {
-    let mut scan = Scanner::default();
+    let mut scan = Scanner {
+        by_lines,
+        ..Scanner::default()
+    };
     let mut buf: Vec<u8> = Vec::with_capacity(BLOCK_BYTES + (BLOCK_BYTES >> 2));
     let mut at = TextPosition::default();
     let mut first_index = 0;
@@ -278,14 +308,30 @@ fn scan_blocks(
                 }
             };
         }
-        let spans = match scan.scan(&buf, eof) {
-            Ok(spans) => spans,
-            Err((offset, reason)) => {
-                let _ = tx.send(Err(json_error(&buf, at, offset, reason)));
-                return Ok(scan);
+        let mut spans = Vec::new();
+        if let Err((offset, reason)) = scan.scan(&buf, eof, &mut spans) {
+            let error = json_error(&buf, at, offset, reason);
+            if scan.took_lines && !spans.is_empty() {
+                // A line taken for a feature may have misled the scan: the parser confirms
+                // the lines first, and reads the file again value by value if one was not.
+                let block = Block {
+                    buf: std::mem::take(&mut buf),
+                    spans,
+                    consumed: scan.pos,
+                    first_index,
+                    at,
+                    by_lines: true,
+                };
+                if tx.send(Ok(block)).is_err() {
+                    return Ok(scan);
+                }
             }
-        };
+            let _ = tx.send(Err(error));
+            return Ok(scan);
+        }
         let consumed = scan.pos;
+        let block_by_lines = std::mem::take(&mut scan.took_lines);
+        scan.line_end = None;
         let mut next = recycled.try_recv().unwrap_or_default();
         next.clear();
         next.reserve(BLOCK_BYTES + (BLOCK_BYTES >> 2));
@@ -300,6 +346,7 @@ fn scan_blocks(
             consumed,
             first_index,
             at: block_at,
+            by_lines: block_by_lines,
         };
         first_index += count;
         if tx.send(Ok(block)).is_err() {
@@ -329,7 +376,7 @@ fn parse_blocks<T, F>(
     file_bytes: Option<u64>,
     wanted: &[&str],
     parse: &F,
-) -> Result<Features<T>>
+) -> Result<Option<Features<T>>>
 where
     T: Send,
     F: Fn(&FeatureRef<'_>) -> Result<T, FeatureError> + Sync,
@@ -370,6 +417,9 @@ where
                     )
                 }),
         );
+        if block.by_lines && !lines_confirmed(&block, &parsed) {
+            return Ok(None);
+        }
         for result in parsed.drain(..) {
             match result {
                 Ok(v) => out.kept.push(v),
@@ -399,7 +449,23 @@ where
         // The scanner may have finished; then the buffer is simply freed.
         let _ = recycle.send(block.buf);
     }
-    Ok(out)
+    Ok(Some(out))
+}
+
+/// True when every span of a block that the JSON parser could not read is nonetheless exactly
+/// one JSON value. A span it did read is one: the parser reads a whole value and then checks
+/// that nothing follows.
+fn lines_confirmed<T>(block: &Block, parsed: &[Result<T, FeatureFailure>]) -> bool {
+    block
+        .spans
+        .iter()
+        .zip(parsed)
+        .all(|(&(start, end), result)| {
+            !matches!(
+                result,
+                Err(FeatureFailure::Syntax { .. } | FeatureFailure::Data { .. })
+            ) || scan_value(&block.buf[start..end], 0) == Ok(Some(end - start))
+        })
 }
 
 /// Parse one feature's bytes and hand it to `parse`.
@@ -517,16 +583,27 @@ struct Scanner {
     top_type: Option<String>,
     crs: Option<String>,
     saw_features: bool,
+    /// Take a line that starts with `{` and ends with `}` (and maybe a comma) for one feature.
+    by_lines: bool,
+    /// A line was taken for a feature since the last block was handed on.
+    took_lines: bool,
+    /// The next newline at or after the last search in this buffer (`usize::MAX`: none).
+    line_end: Option<usize>,
 }
 
 type ScanError = (usize, String);
 
 impl Scanner {
-    /// Scan as far as `buf` allows; return the byte ranges of the complete features found.
-    fn scan(&mut self, buf: &[u8], eof: bool) -> Result<Vec<(usize, usize)>, ScanError> {
-        let mut spans = Vec::new();
+    /// Scan as far as `buf` allows, adding the byte ranges of the complete features found to
+    /// `spans`.
+    fn scan(
+        &mut self,
+        buf: &[u8],
+        eof: bool,
+        spans: &mut Vec<(usize, usize)>,
+    ) -> Result<(), ScanError> {
         while !self.done {
-            match self.step(buf, &mut spans)? {
+            match self.step(buf, spans)? {
                 Step::Advanced => {}
                 Step::NeedMore => {
                     if eof {
@@ -539,7 +616,7 @@ impl Scanner {
                 }
             }
         }
-        Ok(spans)
+        Ok(())
     }
 
     fn step(&mut self, buf: &[u8], spans: &mut Vec<(usize, usize)>) -> Result<Step, ScanError> {
@@ -625,8 +702,12 @@ impl Scanner {
                     }
                     i = skip_ws(buf, i + 1);
                 }
-                let Some(end) = scan_value(buf, i)? else {
-                    return Ok(Step::NeedMore);
+                let end = match self.whole_line(buf, i) {
+                    Some(end) => end,
+                    None => match scan_value(buf, i)? {
+                        Some(end) => end,
+                        None => return Ok(Step::NeedMore),
+                    },
                 };
                 spans.push((i, end));
                 self.phase = Phase::Features { first: false };
@@ -634,6 +715,35 @@ impl Scanner {
             }
         }
         Ok(Step::Advanced)
+    }
+
+    /// With `by_lines`, the end of the feature starting at `i` when its line looks like exactly
+    /// one feature: it starts with `{` and ends with `}`, maybe followed by a comma.
+    fn whole_line(&mut self, buf: &[u8], i: usize) -> Option<usize> {
+        if !self.by_lines || buf.get(i) != Some(&b'{') {
+            return None;
+        }
+        let line_end = match self.line_end {
+            Some(e) if e >= i => e,
+            _ => memchr::memchr(b'\n', &buf[i..]).map_or(usize::MAX, |k| i + k),
+        };
+        self.line_end = Some(line_end);
+        let line = buf.get(i..line_end)?;
+        let trim = |l: &[u8]| {
+            l.len()
+                - l.iter()
+                    .rev()
+                    .take_while(|b| matches!(b, b' ' | b'\t' | b'\r'))
+                    .count()
+        };
+        let mut end = trim(line);
+        if line[..end].ends_with(b",") {
+            end = trim(&line[..end - 1]);
+        }
+        (end > 1 && line[end - 1] == b'}').then(|| {
+            self.took_lines = true;
+            i + end
+        })
     }
 
     /// Checks that need the whole top-level object.
@@ -1571,6 +1681,54 @@ mod tests {
         assert_eq!(fc.kept, vec![(0, Some(3.0)), (1, Some(7.5)), (2, None)]);
         assert!(fc.rejected.is_empty());
         assert_eq!(fc.total, 3);
+    }
+
+    #[test]
+    fn lines_that_are_not_whole_features_are_read_value_by_value() {
+        let point = r#""geometry":{"type":"Point","coordinates":[24.9,60.1]}"#;
+        let one = |pop: &str| {
+            format!(r#"{{"type":"Feature","properties":{{"population":{pop}}},{point}}}"#)
+        };
+        let read = |body: String| {
+            let text = format!("{{\"type\":\"FeatureCollection\",\"features\":[\n{body}\n]}}");
+            read_pop(Box::leak(text.into_boxed_str()))
+        };
+        // One feature per line: the common layout.
+        let lines = read(format!("{},\n{},\n{}", one("1"), one("2"), one("3"))).unwrap();
+        assert_eq!(
+            lines.kept,
+            vec![(0, Some(1.0)), (1, Some(2.0)), (2, Some(3.0))]
+        );
+        // Two features on a line.
+        let two = read(format!("{}, {},\n{}", one("1"), one("2"), one("3"))).unwrap();
+        assert_eq!(two.kept, lines.kept);
+        // A line that starts with '{' and ends with '}' but is only the start of a feature.
+        let split = read(format!(
+            "{},\n{{\"type\":\"Feature\",\"properties\":{{\"population\":2}}\n,{point}}},\n{}",
+            one("1"),
+            one("3")
+        ))
+        .unwrap();
+        assert_eq!(split.kept, lines.kept);
+        // The same, where the parser stops early on a wrong type: the feature is rejected, and
+        // the file is still read to its end.
+        let early = read(format!(
+            "{},\n{{\"type\":5,\"properties\":{{\"population\":2}}\n,{point}}},\n{}",
+            one("1"),
+            one("3")
+        ))
+        .unwrap();
+        assert_eq!(early.kept, vec![(0, Some(1.0)), (2, Some(3.0))]);
+        assert_eq!(early.rejected.len(), 1);
+        assert_eq!(early.rejected[0].index, 1);
+        // A syntax error on a line is reported at its place in the file.
+        let Err(Error::Json { line, column, .. }) =
+            read(format!("{},\n{},\n{}", one("1"), one("2x"), one("3")))
+        else {
+            panic!("a syntax error must be reported");
+        };
+        // Column 47 is the `x`: `{"type":"Feature","properties":{"population":2` is 46 long.
+        assert_eq!((line, column), (3, 47));
     }
 
     #[test]
