@@ -1498,6 +1498,12 @@ pub fn number(raw: RawJson<'_>) -> Result<Option<f64>, String> {
     if text == "null" {
         return Ok(None);
     }
+    if text.len() <= 15 && text.bytes().all(|b| b.is_ascii_digit()) {
+        // A plain count: exact as an integer, and the same double the text parses to.
+        if let Ok(n) = text.parse::<u64>() {
+            return Ok(Some(n as f64));
+        }
+    }
     let t = text.strip_prefix('"').and_then(|t| t.strip_suffix('"'));
     let v: f64 = t
         .unwrap_or(text)

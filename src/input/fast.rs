@@ -102,16 +102,13 @@ impl<'a> Cursor<'a> {
     fn string(&mut self) -> Option<&'a str> {
         self.expect(b'"')?;
         let start = self.at;
-        let len = self.bytes()[start..]
-            .iter()
-            .position(|&b| STRING_STOP[usize::from(b)])?;
-        self.at = start + len;
-        if self.bytes()[self.at] != b'"' {
+        let end = string_stop(self.bytes(), start)?;
+        if self.bytes()[end] != b'"' {
             return None;
         }
-        self.at += 1;
+        self.at = end + 1;
         // Both ends are ASCII quotes, so the slice lies on character boundaries.
-        Some(&self.text[start..start + len])
+        Some(&self.text[start..end])
     }
 
     /// A JSON number (RFC 8259 grammar), as its text.
@@ -295,18 +292,27 @@ const POW10: [f64; 23] = [
     1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 ];
 
-/// Bytes that end the fast scan of a string: the closing quote, an escape, a control character.
-const STRING_STOP: [bool; 256] = {
-    let mut stop = [false; 256];
-    let mut b = 0;
-    while b < 0x20 {
-        stop[b] = true;
-        b += 1;
+/// The first byte at or after `from` that ends the fast scan of a string: the closing quote,
+/// an escape or a control character. Eight bytes at a time.
+fn string_stop(bytes: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
+    // High bit set in each byte of `x` below `n` (n <= 128). Bytes after the first one found
+    // may be flagged wrongly, so only the first is used.
+    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH;
+    let mut at = from;
+    while let Some(word) = bytes.get(at..at + 8) {
+        let x = u64::from_le_bytes(word.try_into().ok()?);
+        let found = below(x ^ (ONES * u64::from(b'"')), 1)
+            | below(x ^ (ONES * u64::from(b'\\')), 1)
+            | below(x, 0x20);
+        if found != 0 {
+            return Some(at + (found.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
     }
-    stop[b'"' as usize] = true;
-    stop[b'\\' as usize] = true;
-    stop
-};
+    (at..bytes.len()).find(|&i| matches!(bytes[i], b'"' | b'\\' | 0..=0x1f))
+}
 
 #[cfg(test)]
 mod tests {
@@ -355,6 +361,26 @@ mod tests {
         assert_eq!(id.as_deref(), Some("7"));
         assert_eq!(point, Some((-5.0, 0.01)));
         assert_eq!(props, vec![None]);
+    }
+
+    #[test]
+    fn string_stop_finds_the_first_special_byte() {
+        for text in [
+            &b"abcdefgh\"ijk"[..],
+            b"ab\\cdefghijklmnop\"",
+            b"abcdefghijklmno\x01p\"",
+            b"abcdefghijklmnopq\"",
+            b"\"",
+            b"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"\x00",
+            b"abcdefg",
+            b"\x7f\x80\xff\x20\x21\x23\x5b\x5d\x1f",
+        ] {
+            for from in 0..text.len() {
+                let expected = (from..text.len())
+                    .find(|&i| text[i] == b'"' || text[i] == b'\\' || text[i] < 0x20);
+                assert_eq!(string_stop(text, from), expected, "{text:?} from {from}");
+            }
+        }
     }
 
     #[test]
