@@ -420,6 +420,14 @@ where
         if block.by_lines && !lines_confirmed(&block, &parsed) {
             return Ok(None);
         }
+        if parsed.iter().all(Result::is_ok) {
+            // The usual block: moved into place in parallel, which also spreads the cost of
+            // the system mapping fresh pages for `kept`.
+            out.kept.par_extend(parsed.par_drain(..).map(|result| match result {
+                Ok(v) => v,
+                Err(_) => unreachable!("every result of the block was checked to be Ok"),
+            }));
+        }
         for result in parsed.drain(..) {
             match result {
                 Ok(v) => out.kept.push(v),
