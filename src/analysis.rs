@@ -543,7 +543,6 @@ pub fn analyze(
     progress.stage("indexing demand points");
     let points: Vec<LonLat> = demand.iter().map(|r| r.at).collect();
     let prepared = walking.prepare(&points);
-    drop(points);
     let unplaced = prepared.unplaced();
 
     let mut categories = Vec::with_capacity(plans.len());
@@ -567,6 +566,7 @@ pub fn analyze(
         });
     }
     drop(prepared);
+    drop(points);
 
     progress.stage("summarising coverage");
     let community_results = summarise(
