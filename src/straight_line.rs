@@ -154,14 +154,22 @@ const MIN_CUBE_SCAN: usize = 1 << 16;
 impl<'a> DemandCells<'a> {
     fn new(demand: &'a [LonLat], detour: f64) -> Self {
         let ecef: Vec<Ecef> = demand.par_iter().map(|p| p.to_ecef()).collect();
-        // The distinct cubes, numbered in key order.
+        // The distinct cubes, numbered in key order. Neighbouring points often share a cube, so
+        // each pass remembers the last cube it saw.
         let mut keys: Vec<u64> = ecef
             .par_iter()
             .with_min_len(MIN_CUBE_SCAN)
-            .fold(CubeSet::default, |mut seen, e| {
-                seen.insert(cube_key(e));
-                seen
-            })
+            .fold(
+                || (CubeSet::default(), None),
+                |(mut seen, last), e| {
+                    let key = cube_key(e);
+                    if last != Some(key) {
+                        seen.insert(key);
+                    }
+                    (seen, Some(key))
+                },
+            )
+            .map(|(seen, _)| seen)
             .reduce(CubeSet::default, |mut a, b| {
                 a.extend(b);
                 a
@@ -174,7 +182,19 @@ impl<'a> DemandCells<'a> {
             .enumerate()
             .map(|(i, &k)| (k, i as u32))
             .collect();
-        let cube = ecef.par_iter().map(|e| number[&cube_key(e)]).collect();
+        let cube = ecef
+            .par_iter()
+            .map_init(
+                || (u64::MAX, 0),
+                |last, e| {
+                    let key = cube_key(e);
+                    if key != last.0 {
+                        *last = (key, number[&key]);
+                    }
+                    last.1
+                },
+            )
+            .collect();
         Self {
             detour,
             lonlat: demand,
@@ -222,7 +242,7 @@ impl PreparedDemand for DemandCells<'_> {
             .par_iter()
             .zip(&self.cube)
             .zip(self.lonlat)
-            .map(|((pe, &cube), &p)| {
+            .map(|((pe, &cube), p)| {
                 let mut best = (u32::MAX, f64::INFINITY);
                 for &c in &candidates[cube as usize] {
                     let d2 = chord2_m2(pe, &fac_ecef[c as usize]);
@@ -235,7 +255,7 @@ impl PreparedDemand for DemandCells<'_> {
                     (best.0 as usize, arc_from_short_chord_m(chord_m))
                 } else {
                     index
-                        .nearest_from(p, pe)
+                        .nearest_from(*p, pe)
                         .unwrap_or((u32::MAX as usize, f64::INFINITY))
                 };
                 Reach {
