@@ -543,7 +543,6 @@ pub fn analyze(
     progress.stage("indexing demand points");
     let points: Vec<LonLat> = demand.iter().map(|r| r.at).collect();
     let prepared = walking.prepare(&points);
-    drop(points);
     let unplaced = prepared.unplaced();
 
     let mut categories = Vec::with_capacity(plans.len());
@@ -567,6 +566,7 @@ pub fn analyze(
         });
     }
     drop(prepared);
+    drop(points);
 
     progress.stage("summarising coverage");
     let community_results = summarise(
@@ -724,11 +724,59 @@ fn communities_from_properties(residences: &[Residence]) -> (Vec<Community>, Vec
 /// Fewest demand points summed per chunk by [`summarise`].
 const SUMMARY_CHUNK: usize = 1 << 16;
 
+/// What [`Sums::add`] reads besides the demand point.
+struct SumContext<'a> {
+    categories: &'a [CategoryResult],
+    /// The column of each category's group among the counts read, if any.
+    column: Vec<Option<usize>>,
+    groups: &'a GroupCounts,
+    /// Where each category's facilities start in [`Sums::catchment`], and (last) their total.
+    catchment_start: Vec<usize>,
+}
+
+impl<'a> SumContext<'a> {
+    fn new(categories: &'a [CategoryResult], groups: &'a GroupCounts) -> Self {
+        let column = categories
+            .iter()
+            .map(|c| {
+                let g = c.plan.group.as_ref()?;
+                groups.names.iter().position(|n| n == g)
+            })
+            .collect();
+        let mut catchment_start = Vec::with_capacity(categories.len() + 1);
+        let mut at = 0;
+        catchment_start.push(at);
+        for c in categories {
+            at += c.facilities.len();
+            catchment_start.push(at);
+        }
+        SumContext {
+            categories,
+            column,
+            groups,
+            catchment_start,
+        }
+    }
+
+    /// The range of category `j`'s facilities in [`Sums::catchment`].
+    fn catchment_range(&self, j: usize) -> std::ops::Range<usize> {
+        self.catchment_start[j]..self.catchment_start[j + 1]
+    }
+}
+
 /// Population sums per community and category, and for the city.
+///
+/// The per-community sums are flat, one row of categories per community: the sum for
+/// community `c` and category `j` is at `c * categories + j`.
 struct Sums {
-    counted: Vec<Vec<f64>>,
-    covered: Vec<Vec<f64>>,
-    covered_all: Vec<Vec<f64>>,
+    /// Categories per row of the per-community sums.
+    nc: usize,
+    /// The people each category counts.
+    counted: Vec<f64>,
+    /// The people each category counts with a facility within the walk.
+    covered: Vec<f64>,
+    /// Everyone with a facility of the category within the walk.
+    covered_all: Vec<f64>,
     population: Vec<f64>,
     gap_population: Vec<f64>,
     city_counted: Vec<f64>,
@@ -736,22 +784,19 @@ struct Sums {
     city_covered_all: Vec<f64>,
     defaulted: Vec<usize>,
     total: f64,
-    /// Per category, per facility: the counted people within the walk it is nearest to.
-    catchment: Vec<Vec<f64>>,
+    /// Per category, per facility (see [`SumContext::catchment_range`]): the counted people
+    /// within the walk it is nearest to.
+    catchment: Vec<f64>,
 }
 
 impl Sums {
-    fn new(n_communities: usize, categories: &[CategoryResult]) -> Self {
-        let nc = categories.len();
-        let zeros = || vec![vec![0.0; nc]; n_communities];
+    fn new(n_communities: usize, with: &SumContext<'_>) -> Self {
+        let nc = with.categories.len();
         Sums {
-            catchment: categories
-                .iter()
-                .map(|c| vec![0.0; c.facilities.len()])
-                .collect(),
-            counted: zeros(),
-            covered: zeros(),
-            covered_all: zeros(),
+            nc,
+            counted: vec![0.0; n_communities * nc],
+            covered: vec![0.0; n_communities * nc],
+            covered_all: vec![0.0; n_communities * nc],
             population: vec![0.0; n_communities],
             gap_population: vec![0.0; n_communities],
             city_counted: vec![0.0; nc],
@@ -759,28 +804,42 @@ impl Sums {
             city_covered_all: vec![0.0; nc],
             defaulted: vec![0; nc],
             total: 0.0,
+            catchment: vec![0.0; with.catchment_start[nc]],
         }
     }
 
+    /// Set every sum back to zero.
+    fn clear(&mut self) {
+        for v in [
+            &mut self.counted,
+            &mut self.covered,
+            &mut self.covered_all,
+            &mut self.population,
+            &mut self.gap_population,
+            &mut self.city_counted,
+            &mut self.city_covered,
+            &mut self.city_covered_all,
+            &mut self.catchment,
+        ] {
+            v.fill(0.0);
+        }
+        self.defaulted.fill(0);
+        self.total = 0.0;
+    }
+
     /// Add demand point `k`, of community `community`.
-    fn add(
-        &mut self,
-        k: usize,
-        r: &Residence,
-        community: u32,
-        categories: &[CategoryResult],
-        column: &[Option<usize>],
-        groups: &GroupCounts,
-    ) {
+    fn add(&mut self, k: usize, r: &Residence, community: u32, with: &SumContext<'_>) {
         let c = community as usize;
         let in_community = community != UNASSIGNED && c < self.population.len();
         self.total += r.population;
         if in_community {
             self.population[c] += r.population;
         }
+        let row = if in_community { c * self.nc } else { 0 };
         let mut all = true;
-        for (j, cat) in categories.iter().enumerate() {
-            let weight = match (&cat.plan.group, column[j].and_then(|g| groups.get(k, g))) {
+        for (j, cat) in with.categories.iter().enumerate() {
+            let group_count = with.column[j].and_then(|g| with.groups.get(k, g));
+            let weight = match (&cat.plan.group, group_count) {
                 (_, Some(count)) => count,
                 (None, None) => r.population,
                 (Some(_), None) => {
@@ -795,14 +854,14 @@ impl Sums {
                 self.city_covered[j] += weight;
                 self.city_covered_all[j] += r.population;
                 if let Some(f) = cat.reach[k].facility() {
-                    self.catchment[j][f] += weight;
+                    self.catchment[with.catchment_start[j] + f] += weight;
                 }
             }
             if in_community {
-                self.counted[c][j] += weight;
+                self.counted[row + j] += weight;
                 if within {
-                    self.covered[c][j] += weight;
-                    self.covered_all[c][j] += r.population;
+                    self.covered[row + j] += weight;
+                    self.covered_all[row + j] += r.population;
                 }
             }
         }
@@ -815,14 +874,10 @@ impl Sums {
         fn add_all(to: &mut [f64], from: &[f64]) {
             to.iter_mut().zip(from).for_each(|(a, b)| *a += b);
         }
-        for (to, from) in [
-            (&mut self.counted, &other.counted),
-            (&mut self.covered, &other.covered),
-            (&mut self.covered_all, &other.covered_all),
-            (&mut self.catchment, &other.catchment),
-        ] {
-            to.iter_mut().zip(from).for_each(|(a, b)| add_all(a, b));
-        }
+        add_all(&mut self.counted, &other.counted);
+        add_all(&mut self.covered, &other.covered);
+        add_all(&mut self.covered_all, &other.covered_all);
+        add_all(&mut self.catchment, &other.catchment);
         add_all(&mut self.population, &other.population);
         add_all(&mut self.gap_population, &other.gap_population);
         add_all(&mut self.city_counted, &other.city_counted);
@@ -847,61 +902,49 @@ fn summarise(
     groups: &GroupCounts,
 ) -> Vec<CommunityResult> {
     let nc = categories.len();
-    // The column of each category's group among the counts read, if any.
-    let column: Vec<Option<usize>> = categories
-        .iter()
-        .map(|c| {
-            let g = c.plan.group.as_ref()?;
-            groups.names.iter().position(|n| n == g)
-        })
-        .collect();
-    // Sums over fixed chunks of demand points in parallel, then added up in chunk order, so
-    // that the totals do not depend on the number of threads. A chunk holds at least 8 demand
-    // points per community, so that the partial sums never take more memory than the demand
-    // points themselves.
+    let with = SumContext::new(categories, groups);
+    // Sums over fixed chunks of demand points, added up in chunk order, so that the totals do
+    // not depend on the number of threads. A chunk holds at least 8 demand points per
+    // community, so that the partial sums never take more memory than the demand points
+    // themselves. The chunks are summed in parallel a wave at a time, one per thread, into
+    // partial sums that are reused from wave to wave.
     let chunk_len = SUMMARY_CHUNK.max(n_communities.saturating_mul(8));
-    let partials: Vec<Sums> = demand
-        .par_chunks(chunk_len)
-        .enumerate()
-        .map(|(chunk, rs)| {
-            let mut sums = Sums::new(n_communities, categories);
-            for (offset, r) in rs.iter().enumerate() {
-                let k = chunk * chunk_len + offset;
-                sums.add(k, r, demand_community[k], categories, &column, groups);
-            }
-            sums
-        })
-        .collect();
-    let mut partials = partials.into_iter();
-    let mut sums = partials
-        .next()
-        .unwrap_or_else(|| Sums::new(n_communities, categories));
-    for p in partials {
-        sums.merge(&p);
+    let n_chunks = demand.len().div_ceil(chunk_len);
+    let wave = rayon::current_num_threads().clamp(1, n_chunks.max(1));
+    let mut sums = Sums::new(n_communities, &with);
+    let mut partials: Vec<Sums> = (0..wave).map(|_| Sums::new(n_communities, &with)).collect();
+    for first in (0..n_chunks).step_by(wave) {
+        let count = wave.min(n_chunks - first);
+        partials[..count]
+            .par_iter_mut()
+            .enumerate()
+            .for_each(|(i, part)| {
+                part.clear();
+                let start = (first + i) * chunk_len;
+                let end = (start + chunk_len).min(demand.len());
+                for k in start..end {
+                    part.add(k, &demand[k], demand_community[k], &with);
+                }
+            });
+        for part in &partials[..count] {
+            sums.merge(part);
+        }
     }
-    let Sums {
-        mut counted,
-        covered,
-        covered_all,
-        population,
-        gap_population,
-        city_counted,
-        city_covered,
-        city_covered_all,
-        defaulted,
-        total,
-        mut catchment,
-    } = sums;
+    drop(partials);
     let share = |x: f64, of: f64| (of > 0.0).then(|| x / of);
     let results: Vec<CommunityResult> = (0..n_communities)
         .map(|c| {
-            let pop = population[c];
-            let coverage: Vec<Option<f64>> = (0..nc)
-                .map(|j| share(covered[c][j], counted[c][j]))
+            let pop = sums.population[c];
+            let row = c * nc..(c + 1) * nc;
+            let counted = &sums.counted[row.clone()];
+            let coverage: Vec<Option<f64>> = sums.covered[row.clone()]
+                .iter()
+                .zip(counted)
+                .map(|(&covered, &counted)| share(covered, counted))
                 .collect();
             let lacking = coverage
                 .iter()
-                .zip(categories.iter())
+                .zip(with.categories.iter())
                 .enumerate()
                 .filter(|(_, (cov, cat))| cov.is_some_and(|v| v < cat.plan.target_percent / 100.0))
                 .map(|(j, _)| j)
@@ -909,21 +952,28 @@ fn summarise(
             CommunityResult {
                 population: pop,
                 coverage,
-                coverage_everyone: covered_all[c].iter().map(|&x| share(x, pop)).collect(),
-                counted: std::mem::take(&mut counted[c]),
+                coverage_everyone: sums.covered_all[row]
+                    .iter()
+                    .map(|&x| share(x, pop))
+                    .collect(),
+                counted: counted.to_vec(),
                 lacking,
-                gap_population: gap_population[c],
+                gap_population: sums.gap_population[c],
             }
         })
         .collect();
-    for (j, cat) in categories.iter_mut().enumerate() {
-        cat.counted_population = city_counted[j];
-        cat.covered_population = city_covered[j];
-        cat.coverage = share(city_covered[j], city_counted[j]).unwrap_or(0.0);
-        cat.covered_everyone = city_covered_all[j];
-        cat.coverage_everyone = share(city_covered_all[j], total).unwrap_or(0.0);
-        cat.group_defaulted = defaulted[j];
-        cat.catchment = std::mem::take(&mut catchment[j]);
+    let catchments: Vec<Vec<f64>> = (0..nc)
+        .map(|j| sums.catchment[with.catchment_range(j)].to_vec())
+        .collect();
+    drop(with);
+    for ((j, cat), catchment) in categories.iter_mut().enumerate().zip(catchments) {
+        cat.counted_population = sums.city_counted[j];
+        cat.covered_population = sums.city_covered[j];
+        cat.coverage = share(sums.city_covered[j], sums.city_counted[j]).unwrap_or(0.0);
+        cat.covered_everyone = sums.city_covered_all[j];
+        cat.coverage_everyone = share(sums.city_covered_all[j], sums.total).unwrap_or(0.0);
+        cat.group_defaulted = sums.defaulted[j];
+        cat.catchment = catchment;
         cat.communities_lacking = results.iter().filter(|r| r.lacking.contains(&j)).count();
     }
     results

@@ -6,7 +6,7 @@
 //! outside every polygon, with no community points to fall back on, stays unassigned: it is
 //! kept, counted and reported, never dropped.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, ops::ControlFlow};
 
 use geo::{BoundingRect, Geometry, Intersects, Point};
 use rayon::prelude::*;
@@ -68,44 +68,46 @@ pub fn assign(residences: &[Residence], communities: &[Community]) -> Assignment
             .collect::<Vec<_>>(),
     );
 
-    let results: Vec<(u32, bool)> = residences
+    let community: Vec<u32> = residences
         .par_iter()
-        .map(|r| {
+        .map_init(Vec::new, |boxes: &mut Vec<u32>, r| {
             if let Some(id) = &r.community {
-                return match by_id.get(id) {
-                    Some(&i) => (i, false),
-                    None => (UNASSIGNED, true),
-                };
+                return by_id.get(id).copied().unwrap_or(UNASSIGNED);
             }
+            // The communities whose box holds the point, tested in file order: the first that
+            // contains the point is the lowest-numbered, which wins on a shared border.
+            boxes.clear();
+            let _ = areas.locate_all_at_point_int([r.at.lon, r.at.lat], |b| {
+                boxes.push(b.data);
+                ControlFlow::<()>::Continue(())
+            });
+            boxes.sort_unstable();
             let p = Point::new(r.at.lon, r.at.lat);
-            let mut inside: Option<u32> = None;
-            for b in areas.locate_all_at_point([r.at.lon, r.at.lat]) {
-                let contains = match &communities[b.data as usize].geometry {
+            let inside = boxes
+                .iter()
+                .find(|&&i| match &communities[i as usize].geometry {
                     Geometry::Polygon(g) => g.intersects(&p),
                     Geometry::MultiPolygon(g) => g.intersects(&p),
                     _ => false,
-                };
-                if contains && inside.is_none_or(|i| b.data < i) {
-                    inside = Some(b.data);
-                }
-            }
-            if let Some(i) = inside {
-                return (i, false);
+                });
+            if let Some(&i) = inside {
+                return i;
             }
             match points.nearest(r.at) {
-                Some((k, _)) => (point_ids[k], false),
-                None => (UNASSIGNED, false),
+                Some((k, _)) => point_ids[k],
+                None => UNASSIGNED,
             }
         })
         .collect();
-    let unknown_refs = results
+    // A residence left unassigned although it names a community named an unknown one.
+    let unknown_refs = community
         .iter()
         .enumerate()
-        .filter(|(_, (_, unknown))| *unknown)
+        .filter(|(_, &c)| c == UNASSIGNED)
         .filter_map(|(i, _)| residences[i].community.clone().map(|id| (i, id)))
         .collect();
     Assignment {
-        community: results.into_iter().map(|(c, _)| c).collect(),
+        community,
         unknown_refs,
     }
 }

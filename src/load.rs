@@ -429,20 +429,28 @@ fn read_residences<const N: usize>(
         reject_duplicate_ids(&mut loaded, |x| &x.0.id, |x| x.0.index);
     }
     let g = groups.len();
-    let mut counts = Vec::with_capacity(loaded.items.len() * g);
+    let n = loaded.items.len();
+    // Counts are kept only when some residence has one: they are gathered from the first
+    // residence that has one, after as many rows of NaN as residences before it.
+    let mut counts: Vec<f64> = Vec::new();
     // Collected in place (the allocation is reused); with N = 0 this is a plain move.
     let mut items: Vec<Residence> = std::mem::take(&mut loaded.items)
         .into_iter()
-        .map(|(r, row)| {
-            counts.extend_from_slice(row.get(..g).unwrap_or(&row));
+        .enumerate()
+        .map(|(i, (r, row))| {
+            let row = row.get(..g).unwrap_or(&row);
+            if !counts.is_empty() {
+                counts.extend_from_slice(row);
+            } else if row.iter().any(|c| !c.is_nan()) {
+                counts.reserve_exact(n * g);
+                counts.resize(i * g, f64::NAN);
+                counts.extend_from_slice(row);
+            }
             r
         })
         .collect();
     if N > 0 {
         items.shrink_to_fit();
-    }
-    if counts.iter().all(|c| c.is_nan()) {
-        counts = Vec::new();
     }
     Ok(Loaded {
         file: loaded.file,
@@ -588,6 +596,50 @@ mod tests {
             .collect();
         assert_eq!(got, expected);
         assert_eq!(r.items.len(), first_seen.len());
+    }
+
+    #[test]
+    fn group_counts_start_with_the_first_residence_that_has_one() {
+        let feature = |props: &str| {
+            format!(
+                r#"{{"type":"Feature","properties":{{{props}}},"geometry":{{"type":"Point","coordinates":[1,2]}}}}"#
+            )
+        };
+        let read = |features: &[String]| {
+            let text = format!(
+                r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+                features.join(",")
+            );
+            let groups = ["elderly", "children"].map(String::from);
+            residences_with_groups(
+                &embedded(Box::leak(text.into_boxed_str())),
+                &Fields::default(),
+                &groups,
+            )
+            .unwrap()
+        };
+        let r = read(&[
+            feature(r#""population":3"#),
+            feature(r#""population":4"#),
+            feature(r#""population":5,"children":2"#),
+            feature(r#""population":6,"elderly":1"#),
+        ]);
+        let rows: Vec<[Option<f64>; 2]> =
+            (0..4).map(|i| [0, 1].map(|g| r.groups.get(i, g))).collect();
+        assert_eq!(
+            rows,
+            [
+                [None, None],
+                [None, None],
+                [None, Some(2.0)],
+                [Some(1.0), None]
+            ]
+        );
+        assert_eq!(r.groups.counts.len(), 8);
+        // No residence with a count: no counts at all.
+        let r = read(&[feature(r#""population":3"#), feature(r#""population":4"#)]);
+        assert!(r.groups.counts.is_empty());
+        assert_eq!(r.groups.names.len(), 2);
     }
 
     #[test]

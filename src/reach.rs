@@ -43,8 +43,9 @@ pub trait WalkingDistance: Sync {
     /// `"straight-line"` or `"network"`, as written to the summary.
     fn mode(&self) -> &'static str;
 
-    /// Prepare a set of demand points for repeated nearest-facility queries.
-    fn prepare<'a>(&'a self, demand: &[LonLat]) -> Box<dyn PreparedDemand + 'a>;
+    /// Prepare a set of demand points for repeated nearest-facility queries. The prepared
+    /// demand may borrow the points.
+    fn prepare<'a>(&'a self, demand: &'a [LonLat]) -> Box<dyn PreparedDemand + 'a>;
 }
 
 /// Demand points ready for nearest-facility queries.

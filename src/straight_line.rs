@@ -14,6 +14,8 @@
 //! # Units
 //! Metres throughout.
 
+use std::collections::{HashMap, HashSet};
+
 use rayon::prelude::*;
 use rstar::{primitives::GeomWithData, RTree};
 
@@ -41,7 +43,7 @@ impl WalkingDistance for StraightLine {
         "straight-line"
     }
 
-    fn prepare<'a>(&'a self, demand: &[LonLat]) -> Box<dyn PreparedDemand + 'a> {
+    fn prepare<'a>(&'a self, demand: &'a [LonLat]) -> Box<dyn PreparedDemand + 'a> {
         Box::new(DemandCells::new(demand, self.detour))
     }
 }
@@ -108,16 +110,17 @@ impl PointIndex {
     }
 }
 
-/// Demand points grouped by ECEF cube, for fast repeated nearest-facility queries.
-struct DemandCells {
+/// Demand points with their ECEF cubes, for fast repeated nearest-facility queries.
+struct DemandCells<'a> {
     detour: f64,
-    /// For each demand point (input order), its position in cube order.
-    position: Vec<u32>,
-    /// Positions in cube order.
-    lonlat: Vec<LonLat>,
+    /// The demand points, in input order.
+    lonlat: &'a [LonLat],
+    /// Their ECEF positions, in input order.
     ecef: Vec<Ecef>,
-    /// Ranges of cube order sharing a cube, with the cube centre.
-    cells: Vec<(usize, usize, Ecef)>,
+    /// For each demand point, the index of its cube in `centres`.
+    cube: Vec<u32>,
+    /// The centre of every cube holding a demand point, in cube-key order.
+    centres: Vec<Ecef>,
 }
 
 /// Cube coordinates are offset by this to pack them as unsigned 16-bit fields.
@@ -141,99 +144,125 @@ fn cube_centre(key: u64) -> Ecef {
     ]
 }
 
-impl DemandCells {
-    fn new(demand: &[LonLat], detour: f64) -> Self {
-        let ecef_in: Vec<Ecef> = demand.par_iter().map(|p| p.to_ecef()).collect();
-        let mut keyed: Vec<(u64, u32)> = ecef_in
+/// Sets and maps of cube keys.
+type CubeSet = HashSet<u64, foldhash::fast::FixedState>;
+type CubeMap<V> = HashMap<u64, V, foldhash::fast::FixedState>;
+
+/// Fewest demand points gathered into one set of distinct cubes.
+const MIN_CUBE_SCAN: usize = 1 << 16;
+
+impl<'a> DemandCells<'a> {
+    fn new(demand: &'a [LonLat], detour: f64) -> Self {
+        let ecef: Vec<Ecef> = demand.par_iter().map(|p| p.to_ecef()).collect();
+        // The distinct cubes, numbered in key order. Neighbouring points often share a cube, so
+        // each pass remembers the last cube it saw.
+        let mut keys: Vec<u64> = ecef
             .par_iter()
+            .with_min_len(MIN_CUBE_SCAN)
+            .fold(
+                || (CubeSet::default(), None),
+                |(mut seen, last), e| {
+                    let key = cube_key(e);
+                    if last != Some(key) {
+                        seen.insert(key);
+                    }
+                    (seen, Some(key))
+                },
+            )
+            .map(|(seen, _)| seen)
+            .reduce(CubeSet::default, |mut a, b| {
+                a.extend(b);
+                a
+            })
+            .into_iter()
+            .collect();
+        keys.sort_unstable();
+        let number: CubeMap<u32> = keys
+            .iter()
             .enumerate()
-            .map(|(i, e)| (cube_key(e), i as u32))
+            .map(|(i, &k)| (k, i as u32))
             .collect();
-        keyed.par_sort_unstable();
-        let mut cells = Vec::new();
-        let mut start = 0;
-        for i in 1..=keyed.len() {
-            if i == keyed.len() || keyed[i].0 != keyed[start].0 {
-                cells.push((start, i, cube_centre(keyed[start].0)));
-                start = i;
-            }
-        }
-        let lonlat = keyed.par_iter().map(|&(_, i)| demand[i as usize]).collect();
-        let ecef = keyed
+        let cube = ecef
             .par_iter()
-            .map(|&(_, i)| ecef_in[i as usize])
+            .map_init(
+                || (u64::MAX, 0),
+                |last, e| {
+                    let key = cube_key(e);
+                    if key != last.0 {
+                        *last = (key, number[&key]);
+                    }
+                    last.1
+                },
+            )
             .collect();
-        let mut position = vec![0u32; keyed.len()];
-        for (k, &(_, i)) in keyed.iter().enumerate() {
-            position[i as usize] = k as u32;
-        }
         Self {
             detour,
-            position,
-            lonlat,
+            lonlat: demand,
             ecef,
-            cells,
+            cube,
+            centres: keys.into_iter().map(cube_centre).collect(),
         }
     }
 }
 
-impl PreparedDemand for DemandCells {
+impl PreparedDemand for DemandCells<'_> {
     fn nearest(&self, facilities: &[LonLat], _max_walk_m: f64) -> Vec<Reach> {
-        let n = self.position.len();
+        let n = self.ecef.len();
         if facilities.is_empty() {
             return vec![Reach::NONE; n];
         }
         let index = PointIndex::new(facilities);
         let fac_ecef: Vec<Ecef> = facilities.iter().map(|p| p.to_ecef()).collect();
         let half_diagonal_m = CELL_M * 3f64.sqrt() / 2.0;
-        let detour = self.detour;
-        let sorted: Vec<Reach> = self
-            .cells
+        // For each cube, the facilities that can be nearest to a point in it, by index.
+        let candidates: Vec<Vec<u32>> = self
+            .centres
             .par_iter()
-            .flat_map_iter(|&(start, end, centre)| {
-                let mut candidates: Vec<u32> = Vec::new();
+            .map(|&centre| {
+                let mut found: Vec<u32> = Vec::new();
                 if let Some((_, d2)) = index
                     .tree
                     .nearest_neighbor_iter_with_distance_2(centre)
                     .next()
                 {
                     let r = d2.sqrt() + 2.0 * half_diagonal_m;
-                    candidates.extend(
+                    found.extend(
                         index
                             .tree
                             .locate_within_distance(centre, r * r)
                             .map(|e| e.data),
                     );
-                    candidates.sort_unstable();
+                    found.sort_unstable();
                 }
-                let (index, fac_ecef, lonlat, ecef) = (&index, &fac_ecef, &self.lonlat, &self.ecef);
-                (start..end).map(move |k| {
-                    let pe = &ecef[k];
-                    let mut best = (u32::MAX, f64::INFINITY);
-                    for &c in &candidates {
-                        let d2 = chord2_m2(pe, &fac_ecef[c as usize]);
-                        if d2 < best.1 {
-                            best = (c, d2);
-                        }
-                    }
-                    let chord_m = best.1.sqrt();
-                    let (facility, distance_m) = if chord_m <= SHORT_CHORD_M {
-                        (best.0 as usize, arc_from_short_chord_m(chord_m))
-                    } else {
-                        index
-                            .nearest_from(lonlat[k], pe)
-                            .unwrap_or((u32::MAX as usize, f64::INFINITY))
-                    };
-                    Reach {
-                        distance_m: (distance_m * detour) as f32,
-                        facility: facility as u32,
-                    }
-                })
+                found
             })
             .collect();
-        self.position
+        let detour = self.detour;
+        self.ecef
             .par_iter()
-            .map(|&k| sorted[k as usize])
+            .zip(&self.cube)
+            .zip(self.lonlat)
+            .map(|((pe, &cube), p)| {
+                let mut best = (u32::MAX, f64::INFINITY);
+                for &c in &candidates[cube as usize] {
+                    let d2 = chord2_m2(pe, &fac_ecef[c as usize]);
+                    if d2 < best.1 {
+                        best = (c, d2);
+                    }
+                }
+                let chord_m = best.1.sqrt();
+                let (facility, distance_m) = if chord_m <= SHORT_CHORD_M {
+                    (best.0 as usize, arc_from_short_chord_m(chord_m))
+                } else {
+                    index
+                        .nearest_from(*p, pe)
+                        .unwrap_or((u32::MAX as usize, f64::INFINITY))
+                };
+                Reach {
+                    distance_m: (distance_m * detour) as f32,
+                    facility: facility as u32,
+                }
+            })
             .collect()
     }
 }

@@ -20,7 +20,7 @@ impl WalkingDistance for NetworkWalk {
         "network"
     }
 
-    fn prepare<'a>(&'a self, demand: &[LonLat]) -> Box<dyn PreparedDemand + 'a> {
+    fn prepare<'a>(&'a self, demand: &'a [LonLat]) -> Box<dyn PreparedDemand + 'a> {
         Box::new(SnappedDemand {
             walk: self,
             snaps: self.network.snap_all(demand, self.max_snap_m),
