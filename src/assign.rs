@@ -10,7 +10,7 @@ use std::{collections::HashMap, ops::ControlFlow};
 
 use geo::{BoundingRect, Geometry, Intersects, Point};
 use rayon::prelude::*;
-use rstar::{primitives::GeomWithData, RTree, AABB};
+use rstar::{primitives::GeomWithData, Envelope, RTree, AABB};
 
 use crate::{
     model::{Community, Id, Residence},
@@ -30,6 +30,10 @@ pub struct Assignment {
     pub unknown_refs: Vec<(usize, Id)>,
 }
 
+/// [`assign`] tries the community of the previous residence first only when at most this many
+/// lower-numbered communities have boxes that meet its box.
+const MAX_EARLIER: usize = 32;
+
 /// Assign every residence to a community.
 pub fn assign(residences: &[Residence], communities: &[Community]) -> Assignment {
     let by_id: HashMap<&Id, u32> = communities
@@ -42,19 +46,46 @@ pub fn assign(residences: &[Residence], communities: &[Community]) -> Assignment
     // defines their edges; the R-tree of their bounding boxes only answers "which boxes contain
     // this point" in that same space (no distances are measured in degrees).
     type Boxed = GeomWithData<rstar::primitives::Rectangle<[f64; 2]>, u32>;
-    let boxes: Vec<Boxed> = communities
+    // Each area community's box, by community index.
+    let envelope: Vec<Option<AABB<[f64; 2]>>> = communities
         .iter()
-        .enumerate()
-        .filter(|(_, c)| c.is_area())
-        .filter_map(|(i, c)| {
-            let r = c.geometry.bounding_rect()?;
-            Some(Boxed::new(
-                AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]).into(),
-                i as u32,
+        .map(|c| {
+            let r = c.geometry.bounding_rect().filter(|_| c.is_area())?;
+            Some(AABB::from_corners(
+                [r.min().x, r.min().y],
+                [r.max().x, r.max().y],
             ))
         })
         .collect();
-    let areas = RTree::bulk_load(boxes);
+    let areas = RTree::bulk_load(
+        envelope
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| Some(Boxed::new((*e)?.into(), i as u32)))
+            .collect(),
+    );
+    // For each area community, the lower-numbered ones whose boxes meet its box, in file order:
+    // of the communities holding a point it holds, only these can come first. `None` when
+    // there are more than MAX_EARLIER of them.
+    let earlier: Vec<Option<Vec<u32>>> = envelope
+        .par_iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let mut found: Vec<u32> = areas
+                .locate_in_envelope_intersecting((*e)?)
+                .map(|b| b.data)
+                .filter(|&j| (j as usize) < i)
+                .take(MAX_EARLIER + 1)
+                .collect();
+            found.sort_unstable();
+            (found.len() <= MAX_EARLIER).then_some(found)
+        })
+        .collect();
+    let holds = |i: u32, p: &Point| match &communities[i as usize].geometry {
+        Geometry::Polygon(g) => g.intersects(p),
+        Geometry::MultiPolygon(g) => g.intersects(p),
+        _ => false,
+    };
     let point_ids: Vec<u32> = communities
         .iter()
         .enumerate()
@@ -70,34 +101,43 @@ pub fn assign(residences: &[Residence], communities: &[Community]) -> Assignment
 
     let community: Vec<u32> = residences
         .par_iter()
-        .map_init(Vec::new, |boxes: &mut Vec<u32>, r| {
-            if let Some(id) = &r.community {
-                return by_id.get(id).copied().unwrap_or(UNASSIGNED);
-            }
-            // The communities whose box holds the point, tested in file order: the first that
-            // contains the point is the lowest-numbered, which wins on a shared border.
-            boxes.clear();
-            let _ = areas.locate_all_at_point_int([r.at.lon, r.at.lat], |b| {
-                boxes.push(b.data);
-                ControlFlow::<()>::Continue(())
-            });
-            boxes.sort_unstable();
-            let p = Point::new(r.at.lon, r.at.lat);
-            let inside = boxes
-                .iter()
-                .find(|&&i| match &communities[i as usize].geometry {
-                    Geometry::Polygon(g) => g.intersects(&p),
-                    Geometry::MultiPolygon(g) => g.intersects(&p),
-                    _ => false,
+        .map_init(
+            || (Vec::new(), None),
+            |(boxes, last): &mut (Vec<u32>, Option<u32>), r| {
+                if let Some(id) = &r.community {
+                    return by_id.get(id).copied().unwrap_or(UNASSIGNED);
+                }
+                let at = [r.at.lon, r.at.lat];
+                let p = Point::new(r.at.lon, r.at.lat);
+                // Neighbouring residences mostly share a community: when the last one found
+                // holds this point too, only its earlier neighbours can take the point from it.
+                let in_box = |i: u32| envelope[i as usize].is_some_and(|e| e.contains_point(&at));
+                if let Some(i) = *last {
+                    if let Some(before) = &earlier[i as usize] {
+                        if in_box(i) && holds(i, &p) {
+                            let first = before.iter().copied().find(|&j| in_box(j) && holds(j, &p));
+                            return first.unwrap_or(i);
+                        }
+                    }
+                }
+                // The communities whose box holds the point, tested in file order: the first
+                // that contains the point is the lowest-numbered, which wins on a shared border.
+                boxes.clear();
+                let _ = areas.locate_all_at_point_int(at, |b| {
+                    boxes.push(b.data);
+                    ControlFlow::<()>::Continue(())
                 });
-            if let Some(&i) = inside {
-                return i;
-            }
-            match points.nearest(r.at) {
-                Some((k, _)) => point_ids[k],
-                None => UNASSIGNED,
-            }
-        })
+                boxes.sort_unstable();
+                if let Some(&i) = boxes.iter().find(|&&i| holds(i, &p)) {
+                    *last = Some(i);
+                    return i;
+                }
+                match points.nearest(r.at) {
+                    Some((k, _)) => point_ids[k],
+                    None => UNASSIGNED,
+                }
+            },
+        )
         .collect();
     // A residence left unassigned although it names a community named an unknown one.
     let unknown_refs = community
@@ -175,6 +215,54 @@ mod tests {
         // Without point communities, residences outside every polygon stay unassigned.
         let a = assign(&residences[..5], &communities[..2]);
         assert_eq!(a.community, vec![0, UNASSIGNED, 1, 0, UNASSIGNED]);
+    }
+
+    #[test]
+    fn overlapping_boxes_and_shared_borders_match_a_plain_search() {
+        // Squares on a 4 x 4 grid of side 5 sharing their edges, listed in a scrambled order,
+        // a diamond over them (its box covers several squares), and a square with a hole.
+        let square = |x: f64, y: f64, side: f64| polygon![(x: x, y: y), (x: x + side, y: y), (x: x + side, y: y + side), (x: x, y: y + side), (x: x, y: y)];
+        let mut communities = Vec::new();
+        for k in 0..16 {
+            let cell = (k * 7) % 16;
+            let (x, y) = ((cell % 4) as f64 * 5.0, (cell / 4) as f64 * 5.0);
+            communities.push(community(
+                &format!("s{k}"),
+                Geometry::Polygon(square(x, y, 5.0)),
+            ));
+        }
+        communities.insert(
+            5,
+            community(
+                "diamond",
+                Geometry::Polygon(polygon![(x: 10., y: 2.), (x: 18., y: 10.), (x: 10., y: 18.), (x: 2., y: 10.), (x: 10., y: 2.)]),
+            ),
+        );
+        let holed = geo::Polygon::new(
+            square(3.0, 3.0, 9.0).exterior().clone(),
+            vec![square(5.0, 5.0, 5.0).exterior().clone()],
+        );
+        communities.insert(2, community("holed", Geometry::Polygon(holed)));
+        // Points on a lattice of step 0.5 (on many edges and corners), row by row, so that
+        // neighbours follow one another, plus some outside every square.
+        let residences: Vec<Residence> = (-4..=44)
+            .flat_map(|j| (-4..=44).map(move |i| residence(i as f64 * 0.5, j as f64 * 0.5, None)))
+            .collect();
+        let plain: Vec<u32> = residences
+            .iter()
+            .map(|r| {
+                let p = Point::new(r.at.lon, r.at.lat);
+                communities
+                    .iter()
+                    .position(|c| match &c.geometry {
+                        Geometry::Polygon(g) => g.intersects(&p),
+                        _ => false,
+                    })
+                    .map_or(UNASSIGNED, |i| i as u32)
+            })
+            .collect();
+        assert!(plain.contains(&UNASSIGNED) && plain.contains(&5) && plain.contains(&2));
+        assert_eq!(assign(&residences, &communities).community, plain);
     }
 
     #[test]
