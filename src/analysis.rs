@@ -541,7 +541,7 @@ pub fn analyze(
 
     let plans = plan_categories(&settings, &facilities)?;
     progress.stage("indexing demand points");
-    let points: Vec<LonLat> = demand.iter().map(|r| r.at).collect();
+    let points: Vec<LonLat> = demand.par_iter().map(|r| r.at).collect();
     let prepared = walking.prepare(&points);
     let unplaced = prepared.unplaced();
 
