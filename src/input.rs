@@ -423,10 +423,11 @@ where
         if parsed.iter().all(Result::is_ok) {
             // The usual block: moved into place in parallel, which also spreads the cost of
             // the system mapping fresh pages for `kept`.
-            out.kept.par_extend(parsed.par_drain(..).map(|result| match result {
-                Ok(v) => v,
-                Err(_) => unreachable!("every result of the block was checked to be Ok"),
-            }));
+            out.kept
+                .par_extend(parsed.par_drain(..).map(|result| match result {
+                    Ok(v) => v,
+                    Err(_) => unreachable!("every result of the block was checked to be Ok"),
+                }));
         }
         for result in parsed.drain(..) {
             match result {
