@@ -940,6 +940,20 @@ struct FeatureParts<'a> {
     geometry: Option<ParsedGeometry>,
 }
 
+impl<'a> From<fast::Simple<'a>> for FeatureParts<'a> {
+    /// The members the fast reader found, the Point's position checked as the general path
+    /// checks it.
+    fn from(simple: fast::Simple<'a>) -> Self {
+        FeatureParts {
+            kind: simple.kind.map(Cow::Borrowed),
+            id: simple.id,
+            geometry: simple
+                .point
+                .map(|(x, y)| check_position(x, y).map(|()| Geometry::Point(Point::new(x, y)))),
+        }
+    }
+}
+
 fn parse_feature<'a>(
     bytes: &'a [u8],
     wanted: &[&str],
@@ -950,13 +964,7 @@ fn parse_feature<'a>(
     match std::str::from_utf8(bytes) {
         Ok(text) => {
             if let Some(simple) = fast::parse(text, wanted, props) {
-                return Ok(FeatureParts {
-                    kind: simple.kind.map(Cow::Borrowed),
-                    id: simple.id,
-                    geometry: simple.point.map(|(x, y)| {
-                        check_position(x, y).map(|()| Geometry::Point(Point::new(x, y)))
-                    }),
-                });
+                return Ok(FeatureParts::from(simple));
             }
             props.fill(None);
             parse_with(serde_json::Deserializer::from_str(text), wanted, props)
@@ -1717,22 +1725,20 @@ mod tests {
         // Two features on a line.
         let two = read(format!("{}, {},\n{}", one("1"), one("2"), one("3"))).unwrap();
         assert_eq!(two.kept, lines.kept);
-        // A line that starts with '{' and ends with '}' but is only the start of a feature.
-        let split = read(format!(
-            "{},\n{{\"type\":\"Feature\",\"properties\":{{\"population\":2}}\n,{point}}},\n{}",
-            one("1"),
-            one("3")
-        ))
-        .unwrap();
-        assert_eq!(split.kept, lines.kept);
+        // A line that starts with '{' and ends with '}' but is only the start of a feature,
+        // whose "type" member is `kind`.
+        let split = |kind: &str| {
+            read(format!(
+                "{},\n{{\"type\":{kind},\"properties\":{{\"population\":2}}\n,{point}}},\n{}",
+                one("1"),
+                one("3")
+            ))
+            .unwrap()
+        };
+        assert_eq!(split("\"Feature\"").kept, lines.kept);
         // The same, where the parser stops early on a wrong type: the feature is rejected, and
         // the file is still read to its end.
-        let early = read(format!(
-            "{},\n{{\"type\":5,\"properties\":{{\"population\":2}}\n,{point}}},\n{}",
-            one("1"),
-            one("3")
-        ))
-        .unwrap();
+        let early = split("5");
         assert_eq!(early.kept, vec![(0, Some(1.0)), (2, Some(3.0))]);
         assert_eq!(early.rejected.len(), 1);
         assert_eq!(early.rejected[0].index, 1);

@@ -534,14 +534,7 @@ mod tests {
                 let Some(simple) = parse(&text, &WANTED, &mut fast_props) else {
                     return Ok(());
                 };
-                let fast_parts = FeatureParts {
-                    kind: simple.kind.map(std::borrow::Cow::Borrowed),
-                    id: simple.id,
-                    geometry: simple.point.map(|(x, y)| {
-                        crate::input::check_position(x, y)
-                            .map(|()| geo::Geometry::Point(geo::Point::new(x, y)))
-                    }),
-                };
+                let fast_parts = FeatureParts::from(simple);
                 let mut serde_props = [None; 3];
                 let serde_parts = parse_with(
                     serde_json::Deserializer::from_str(&text),
