@@ -78,7 +78,7 @@ run_prefix=extract-run
 osmium="${OSMIUM:-osmium}"
 osmium_version="$("$osmium" --version 2>/dev/null | head -n 1 || true)"
 # A hash of the generator and the converter, so that a changed one does not reuse a stale city.
-gen_hash="$( (cat examples/synth_osm.rs; echo "$osmium_version") | sha256sum | cut -c1-10)"
+gen_hash="$( (cat crates/synth/examples/synth_osm.rs; echo "$osmium_version") | sha256sum | cut -c1-10)"
 dir="$out_root/osm-$blocks-seed$seed-$gen_hash"
 pbf="$dir/city.osm.pbf"
 grid="$dir/population.geojson"

@@ -92,7 +92,7 @@ bin="${bin:-target/release/lifecircle}"
 [[ -x "$bin" ]] || command -v "$bin" >/dev/null || die "lifecircle binary not found: $bin"
 
 # A hash of the generator, so that a changed generator does not reuse stale cities.
-gen_hash="$(cat src/synth.rs examples/synth_city.rs | sha256sum | cut -c1-10)"
+gen_hash="$(cat crates/synth/src/lib.rs crates/synth/examples/synth_city.rs | sha256sum | cut -c1-10)"
 
 # city N STREETS -> prints the city directory, generating it if it is not cached.
 city() {

@@ -1,0 +1,169 @@
+//! The outputs open in GDAL (the library under QGIS): `ogrinfo` reads every file with the
+//! feature count, geometry type and field types a planner expects, and `ogr2ogr` converts the
+//! gap map to a GeoPackage.
+//!
+//! Needs `ogrinfo` and `ogr2ogr` (Debian package `gdal-bin`). Without them the test says so and
+//! passes, unless `LIFECIRCLE_REQUIRE_GDAL` is set, as CI (`.ci/run`) does.
+
+use std::{
+    collections::HashMap,
+    path::Path,
+    process::{Command, Output},
+};
+
+use lifecircle_synth::{self as synth, CitySpec};
+
+/// True when GDAL's tools can be run; panics when they cannot but are required.
+fn gdal_available() -> bool {
+    let found = Command::new("ogrinfo").arg("--version").output().is_ok();
+    if !found {
+        assert!(
+            std::env::var_os("LIFECIRCLE_REQUIRE_GDAL").is_none(),
+            "ogrinfo is required (LIFECIRCLE_REQUIRE_GDAL is set): apt-get install gdal-bin"
+        );
+        eprintln!("ogrinfo not found: GDAL checks skipped (apt-get install gdal-bin)");
+    }
+    found
+}
+
+fn run(cmd: &mut Command) -> Output {
+    let o = cmd.output().expect("run");
+    assert!(
+        o.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
+/// What `ogrinfo -so` says of a GeoJSON file's single layer.
+struct Layer {
+    geometry: String,
+    count: usize,
+    fields: HashMap<String, String>,
+}
+
+fn ogrinfo(path: &Path) -> Layer {
+    let o = run(Command::new("ogrinfo")
+        .args(["-ro", "-so", "-al"])
+        .arg(path));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let value = |key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .unwrap_or_else(|| panic!("{}: no {key:?} in\n{text}", path.display()))
+            .trim()
+            .to_string()
+    };
+    let fields = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Data axis to CRS axis mapping"))
+        .skip(1)
+        .filter_map(|l| {
+            let (name, ty) = l.split_once(": ")?;
+            Some((name.to_string(), ty.split(' ').next()?.to_string()))
+        })
+        .collect();
+    assert!(
+        text.contains("ID[\"EPSG\",4326]"),
+        "{}: not WGS84",
+        path.display()
+    );
+    Layer {
+        geometry: value("Geometry:"),
+        count: value("Feature Count:").parse().unwrap(),
+        fields,
+    }
+}
+
+#[test]
+fn outputs_open_in_gdal() {
+    if !gdal_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let spec = CitySpec::for_residences(3_000);
+    let city = synth::generate(&spec).unwrap();
+    synth::write_geojson(&city, dir.path()).unwrap();
+    let out = dir.path().join("out");
+    let input = |name: &str| dir.path().join(name);
+    run(Command::new(env!("CARGO_BIN_EXE_lifecircle"))
+        .args(["analyze", "--quiet", "--max-walk", "300m", "--out"])
+        .arg(&out)
+        .arg("--facilities")
+        .arg(input("facilities.geojson"))
+        .arg("--residences")
+        .arg(input("residences.geojson"))
+        .arg("--communities")
+        .arg(input("communities.geojson")));
+
+    let residences = ogrinfo(&out.join("residences.geojson"));
+    assert_eq!(residences.geometry, "Point");
+    assert_eq!(residences.count, city.residences.len());
+    let communities = ogrinfo(&out.join("communities.geojson"));
+    assert!(
+        communities.geometry.contains("Polygon"),
+        "{}",
+        communities.geometry
+    );
+    assert_eq!(communities.count, city.communities.len());
+    let facilities = ogrinfo(&out.join("facilities.geojson"));
+    assert_eq!(facilities.geometry, "Point");
+    assert_eq!(facilities.count, city.facilities.len());
+
+    for (layer, field, ty) in [
+        (&residences, "population", "Integer"),
+        (&communities, "gap_population", "Integer"),
+        (&communities, "lacking", "StringList"),
+        (&communities, "served_all", "Integer(Boolean)"),
+    ] {
+        assert_eq!(
+            layer.fields.get(field).map(String::as_str),
+            Some(ty),
+            "{field}"
+        );
+    }
+    for category in &spec.categories {
+        let m = &residences.fields[&format!("{category}_m")];
+        assert_eq!(m, "Real", "{category}_m");
+        let id = &residences.fields[&format!("{category}_id")];
+        assert_eq!(id, "String", "{category}_id");
+        let coverage = &communities.fields[&format!("{category}_coverage")];
+        assert!(coverage == "Real" || coverage == "Integer", "{coverage}");
+    }
+
+    // The gap map converts to a GeoPackage, and back comes the same number of features.
+    let gpkg = dir.path().join("gaps.gpkg");
+    run(Command::new("ogr2ogr")
+        .args(["-f", "GPKG"])
+        .arg(&gpkg)
+        .arg(out.join("communities.geojson")));
+    assert_eq!(ogrinfo(&gpkg).count, city.communities.len());
+}
+
+#[test]
+fn extract_outputs_open_in_gdal() {
+    if !gdal_available() {
+        return;
+    }
+    // The shipped sample is the output of `lifecircle extract` (a test in osm_extract.rs
+    // checks that).
+    let data = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("data");
+    for (file, geometry) in [
+        ("facilities.geojson", "Point"),
+        ("residences.geojson", "Point"),
+        ("streets.geojson", "Line String"),
+        ("communities.geojson", "Point"),
+    ] {
+        let layer = ogrinfo(&data.join(file));
+        assert_eq!(layer.geometry, geometry, "{file}");
+        let text = std::fs::read_to_string(data.join(file)).unwrap();
+        let features = text.matches("\"type\":\"Feature\"").count();
+        assert_eq!(layer.count, features, "{file}");
+        assert_eq!(
+            layer.fields.get("id").map(String::as_str),
+            Some("String"),
+            "{file}"
+        );
+    }
+}

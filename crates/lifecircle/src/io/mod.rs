@@ -1,0 +1,5 @@
+//! Reading inputs and writing outputs.
+
+pub mod geojson;
+pub mod load;
+pub mod output;

@@ -1,0 +1,299 @@
+//! Straight-line walking distance: the geodesic distance on the WGS84 ellipsoid, times a detour
+//! factor.
+//!
+//! # How the nearest facility is found
+//! Facilities are indexed in an R-tree over ECEF coordinates ([`PointIndex`]). Demand points are
+//! grouped into cubes of [`CELL_M`] metres of the same frame. For each cube, one R-tree query
+//! finds the facility nearest its centre (at chord distance `d0`); no facility farther than
+//! `d0 + 2h` from the centre (`h` the cube's half-diagonal) can be nearest to any point in the
+//! cube, so the few facilities within that radius are the only candidates, and each demand
+//! point picks the nearest candidate by exact chord length. Chord length orders points the same
+//! way as geodesic distance at city scale; when the nearest chord is longer than
+//! [`SHORT_CHORD_M`], the point is searched again exactly with Karney's geodesic.
+//!
+//! # Units
+//! Metres throughout.
+
+use std::collections::{HashMap, HashSet};
+
+use rayon::prelude::*;
+use rstar::{primitives::GeomWithData, RTree};
+
+use crate::{
+    geodesy::{
+        arc_from_short_chord_m, chord2_m2, surface_distance_from_chord_m, Ecef, LonLat,
+        SHORT_CHORD_M,
+    },
+    walk::{PreparedDemand, Reach, WalkingDistance},
+};
+
+/// Edge of the cubes demand points are grouped in, metres.
+pub const CELL_M: f64 = 400.0;
+
+/// Straight-line walking: geodesic distance times `detour` (1.0 = as the crow flies; 1.2 to 1.4
+/// approximates the circuity of a street grid).
+#[derive(Debug, Clone, Copy)]
+pub struct StraightLine {
+    /// Multiplier applied to every geodesic distance (at least 1).
+    pub detour: f64,
+}
+
+impl WalkingDistance for StraightLine {
+    fn mode(&self) -> &'static str {
+        "straight-line"
+    }
+
+    fn prepare<'a>(&'a self, demand: &'a [LonLat]) -> Box<dyn PreparedDemand + 'a> {
+        Box::new(DemandCells::new(demand, self.detour))
+    }
+}
+
+type Entry = GeomWithData<[f64; 3], u32>;
+
+/// An R-tree of points in ECEF metres, answering exact geodesic nearest-point queries.
+pub struct PointIndex {
+    tree: RTree<Entry>,
+    points: Vec<LonLat>,
+}
+
+impl PointIndex {
+    /// Index `points`; query results refer to positions in this slice.
+    pub fn new(points: &[LonLat]) -> Self {
+        let entries = points
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Entry::new(p.to_ecef(), i as u32))
+            .collect();
+        Self {
+            tree: RTree::bulk_load(entries),
+            points: points.to_vec(),
+        }
+    }
+
+    /// Number of indexed points.
+    pub fn len(&self) -> usize {
+        self.points.len()
+    }
+
+    /// True when nothing is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.points.is_empty()
+    }
+
+    /// The indexed point nearest to `p` by geodesic distance, with that distance in metres.
+    /// Ties go to the lower index.
+    pub fn nearest(&self, p: LonLat) -> Option<(usize, f64)> {
+        self.nearest_from(p, &p.to_ecef())
+    }
+
+    fn nearest_from(&self, p: LonLat, pe: &Ecef) -> Option<(usize, f64)> {
+        let mut best: Option<(usize, f64)> = None;
+        for (entry, d2) in self.tree.nearest_neighbor_iter_with_distance_2(*pe) {
+            let chord_m = d2.sqrt();
+            if let Some((_, g)) = best {
+                // A chord is never longer than its geodesic: nothing farther can win.
+                if chord_m > g {
+                    break;
+                }
+            }
+            let i = entry.data as usize;
+            let g = surface_distance_from_chord_m(chord_m, p, self.points[i]);
+            let better = match best {
+                None => true,
+                Some((bi, bg)) => g < bg || (g == bg && i < bi),
+            };
+            if better {
+                best = Some((i, g));
+            }
+        }
+        best
+    }
+}
+
+/// Demand points with their ECEF cubes, for fast repeated nearest-facility queries.
+struct DemandCells<'a> {
+    detour: f64,
+    /// The demand points, in input order.
+    lonlat: &'a [LonLat],
+    /// Their ECEF positions, in input order.
+    ecef: Vec<Ecef>,
+    /// For each demand point, the index of its cube in `centres`.
+    cube: Vec<u32>,
+    /// The centre of every cube holding a demand point, in cube-key order.
+    centres: Vec<Ecef>,
+}
+
+/// Cube coordinates are offset by this to pack them as unsigned 16-bit fields.
+const CUBE_OFFSET: i64 = 1 << 15;
+// The Earth's radius in cubes must fit the 16-bit fields.
+const _: () = assert!(6_400_000.0 / CELL_M < 30_000.0);
+
+/// The cube holding `e`, packed into one sortable integer.
+fn cube_key(e: &Ecef) -> u64 {
+    let field = |v: f64| ((v / CELL_M).floor() as i64 + CUBE_OFFSET) as u64 & 0xffff;
+    (field(e[0]) << 32) | (field(e[1]) << 16) | field(e[2])
+}
+
+/// The centre of the cube `key`, in ECEF metres.
+fn cube_centre(key: u64) -> Ecef {
+    let field = |shift: u32| (((key >> shift) & 0xffff) as i64 - CUBE_OFFSET) as f64;
+    [
+        (field(32) + 0.5) * CELL_M,
+        (field(16) + 0.5) * CELL_M,
+        (field(0) + 0.5) * CELL_M,
+    ]
+}
+
+/// Sets and maps of cube keys.
+type CubeSet = HashSet<u64, foldhash::fast::FixedState>;
+type CubeMap<V> = HashMap<u64, V, foldhash::fast::FixedState>;
+
+/// Fewest demand points gathered into one set of distinct cubes.
+const MIN_CUBE_SCAN: usize = 1 << 16;
+
+impl<'a> DemandCells<'a> {
+    fn new(demand: &'a [LonLat], detour: f64) -> Self {
+        let ecef: Vec<Ecef> = demand.par_iter().map(|p| p.to_ecef()).collect();
+        // The distinct cubes, numbered in key order. Neighbouring points often share a cube, so
+        // each pass remembers the last cube it saw.
+        let mut keys: Vec<u64> = ecef
+            .par_iter()
+            .with_min_len(MIN_CUBE_SCAN)
+            .fold(
+                || (CubeSet::default(), None),
+                |(mut seen, last), e| {
+                    let key = cube_key(e);
+                    if last != Some(key) {
+                        seen.insert(key);
+                    }
+                    (seen, Some(key))
+                },
+            )
+            .map(|(seen, _)| seen)
+            .reduce(CubeSet::default, |mut a, b| {
+                a.extend(b);
+                a
+            })
+            .into_iter()
+            .collect();
+        keys.sort_unstable();
+        let number: CubeMap<u32> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, &k)| (k, i as u32))
+            .collect();
+        let cube = ecef
+            .par_iter()
+            .map_init(
+                || (u64::MAX, 0),
+                |last, e| {
+                    let key = cube_key(e);
+                    if key != last.0 {
+                        *last = (key, number[&key]);
+                    }
+                    last.1
+                },
+            )
+            .collect();
+        Self {
+            detour,
+            lonlat: demand,
+            ecef,
+            cube,
+            centres: keys.into_iter().map(cube_centre).collect(),
+        }
+    }
+}
+
+impl PreparedDemand for DemandCells<'_> {
+    fn nearest(&self, facilities: &[LonLat], _max_walk_m: f64) -> Vec<Reach> {
+        let n = self.ecef.len();
+        if facilities.is_empty() {
+            return vec![Reach::NONE; n];
+        }
+        let index = PointIndex::new(facilities);
+        let fac_ecef: Vec<Ecef> = facilities.iter().map(|p| p.to_ecef()).collect();
+        let half_diagonal_m = CELL_M * 3f64.sqrt() / 2.0;
+        // For each cube, the facilities that can be nearest to a point in it, by index.
+        let candidates: Vec<Vec<u32>> = self
+            .centres
+            .par_iter()
+            .map(|&centre| {
+                let mut found: Vec<u32> = Vec::new();
+                if let Some((_, d2)) = index
+                    .tree
+                    .nearest_neighbor_iter_with_distance_2(centre)
+                    .next()
+                {
+                    let r = d2.sqrt() + 2.0 * half_diagonal_m;
+                    found.extend(
+                        index
+                            .tree
+                            .locate_within_distance(centre, r * r)
+                            .map(|e| e.data),
+                    );
+                    found.sort_unstable();
+                }
+                found
+            })
+            .collect();
+        let detour = self.detour;
+        self.ecef
+            .par_iter()
+            .zip(&self.cube)
+            .zip(self.lonlat)
+            .map(|((pe, &cube), p)| {
+                let mut best = (u32::MAX, f64::INFINITY);
+                for &c in &candidates[cube as usize] {
+                    let d2 = chord2_m2(pe, &fac_ecef[c as usize]);
+                    if d2 < best.1 {
+                        best = (c, d2);
+                    }
+                }
+                let chord_m = best.1.sqrt();
+                let (facility, distance_m) = if chord_m <= SHORT_CHORD_M {
+                    (best.0 as usize, arc_from_short_chord_m(chord_m))
+                } else {
+                    index
+                        .nearest_from(*p, pe)
+                        .unwrap_or((u32::MAX as usize, f64::INFINITY))
+                };
+                Reach {
+                    distance_m: (distance_m * detour) as f32,
+                    facility: facility as u32,
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hand_computed_on_the_equator() {
+        // One degree of longitude on the equator is 111,319.49 m (2 pi a / 360); 0.001 degree
+        // is 111.319 m.
+        let facilities = [LonLat::new(0.0, 0.0), LonLat::new(0.01, 0.0)];
+        let demand = [LonLat::new(0.001, 0.0), LonLat::new(0.008, 0.0)];
+        let sl = StraightLine { detour: 1.0 };
+        let r = sl.prepare(&demand).nearest(&facilities, 1000.0);
+        assert_eq!(r[0].facility, 0);
+        assert!((f64::from(r[0].distance_m) - 111.319).abs() < 0.01, "{r:?}");
+        assert_eq!(r[1].facility, 1);
+        assert!((f64::from(r[1].distance_m) - 222.639).abs() < 0.01, "{r:?}");
+        let detoured = StraightLine { detour: 1.3 }
+            .prepare(&demand)
+            .nearest(&facilities, 0.0);
+        assert!((f64::from(detoured[0].distance_m) - 1.3 * 111.319).abs() < 0.02);
+    }
+
+    #[test]
+    fn no_facilities_means_no_reach() {
+        let r = StraightLine { detour: 1.0 }
+            .prepare(&[LonLat::new(1.0, 1.0)])
+            .nearest(&[], 900.0);
+        assert_eq!(r, vec![Reach::NONE]);
+    }
+}
