@@ -9,11 +9,8 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use lifecircle::{
-    geodesy::LonLat,
-    io::geojson::Source,
-    io::load::{self, Fields},
-    walk::straight_line::StraightLine,
-    walk::WalkingDistance,
+    io::{self, Fields, Source},
+    LonLat, StraightLine, WalkingDistance,
 };
 use lifecircle_synth::{self as synth, CitySpec};
 
@@ -30,11 +27,11 @@ fn core(c: &mut Criterion) {
     let mut group = c.benchmark_group("core");
     group.sample_size(10);
     group.bench_function("read 1M residences (134 MB GeoJSON)", |b| {
-        b.iter(|| black_box(load::residences(&residences, &Fields::default()).unwrap()))
+        b.iter(|| black_box(io::read_residences(&residences, &Fields::default()).unwrap()))
     });
 
     let demand: Vec<LonLat> = city.residences.iter().map(|(p, _)| *p).collect();
-    let walk = StraightLine { detour: 1.0 };
+    let walk = StraightLine::default();
     group.bench_function("index 1M residences", |b| {
         b.iter(|| black_box(walk.prepare(&demand)).unplaced().len())
     });

@@ -6,10 +6,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use lifecircle::{
-    geodesy::LonLat,
-    walk::network::{Snap, StreetNetwork},
-};
+use lifecircle::{LonLat, Snap, StreetNetwork};
 use rayon::prelude::*;
 use rstar::{
     primitives::{GeomWithData, Line},
@@ -54,14 +51,15 @@ struct City {
 /// facilities spread uniformly.
 fn city(seed: u64) -> City {
     let mut rng = Rng(seed);
-    let origin = LonLat::new(121.3, 31.1);
+    let origin = LonLat::new(121.3, 31.1).expect("a valid position");
     let m_per_deg_lat = 110_900.0;
-    let m_per_deg_lon = 111_320.0 * origin.lat.to_radians().cos();
+    let m_per_deg_lon = 111_320.0 * origin.lat().to_radians().cos();
     let at = |e: f64, n: f64| {
         LonLat::new(
-            origin.lon + e / m_per_deg_lon,
-            origin.lat + n / m_per_deg_lat,
+            origin.lon() + e / m_per_deg_lon,
+            origin.lat() + n / m_per_deg_lat,
         )
+        .expect("a position inside the city")
     };
     let n = 180usize;
     let spacing = 120.0;

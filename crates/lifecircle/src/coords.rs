@@ -167,7 +167,7 @@ fn wgs_to_gcj_unchecked(p: LonLat) -> LonLat {
     let d_lat =
         (d_lat * 180.0) / ((KRASOVSKY_A_M * (1.0 - KRASOVSKY_EE)) / (magic * sqrt_magic) * PI);
     let d_lon = (d_lon * 180.0) / (KRASOVSKY_A_M / sqrt_magic * rad_lat.cos() * PI);
-    LonLat::new(p.lon + d_lon, p.lat + d_lat)
+    LonLat::unchecked(p.lon + d_lon, p.lat + d_lat)
 }
 
 /// GCJ-02 → BD-09 without the rectangle test.
@@ -176,7 +176,7 @@ fn gcj_to_bd_unchecked(p: LonLat) -> LonLat {
     let (x, y) = (p.lon, p.lat);
     let z = (x * x + y * y).sqrt() + 0.00002 * (y * X_PI).sin();
     let theta = y.atan2(x) + 0.000003 * (x * X_PI).cos();
-    LonLat::new(z * theta.cos() + BD_DLON, z * theta.sin() + BD_DLAT)
+    LonLat::unchecked(z * theta.cos() + BD_DLON, z * theta.sin() + BD_DLAT)
 }
 
 /// The usual closed-form approximation of BD-09 → GCJ-02 (good to about 1e-6°); the start of
@@ -187,7 +187,7 @@ fn bd_to_gcj_approx(p: LonLat) -> LonLat {
     let y = p.lat - BD_DLAT;
     let z = (x * x + y * y).sqrt() - 0.00002 * (y * X_PI).sin();
     let theta = y.atan2(x) - 0.000003 * (x * X_PI).cos();
-    LonLat::new(z * theta.cos(), z * theta.sin())
+    LonLat::unchecked(z * theta.cos(), z * theta.sin())
 }
 
 /// Solves `forward(w) = target` for `w` by fixed-point iteration from `start`.
@@ -197,7 +197,7 @@ fn invert(target: LonLat, start: LonLat, forward: impl Fn(LonLat) -> LonLat) -> 
         let f = forward(w);
         let d_lon = f.lon - target.lon;
         let d_lat = f.lat - target.lat;
-        w = LonLat::new(w.lon - d_lon, w.lat - d_lat);
+        w = LonLat::unchecked(w.lon - d_lon, w.lat - d_lat);
         // Written so that NaN steps also end the loop.
         if !(d_lon.abs() >= INVERSE_TOL_DEG || d_lat.abs() >= INVERSE_TOL_DEG) {
             break;
@@ -285,7 +285,7 @@ pub fn convert_geometry(g: &mut Geometry<f64>, from: Crs, to: Crs) {
         return;
     }
     g.map_coords_in_place(|c| {
-        let p = convert(LonLat::new(c.x, c.y), from, to);
+        let p = convert(LonLat::unchecked(c.x, c.y), from, to);
         Coord { x: p.lon, y: p.lat }
     });
 }
@@ -348,11 +348,11 @@ mod tests {
 
     #[test]
     fn rectangle_edges_are_inclusive() {
-        assert!(in_china_rectangle(LonLat::new(72.004, 0.8293)));
-        assert!(in_china_rectangle(LonLat::new(137.8347, 55.8271)));
-        assert!(!in_china_rectangle(LonLat::new(72.0039, 30.0)));
-        assert!(!in_china_rectangle(LonLat::new(100.0, 55.8272)));
-        assert!(!in_china_rectangle(LonLat::new(f64::NAN, 30.0)));
+        assert!(in_china_rectangle(LonLat::unchecked(72.004, 0.8293)));
+        assert!(in_china_rectangle(LonLat::unchecked(137.8347, 55.8271)));
+        assert!(!in_china_rectangle(LonLat::unchecked(72.0039, 30.0)));
+        assert!(!in_china_rectangle(LonLat::unchecked(100.0, 55.8272)));
+        assert!(!in_china_rectangle(LonLat::unchecked(f64::NAN, 30.0)));
     }
 
     #[test]
@@ -368,7 +368,7 @@ mod tests {
         let n = KRASOVSKY_A_M / w.sqrt();
         let expected_dlat = -100.0 / m * 180.0 / PI;
         let expected_dlon = 300.0 / (n * lat.cos()) * 180.0 / PI;
-        let g = wgs84_to_gcj02(LonLat::new(105.0, 35.0));
+        let g = wgs84_to_gcj02(LonLat::unchecked(105.0, 35.0));
         assert!((g.lat - 35.0 - expected_dlat).abs() < 1e-12, "{g:?}");
         assert!((g.lon - 105.0 - expected_dlon).abs() < 1e-12, "{g:?}");
     }
@@ -378,9 +378,9 @@ mod tests {
         // At gcj (lon, 0): sin(0) = 0 so z = lon; theta = 0.000003 cos(lon x_pi).
         let lon: f64 = 100.0;
         let theta = 0.000003 * (lon * X_PI).cos();
-        let expected = LonLat::new(lon * theta.cos() + 0.0065, lon * theta.sin() + 0.006);
+        let expected = LonLat::unchecked(lon * theta.cos() + 0.0065, lon * theta.sin() + 0.006);
         // lat 0 is outside the rectangle, so use the unchecked formula here.
-        let b = gcj_to_bd_unchecked(LonLat::new(lon, 0.0));
+        let b = gcj_to_bd_unchecked(LonLat::unchecked(lon, 0.0));
         assert!((b.lon - expected.lon).abs() < 1e-12 && (b.lat - expected.lat).abs() < 1e-12);
     }
 
@@ -389,7 +389,7 @@ mod tests {
         let mut worst = 0.0f64;
         for i in 0..=30 {
             for j in 0..=20 {
-                let w = LonLat::new(73.5 + 2.0 * i as f64, 18.5 + 1.7 * j as f64);
+                let w = LonLat::unchecked(73.5 + 2.0 * i as f64, 18.5 + 1.7 * j as f64);
                 for crs in [Crs::Gcj02, Crs::Bd09] {
                     let back = convert(convert(w, Crs::Wgs84, crs), crs, Crs::Wgs84);
                     worst = worst.max(surface_distance_m(w, back));
@@ -417,7 +417,7 @@ mod tests {
             panic!("still a polygon expected")
         };
         for (c, (lon, lat)) in p.exterior().0.iter().zip(ring) {
-            let want = wgs84_to_gcj02(LonLat::new(lon, lat));
+            let want = wgs84_to_gcj02(LonLat::unchecked(lon, lat));
             assert_eq!((c.x, c.y), (want.lon, want.lat));
         }
         let before = g.clone();
@@ -427,13 +427,13 @@ mod tests {
 
     #[test]
     fn outside_china_is_identity() {
-        let helsinki = LonLat::new(24.9384, 60.1699);
+        let helsinki = LonLat::unchecked(24.9384, 60.1699);
         for from in Crs::ALL {
             for to in Crs::ALL {
                 assert_eq!(convert(helsinki, from, to), helsinki, "{from} -> {to}");
             }
         }
-        let nan = LonLat::new(f64::NAN, 30.0);
+        let nan = LonLat::unchecked(f64::NAN, 30.0);
         let out = convert(nan, Crs::Bd09, Crs::Wgs84);
         assert!(out.lon.is_nan() && out.lat == 30.0);
     }

@@ -47,10 +47,120 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
-    /// A setting is out of range or settings contradict each other.
-    #[error("{0}")]
-    Settings(String),
+    /// A value given in code is out of range ([`LonLat::new`](crate::LonLat::new),
+    /// [`Residence::new`](crate::Residence::new), ...).
+    #[error(transparent)]
+    InvalidValue(#[from] InvalidValue),
+    /// A setting is out of range, or settings contradict each other or the inputs.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
 }
+
+/// A setting of an analysis: a [`PlanBuilder`](crate::PlanBuilder) value, a walking-model
+/// parameter, or what the inputs must provide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Setting {
+    /// The planning profile.
+    Profile,
+    /// The maximum walk of every category ([`PlanBuilder::max_walk`](crate::PlanBuilder::max_walk)).
+    MaxWalk,
+    /// The walking speed of every category, m/s.
+    WalkSpeed,
+    /// The target share of every category, percent.
+    TargetPercent,
+    /// The categories to analyse.
+    Categories,
+    /// The target groups (residence properties) the profile's categories count.
+    TargetGroups,
+    /// The straight-line model's detour factor.
+    Detour,
+    /// The street model's longest straight walk to a street, metres.
+    MaxSnap,
+    /// The street network.
+    StreetNetwork,
+    /// The demand: residences, communities, or both.
+    Demand,
+    /// A residence's community reference.
+    CommunityRef,
+}
+
+impl Setting {
+    /// The setting's name in the library (`max_walk`, `walk_speed_m_per_s`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Profile => "profile",
+            Self::MaxWalk => "max_walk",
+            Self::WalkSpeed => "walk_speed_m_per_s",
+            Self::TargetPercent => "target_percent",
+            Self::Categories => "categories",
+            Self::TargetGroups => "target_groups",
+            Self::Detour => "detour",
+            Self::MaxSnap => "max_snap_m",
+            Self::StreetNetwork => "street_network",
+            Self::Demand => "demand",
+            Self::CommunityRef => "community",
+        }
+    }
+}
+
+impl fmt::Display for Setting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A setting that is out of range or contradicts another setting or the inputs: which setting,
+/// the value at fault, and why.
+///
+/// `Display` gives `SETTING REASON, got VALUE` (`max_walk must be a positive time or distance,
+/// got -5min`), or `SETTING: REASON` when no single value is at fault. A program with its own
+/// names for the settings (a command line's flags) words it with [`SettingsError::message`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct SettingsError {
+    /// The setting at fault.
+    pub setting: Setting,
+    /// The offending value as given, when one value is at fault.
+    pub value: Option<String>,
+    /// What is wrong and, where possible, how to fix it.
+    pub reason: String,
+}
+
+impl SettingsError {
+    /// An error of `setting`, with the value at fault.
+    pub fn new(setting: Setting, value: impl fmt::Display, reason: impl Into<String>) -> Self {
+        Self {
+            setting,
+            value: Some(value.to_string()),
+            reason: reason.into(),
+        }
+    }
+
+    /// An error of `setting` that no single value causes.
+    pub fn without_value(setting: Setting, reason: impl Into<String>) -> Self {
+        Self {
+            setting,
+            value: None,
+            reason: reason.into(),
+        }
+    }
+
+    /// The message with the setting called `name` (e.g. a command-line flag).
+    pub fn message(&self, name: &str) -> String {
+        match &self.value {
+            Some(v) => format!("{name} {}, got {v}", self.reason),
+            None => format!("{name}: {}", self.reason),
+        }
+    }
+}
+
+impl fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message(self.setting.name()))
+    }
+}
+
+impl std::error::Error for SettingsError {}
 
 /// A problem with one feature of an input file.
 ///
@@ -82,3 +192,39 @@ impl std::error::Error for FeatureError {}
 
 /// Result with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A value given to a checked constructor that is out of range: which value, as given, and why.
+///
+/// `Display` gives `invalid WHAT VALUE: REASON`, e.g. `invalid population -3: must be a finite
+/// number of 0 or more`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InvalidValue {
+    /// What the value is (`position`, `population`, `capacity`, ...).
+    pub what: &'static str,
+    /// The value as given.
+    pub value: String,
+    /// Why it is refused.
+    pub reason: String,
+}
+
+impl InvalidValue {
+    pub(crate) fn new(
+        what: &'static str,
+        value: impl fmt::Display,
+        reason: impl Into<String>,
+    ) -> Self {
+        Self {
+            what,
+            value: value.to_string(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for InvalidValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid {} {}: {}", self.what, self.value, self.reason)
+    }
+}
+
+impl std::error::Error for InvalidValue {}

@@ -1,40 +1,92 @@
 //! lifecircle: which communities and residents lack a service within walking reach: the
 //! 15-minute community life circle (15分钟社区生活圈).
 //!
-//! The library reads facilities, residences and communities from GeoJSON ([`load`]), measures
-//! the walk from every residence to the nearest facility of each category ([`reach`], with the
-//! [`straight_line`] model), aggregates coverage per community ([`analysis`]) and writes a gap map
-//! and tables ([`output`]).
+//! Give it facilities (supply), residences (demand, with population) and communities (the
+//! planning units), and a [`Plan`]: a planning profile (which categories, how far each may be
+//! walked, the target share, whose coverage counts) with any overrides. [`analyze`] measures
+//! every resident's walk to the nearest facility of each category, along the streets
+//! ([`NetworkWalk`]) or in a straight line ([`StraightLine`]), and sums coverage per community,
+//! per category and for the city ([`Analysis`]).
 //!
-//! # Example
+//! # Example: points built in code
 //! ```
-//! use lifecircle::{analysis, io::load, sample};
+//! use lifecircle::{analyze, Facility, Inputs, LonLat, Plan, Profile, Residence, StraightLine, Walk};
 //!
-//! let fields = load::Fields::default();
-//! let inputs = analysis::Inputs {
-//!     facilities: load::facilities(&sample::FACILITIES, &fields)?,
-//!     residences: Some(load::residences(&sample::RESIDENCES, &fields)?),
-//!     communities: Some(load::communities(&sample::COMMUNITIES, &fields)?),
-//! };
-//! let settings = analysis::Settings::new(900.0, 85.0, None, false)?;
-//! let walking = analysis::straight_line(1.0)?;
-//! let a = analysis::analyze(inputs, settings, &walking, &())?;
-//! let elderly = a.categories.iter().find(|c| c.name == "elderly_care").unwrap();
-//! assert_eq!(elderly.coverage, 0.0); // the Helsinki extract has no elderly-care facility
+//! let facilities = [
+//!     Facility::new("canteen", LonLat::new(24.9410, 60.1710)?, ["meals"])?,
+//!     Facility::new("clinic", LonLat::new(24.9600, 60.1800)?, ["medical"])?,
+//! ];
+//! let homes = [
+//!     Residence::new("a", LonLat::new(24.9420, 60.1712)?, 120.0)?.with_community("north"),
+//!     Residence::new("b", LonLat::new(24.9700, 60.1900)?, 80.0)?.with_community("north"),
+//! ];
+//! let plan = Plan::builder(Profile::builtin("six-functions")?)
+//!     .max_walk(Walk::Metres(500.0))
+//!     .categories(["meals", "medical"])
+//!     .build()?;
+//! let a = analyze(Inputs::new(&facilities).residences(&homes), plan, &StraightLine::default(), &())?;
+//!
+//! let meals = &a.categories[0];
+//! assert_eq!(meals.covered_population, 120.0); // home a is 60 m from the canteen, b is 2 km off
+//! assert_eq!(a.communities_lacking(), 1); // "north" reaches meals for 60 % of its people
 //! # Ok::<(), lifecircle::Error>(())
 //! ```
-#![warn(missing_docs)]
+//!
+//! # Reading and writing files
+//! [`io`] reads GeoJSON inputs from a path or any reader ([`io::Source`]) into the model
+//! values, with a per-feature error for each feature it skips, and writes the outputs (gap
+//! map, residences, catchments, summary) to a directory, atomically. [`osm`] turns an
+//! OpenStreetMap extract into the same model values. [`sample`] is the central Helsinki sample
+//! compiled into the library.
+//!
+//! ```
+//! use lifecircle::{analyze, io, sample, Inputs, Plan, Profile, StraightLine};
+//!
+//! let fields = io::Fields::default();
+//! let facilities = io::read_facilities(&sample::FACILITIES, &fields)?;
+//! let residences = io::read_residences(&sample::RESIDENCES, &fields)?;
+//! let communities = io::read_communities(&sample::COMMUNITIES, &fields)?;
+//! let inputs = Inputs::from_loaded(&facilities, Some(&residences), Some(&communities));
+//! let plan = Plan::builder(Profile::default()).build()?;
+//! let a = analyze(inputs, plan, &StraightLine::default(), &())?;
+//! let elderly = a.categories.iter().find(|c| c.name == "elderly_care").unwrap();
+//! assert_eq!(elderly.coverage, 0.0); // the Helsinki extract maps no elderly-care facility
+//! # Ok::<(), lifecircle::Error>(())
+//! ```
+//!
+//! # Coordinates and units
+//! Every position is WGS84 longitude/latitude in degrees, longitude first (RFC 7946):
+//! [`LonLat::new`] checks it. Inputs in GCJ-02 or BD-09 (Chinese web maps) are declared in
+//! the plan's [`CoordSystems`] and converted on the way in. Distances are metres, in every
+//! name that holds one (`max_walk_m`, `distance_m`).
+#![warn(missing_docs, unreachable_pub)]
 
-pub mod analysis;
+mod analysis;
 pub mod coords;
-pub mod error;
+mod error;
 pub mod geodesy;
+mod index;
 pub mod io;
-pub mod model;
+mod model;
 pub mod osm;
 pub mod profile;
 pub mod report;
 pub mod sample;
-pub mod walk;
+mod walk;
 
-pub use error::{Error, FeatureError, Result};
+pub use crate::{
+    analysis::{
+        analyze, Analysis, CategoryPlan, CategoryResult, CommunityResult, Inputs, Plan,
+        PlanBuilder, Progress,
+    },
+    coords::{CoordSystems, Crs},
+    error::{Error, FeatureError, InvalidValue, Result, Setting, SettingsError},
+    geodesy::{surface_distance_m, LonLat},
+    model::{Community, Facility, Id, Residence, SIX_FUNCTIONS},
+    profile::{ParseWalkError, Profile, Walk},
+    walk::{
+        network::{NetworkWalk, Snap, StreetNetwork},
+        straight_line::StraightLine,
+        PreparedDemand, Reach, WalkingDistance,
+    },
+};

@@ -51,7 +51,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting, SettingsError};
 
 /// The profile used when none is named.
 pub const DEFAULT_PROFILE: &str = "six-functions";
@@ -115,13 +115,42 @@ impl fmt::Display for Walk {
 }
 
 impl FromStr for Walk {
-    type Err = String;
+    type Err = ParseWalkError;
 
     /// See [`parse_walk`].
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
+    fn from_str(s: &str) -> std::result::Result<Self, ParseWalkError> {
         parse_walk(s)
     }
 }
+
+/// A text that is not a walk ([`parse_walk`]): the text and why.
+///
+/// `Display` quotes the text and says what was expected, e.g. `"fast" is not a walking
+/// distance or time: expected a number and a unit, e.g. 15min, 12.5min, 1000m, 1.2km`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseWalkError {
+    /// The text as given.
+    pub text: String,
+    /// The whole message, quoting the text.
+    message: String,
+}
+
+impl ParseWalkError {
+    fn new(text: &str, message: String) -> Self {
+        Self {
+            text: text.to_string(),
+            message,
+        }
+    }
+}
+
+impl fmt::Display for ParseWalkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ParseWalkError {}
 
 const WALK_EXAMPLES: &str = "e.g. 15min, 12.5min, 1000m, 1.2km";
 
@@ -134,22 +163,23 @@ const WALK_EXAMPLES: &str = "e.g. 15min, 12.5min, 1000m, 1.2km";
 /// # Errors
 /// A message quoting the input when it is empty, has no number, no unit (a bare `1000` is
 /// ambiguous) or an unknown unit, or when the value is not a positive finite number.
-pub fn parse_walk(s: &str) -> std::result::Result<Walk, String> {
+pub fn parse_walk(s: &str) -> std::result::Result<Walk, ParseWalkError> {
+    let fail = |message: String| ParseWalkError::new(s, message);
     let t = s.trim();
     if t.is_empty() {
-        return Err(format!(
+        return Err(fail(format!(
             "empty walking distance or time: expected a number and a unit, {WALK_EXAMPLES}"
-        ));
+        )));
     }
     let num_end = t
         .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '-' | '+')))
         .unwrap_or(t.len());
     let (num, unit) = t.split_at(num_end);
     let not_a_walk = || {
-        format!(
+        fail(format!(
             "\"{s}\" is not a walking distance or time: expected a number and a unit, \
              {WALK_EXAMPLES}"
-        )
+        ))
     };
     if num.is_empty() {
         return Err(not_a_walk());
@@ -163,20 +193,20 @@ pub fn parse_walk(s: &str) -> std::result::Result<Walk, String> {
             Walk::Metres(value * 1000.0)
         }
         "" => {
-            return Err(format!(
+            return Err(fail(format!(
                 "\"{s}\" has no unit: write {num}m for metres or {num}min for minutes"
-            ))
+            )))
         }
         _ => {
-            return Err(format!(
+            return Err(fail(format!(
                 "\"{s}\": unknown unit \"{}\"; use min, m or km ({WALK_EXAMPLES})",
                 unit
-            ))
+            )))
         }
     };
     let (Walk::Minutes(v) | Walk::Metres(v)) = walk;
     if !(v.is_finite() && v > 0.0) {
-        return Err(format!("\"{s}\": the walk must be a positive number"));
+        return Err(fail(format!("\"{s}\": the walk must be a positive number")));
     }
     Ok(walk)
 }
@@ -350,6 +380,14 @@ fn describe_category(index: usize, key: Option<&str>) -> String {
     match key {
         Some(k) if !k.trim().is_empty() => format!("category #{} '{}'", index + 1, k),
         _ => format!("category #{}", index + 1),
+    }
+}
+
+impl Default for Profile {
+    /// The default built-in profile, [`DEFAULT_PROFILE`] (`six-functions`).
+    fn default() -> Self {
+        // The built-in profiles are compiled in and parsed by the tests: this cannot fail.
+        Profile::builtin(DEFAULT_PROFILE).expect("the built-in default profile parses")
     }
 }
 
@@ -567,9 +605,13 @@ impl Profile {
     /// [`Error::Settings`] for an unknown name, listing the built-ins.
     pub fn builtin(name: &str) -> Result<Profile> {
         let text = builtin_text(name).ok_or_else(|| {
-            Error::Settings(format!(
-                "unknown built-in profile '{name}': the built-ins are {}",
-                builtin_names().join(", ")
+            Error::Settings(SettingsError::new(
+                Setting::Profile,
+                name,
+                format!(
+                    "must name a built-in profile: the built-ins are {}",
+                    builtin_names().join(", ")
+                ),
             ))
         })?;
         Profile::from_toml_str(text, &format!("built-in profile '{name}'"))
@@ -591,10 +633,13 @@ impl Profile {
                 .extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
         if !looks_like_file {
-            return Err(Error::Settings(format!(
-                "no built-in profile or file named '{name_or_path}': the built-ins are {}; \
-                 a profile file is a path ending in .toml",
-                builtin_names().join(", ")
+            return Err(Error::Settings(SettingsError::without_value(
+                Setting::Profile,
+                format!(
+                    "no built-in profile or file named '{name_or_path}': the built-ins are {}; \
+                     a profile file is a path ending in .toml",
+                    builtin_names().join(", ")
+                ),
             )));
         }
         let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
@@ -645,8 +690,12 @@ impl Profile {
                 })
                 .collect(),
         };
-        toml::to_string(&raw)
-            .map_err(|e| Error::Settings(format!("cannot write profile '{}': {e}", self.name)))
+        toml::to_string(&raw).map_err(|e| {
+            Error::Settings(SettingsError::without_value(
+                Setting::Profile,
+                format!("cannot write profile '{}': {e}", self.name),
+            ))
+        })
     }
 
     /// The category a facility's category value belongs to: the value, trimmed, equals a
@@ -758,7 +807,7 @@ mod tests {
         ];
         for (text, want) in cases {
             match parse_walk(text) {
-                Err(e) => assert!(e.contains(want), "{text:?}: {e}"),
+                Err(e) => assert!(e.to_string().contains(want), "{text:?}: {e}"),
                 Ok(w) => panic!("{text:?} parsed as {w:?}"),
             }
         }

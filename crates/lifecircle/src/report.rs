@@ -40,7 +40,7 @@ pub fn text(a: &Analysis) -> String {
         a.population,
         a.facilities.len(),
         a.communities.len(),
-        a.settings.profile.name
+        a.plan.profile().name
     );
     let show_level = a.categories.iter().any(|c| c.plan.level.is_some());
     let show_counts = a.categories.iter().any(|c| c.plan.group.is_some());
@@ -220,7 +220,7 @@ fn group_notes(a: &Analysis, out: &mut String) {
 
 /// Name the coordinate systems when any is not WGS84.
 fn coords_note(a: &Analysis, out: &mut String) {
-    let c = &a.settings.coords;
+    let c = a.plan.coords();
     let mut inputs = vec![("facilities", c.facilities)];
     if !a.demand_is_communities {
         inputs.push(("residences", c.residences));

@@ -10,25 +10,25 @@ use crate::io::geojson::Source;
 
 /// 428 service points: five of the six standard functions (no elderly care: the extract has
 /// none) and schools.
-pub const FACILITIES: Source = Source::Embedded {
-    name: "data/facilities.geojson",
-    bytes: include_bytes!("../../../data/facilities.geojson"),
-};
+pub const FACILITIES: Source = Source::from_static(
+    "data/facilities.geojson",
+    include_bytes!("../../../data/facilities.geojson"),
+);
 
 /// 161 residential buildings with 7,801 residents from the HSY population grid.
-pub const RESIDENCES: Source = Source::Embedded {
-    name: "data/residences.geojson",
-    bytes: include_bytes!("../../../data/residences.geojson"),
-};
+pub const RESIDENCES: Source = Source::from_static(
+    "data/residences.geojson",
+    include_bytes!("../../../data/residences.geojson"),
+);
 
 /// Six neighbourhood points (OSM `place=suburb/neighbourhood` nodes).
-pub const COMMUNITIES: Source = Source::Embedded {
-    name: "data/communities.geojson",
-    bytes: include_bytes!("../../../data/communities.geojson"),
-};
+pub const COMMUNITIES: Source = Source::from_static(
+    "data/communities.geojson",
+    include_bytes!("../../../data/communities.geojson"),
+);
 
 /// 2,406 walkable OSM ways as LineStrings (rule: [`crate::osm::walkable`]), for network walking.
-pub const STREETS: Source = Source::Embedded {
-    name: "data/streets.geojson",
-    bytes: include_bytes!("../../../data/streets.geojson"),
-};
+pub const STREETS: Source = Source::from_static(
+    "data/streets.geojson",
+    include_bytes!("../../../data/streets.geojson"),
+);

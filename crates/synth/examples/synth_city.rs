@@ -68,8 +68,8 @@ fn main() -> ExitCode {
         spec.seed,
         spec.side_m / 1000.0,
         spec.side_m / 1000.0,
-        spec.centre.lon,
-        spec.centre.lat
+        spec.centre.lon(),
+        spec.centre.lat()
     );
     let files = [
         (synth::RESIDENCES_FILE, city.residences.len()),

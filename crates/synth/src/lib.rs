@@ -39,12 +39,26 @@ use rand_pcg::Pcg64Mcg;
 use rayon::prelude::*;
 
 use lifecircle::{
-    error::{Error, Result},
-    geodesy::{LonLat, WGS84_A_M, WGS84_F},
+    geodesy::{WGS84_A_M, WGS84_F},
+    Error, LonLat,
 };
 
+/// What can go wrong making a synthetic city.
+#[derive(Debug, thiserror::Error)]
+pub enum SynthError {
+    /// The specification is out of range.
+    #[error("synthetic city: {0}")]
+    Spec(String),
+    /// Writing the city failed.
+    #[error(transparent)]
+    Write(#[from] Error),
+}
+
+/// Result with [`SynthError`].
+pub type Result<T, E = SynthError> = std::result::Result<T, E>;
+
 /// The six service categories of the 15-minute community life circle used by default.
-pub const DEFAULT_CATEGORIES: [&str; 6] = lifecircle::model::SIX_FUNCTIONS;
+pub const DEFAULT_CATEGORIES: [&str; 6] = lifecircle::SIX_FUNCTIONS;
 
 /// File name of the residences written by [`write_geojson`].
 pub const RESIDENCES_FILE: &str = "residences.geojson";
@@ -118,7 +132,7 @@ impl CitySpec {
             communities: ((REF_COMMUNITIES * area_ratio).round() as usize).max(1),
             facilities_per_category: ((REF_FACILITIES * area_ratio).round() as usize).max(1),
             categories: DEFAULT_CATEGORIES.iter().map(|c| c.to_string()).collect(),
-            centre: LonLat::new(121.47, 31.23),
+            centre: LonLat::new(121.47, 31.23).expect("a position in range"),
             streets: false,
             side_m,
             street_spacing_m: STREET_SPACING_M,
@@ -128,11 +142,11 @@ impl CitySpec {
     /// Check that the spec describes a city that can be generated.
     ///
     /// # Errors
-    /// [`Error::Settings`] when a size is not positive or not finite, there are no communities,
+    /// [`SynthError::Spec`] when a size is not positive or not finite, there are no communities,
     /// the city would not fit between latitudes -85 and 85 or would cross the antimeridian, or
     /// the street grid would have more than 10⁸ nodes.
     pub fn validate(&self) -> Result<()> {
-        let bad = |m: String| Err(Error::Settings(format!("synthetic city: {m}")));
+        let bad = |m: String| Err(SynthError::Spec(m));
         if !(self.side_m.is_finite() && self.side_m > 0.0 && self.side_m <= 2_000_000.0) {
             return bad(format!(
                 "side_m must be in (0, 2000 km], found {}",
@@ -143,20 +157,22 @@ impl CitySpec {
             return bad("at least one community is needed".into());
         }
         let c = self.centre;
-        if !(c.lon.is_finite() && c.lat.is_finite()) {
-            return bad(format!("centre [{}, {}] is not finite", c.lon, c.lat));
+        if !(c.lon().is_finite() && c.lat().is_finite()) {
+            return bad(format!("centre [{}, {}] is not finite", c.lon(), c.lat()));
         }
-        if c.lat.abs() > 85.0 {
-            return bad(format!("centre latitude {} is outside -85..85", c.lat));
+        if c.lat().abs() > 85.0 {
+            return bad(format!("centre latitude {} is outside -85..85", c.lat()));
         }
         let frame = Frame::new(c, self.side_m);
         let half_lat = 0.6 * self.side_m / frame.m_per_deg_lat;
         let half_lon = 0.6 * self.side_m / frame.m_per_deg_lon;
-        if c.lat.abs() + half_lat > 85.0 || c.lon.abs() + half_lon > 180.0 {
+        if c.lat().abs() + half_lat > 85.0 || c.lon().abs() + half_lon > 180.0 {
             return bad(format!(
                 "a {:.0} m square around [{}, {}] leaves latitudes -85..85 or crosses the \
                  antimeridian",
-                self.side_m, c.lon, c.lat
+                self.side_m,
+                c.lon(),
+                c.lat()
             ));
         }
         if self.streets {
@@ -208,7 +224,7 @@ pub struct City {
 /// Generate the city a spec describes.
 ///
 /// # Errors
-/// [`Error::Settings`] when the spec is invalid (see [`CitySpec::validate`]).
+/// [`SynthError::Spec`] when the spec is invalid (see [`CitySpec::validate`]).
 pub fn generate(spec: &CitySpec) -> Result<City> {
     spec.validate()?;
     let frame = Frame::new(spec.centre, spec.side_m);
@@ -275,7 +291,7 @@ struct Frame {
 impl Frame {
     fn new(centre: LonLat, side_m: f64) -> Self {
         let e2 = WGS84_F * (2.0 - WGS84_F);
-        let (s, c) = centre.lat.to_radians().sin_cos();
+        let (s, c) = centre.lat().to_radians().sin_cos();
         let w = 1.0 - e2 * s * s;
         let n = WGS84_A_M / w.sqrt(); // prime vertical radius
         let m = WGS84_A_M * (1.0 - e2) / (w * w.sqrt()); // meridional radius
@@ -292,23 +308,27 @@ impl Frame {
     #[inline]
     fn lonlat(&self, x: f64, y: f64) -> LonLat {
         LonLat::new(
-            round7(self.centre.lon + (x - self.half_side_m) / self.m_per_deg_lon),
-            round7(self.centre.lat + (y - self.half_side_m) / self.m_per_deg_lat),
+            round7(self.centre.lon() + (x - self.half_side_m) / self.m_per_deg_lon),
+            round7(self.centre.lat() + (y - self.half_side_m) / self.m_per_deg_lat),
         )
+        .expect("a position inside the validated city")
     }
 
     /// The local point of a WGS84 position.
     #[inline]
     fn local(&self, p: LonLat) -> (f64, f64) {
         (
-            (p.lon - self.centre.lon) * self.m_per_deg_lon + self.half_side_m,
-            (p.lat - self.centre.lat) * self.m_per_deg_lat + self.half_side_m,
+            (p.lon() - self.centre.lon()) * self.m_per_deg_lon + self.half_side_m,
+            (p.lat() - self.centre.lat()) * self.m_per_deg_lat + self.half_side_m,
         )
     }
 
     fn coord(&self, (x, y): (f64, f64)) -> Coord<f64> {
         let p = self.lonlat(x, y);
-        Coord { x: p.lon, y: p.lat }
+        Coord {
+            x: p.lon(),
+            y: p.lat(),
+        }
     }
 }
 
@@ -571,7 +591,7 @@ impl Layout {
             .par_iter()
             .map(|&(p, _)| {
                 let (x, y) = frame.local(p);
-                let pt = Point::new(p.lon, p.lat);
+                let pt = Point::new(p.lon(), p.lat());
                 self.candidates(x, y)
                     .find(|&c| {
                         rects[c].is_some_and(|r| r.contains(&pt)) && polygons[c].contains(&pt)
@@ -937,9 +957,9 @@ fn push_degrees(out: &mut Vec<u8>, v: f64) {
 
 fn push_position(out: &mut Vec<u8>, p: LonLat) {
     out.push(b'[');
-    push_degrees(out, p.lon);
+    push_degrees(out, p.lon());
     out.push(b',');
-    push_degrees(out, p.lat);
+    push_degrees(out, p.lat());
     out.push(b']');
 }
 
@@ -949,7 +969,7 @@ fn push_coords(out: &mut Vec<u8>, coords: &[Coord<f64>]) {
         if i > 0 {
             out.push(b',');
         }
-        push_position(out, LonLat::new(c.x, c.y));
+        push_position(out, LonLat::new(c.x, c.y).expect("a position in range"));
     }
     out.push(b']');
 }
@@ -966,8 +986,8 @@ fn push_json_string(out: &mut Vec<u8>, s: &str) {
 mod tests {
     use super::*;
     use geo::{Validation, Winding};
-    use lifecircle::geodesy::{chord2_m2, surface_distance_m};
     use lifecircle::io::geojson::{self as input, read_features, Source};
+    use lifecircle::surface_distance_m;
 
     /// A small city: 20,000 residences over about 4.4 km × 4.4 km, 30 communities.
     fn small(seed: u64, streets: bool) -> (CitySpec, City) {
@@ -1005,7 +1025,7 @@ mod tests {
             communities: 37,
             facilities_per_category: 17,
             categories: vec!["a".into(), "childcare".into(), "b \"c\"".into()],
-            centre: LonLat::new(-0.1, 51.5),
+            centre: LonLat::new(-0.1, 51.5).expect("a position in range"),
             streets: false,
             side_m: 5_000.0,
             street_spacing_m: 120.0,
@@ -1069,11 +1089,11 @@ mod tests {
                 ..ok.clone()
             },
             CitySpec {
-                centre: LonLat::new(179.999, 0.0),
+                centre: LonLat::new(179.999, 0.0).expect("a position in range"),
                 ..ok.clone()
             },
             CitySpec {
-                centre: LonLat::new(0.0, 89.0),
+                centre: LonLat::new(0.0, 89.0).expect("a position in range"),
                 ..ok.clone()
             },
             CitySpec {
@@ -1090,7 +1110,7 @@ mod tests {
         ];
         for spec in cases {
             assert!(
-                matches!(generate(&spec), Err(Error::Settings(_))),
+                matches!(generate(&spec), Err(SynthError::Spec(_))),
                 "accepted {spec:?}"
             );
         }
@@ -1102,8 +1122,8 @@ mod tests {
         // Nothing farther from the centre than the square's corner plus a compound radius.
         let reach_m = spec.side_m / 2.0 * std::f64::consts::SQRT_2 + 300.0;
         let check = |p: LonLat| {
-            input::check_position(p.lon, p.lat).unwrap();
-            for v in [p.lon, p.lat] {
+            LonLat::new(p.lon(), p.lat()).unwrap();
+            for v in [p.lon(), p.lat()] {
                 assert!(
                     ((v * 1e7).round() - v * 1e7).abs() < 1e-6,
                     "{v} not rounded"
@@ -1117,7 +1137,9 @@ mod tests {
         city.streets.iter().flatten().for_each(|&p| check(p));
         for c in &city.communities {
             for ring in std::iter::once(c.polygon.exterior()).chain(c.polygon.interiors()) {
-                ring.0.iter().for_each(|c| check(LonLat::new(c.x, c.y)));
+                ring.0
+                    .iter()
+                    .for_each(|c| check(LonLat::new(c.x, c.y).expect("a position in range")));
             }
         }
     }
@@ -1129,7 +1151,7 @@ mod tests {
         let mut population = vec![0u64; city.communities.len()];
         let mut outside = 0;
         for &(p, pop) in &city.residences {
-            let pt = Point::new(p.lon, p.lat);
+            let pt = Point::new(p.lon(), p.lat());
             let inside: Vec<usize> = (0..city.communities.len())
                 .filter(|&i| city.communities[i].polygon.contains(&pt))
                 .collect();
@@ -1176,7 +1198,7 @@ mod tests {
         assert!((10..=50).contains(&holes), "{holes} holes");
         // Nobody lives in a hole.
         for &(p, _) in &city.residences {
-            let pt = Point::new(p.lon, p.lat);
+            let pt = Point::new(p.lon(), p.lat());
             for c in &city.communities {
                 for h in c.polygon.interiors() {
                     assert!(
@@ -1210,7 +1232,11 @@ mod tests {
             let len = surface_distance_m(s[0], s[2]);
             // 120 m, each end moved by at most 9.6 m per axis.
             assert!((120.0 - 2.0 * 9.6..=(120.0 + 2.0 * 9.6f64).hypot(2.0 * 9.6)).contains(&len));
-            let mid = LonLat::new((s[0].lon + s[2].lon) / 2.0, (s[0].lat + s[2].lat) / 2.0);
+            let mid = LonLat::new(
+                (s[0].lon() + s[2].lon()) / 2.0,
+                (s[0].lat() + s[2].lat()) / 2.0,
+            )
+            .unwrap();
             assert!(surface_distance_m(mid, s[1]) < 0.04 * 120.0 + 0.01);
         }
     }
@@ -1230,7 +1256,8 @@ mod tests {
                 .iter()
                 .filter(|r| {
                     let e = r.0.to_ecef();
-                    fac.iter().all(|f| chord2_m2(&e, f) > 1000.0 * 1000.0)
+                    let chord2 = |f: &[f64; 3]| (0..3).map(|k| (e[k] - f[k]).powi(2)).sum::<f64>();
+                    fac.iter().all(|f| chord2(f) > 1000.0 * 1000.0)
                 })
                 .count();
             println!(
@@ -1294,7 +1321,7 @@ mod tests {
         assert!(res.rejected.is_empty());
         assert_eq!(res.kept.len(), city.residences.len());
         for (i, ((g, props), &(p, pop))) in res.kept.iter().zip(&city.residences).enumerate() {
-            assert_eq!(*g, geo::Geometry::Point(Point::new(p.lon, p.lat)));
+            assert_eq!(*g, geo::Geometry::Point(Point::new(p.lon(), p.lat())));
             assert_eq!(props, &[format!("\"r{i}\""), pop.to_string()]);
         }
         let com = read(COMMUNITIES_FILE, &["id", "name", "population"]);
@@ -1311,13 +1338,13 @@ mod tests {
         let fac = read(FACILITIES_FILE, &["id", "category"]);
         assert_eq!(fac.kept.len(), city.facilities.len());
         for (i, ((g, props), (p, cat))) in fac.kept.iter().zip(&city.facilities).enumerate() {
-            assert_eq!(*g, geo::Geometry::Point(Point::new(p.lon, p.lat)));
+            assert_eq!(*g, geo::Geometry::Point(Point::new(p.lon(), p.lat())));
             assert_eq!(props, &[format!("\"f{i}\""), format!("\"{cat}\"")]);
         }
         let st = read(STREETS_FILE, &["id"]);
         assert_eq!(st.kept.len(), city.streets.len());
         for ((g, _), s) in st.kept.iter().zip(&city.streets) {
-            let line: LineString<f64> = s.iter().map(|p| (p.lon, p.lat)).collect();
+            let line: LineString<f64> = s.iter().map(|p| (p.lon(), p.lat())).collect();
             assert_eq!(*g, geo::Geometry::LineString(line));
         }
     }

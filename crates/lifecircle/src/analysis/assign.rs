@@ -9,20 +9,22 @@
 use std::{collections::HashMap, ops::ControlFlow};
 
 use geo::{BoundingRect, Geometry, Intersects, Point};
+
+use crate::geodesy::LonLat;
 use rayon::prelude::*;
 use rstar::{primitives::GeomWithData, Envelope, RTree, AABB};
 
 use crate::{
+    index::PointIndex,
     model::{Community, Id, Residence},
-    walk::straight_line::PointIndex,
 };
 
 /// Marks a residence that belongs to no community.
-pub const UNASSIGNED: u32 = u32::MAX;
+pub(super) const UNASSIGNED: u32 = u32::MAX;
 
 /// The result of assigning residences to communities.
 #[derive(Debug, Default)]
-pub struct Assignment {
+pub(super) struct Assignment {
     /// For every residence, the index of its community or [`UNASSIGNED`].
     pub community: Vec<u32>,
     /// Residences whose `community` property names no known community: (residence index,
@@ -35,7 +37,7 @@ pub struct Assignment {
 const MAX_EARLIER: usize = 32;
 
 /// Assign every residence to a community.
-pub fn assign(residences: &[Residence], communities: &[Community]) -> Assignment {
+pub(super) fn assign(residences: &[Residence], communities: &[Community]) -> Assignment {
     let by_id: HashMap<&Id, u32> = communities
         .iter()
         .enumerate()
@@ -152,6 +154,48 @@ pub fn assign(residences: &[Residence], communities: &[Community]) -> Assignment
     }
 }
 
+/// Communities named only by residence `community` properties: one per distinct id, placed at
+/// the mean position of its residences.
+pub(super) fn communities_from_properties(residences: &[Residence]) -> (Vec<Community>, Vec<u32>) {
+    let mut index: HashMap<&Id, u32> = HashMap::new();
+    let mut sums: Vec<(f64, f64, f64, u32)> = Vec::new();
+    let mut ids: Vec<&Id> = Vec::new();
+    let of = residences
+        .iter()
+        .map(|r| match &r.community {
+            None => UNASSIGNED,
+            Some(id) => {
+                let k = *index.entry(id).or_insert_with(|| {
+                    ids.push(id);
+                    sums.push((0.0, 0.0, 0.0, r.index));
+                    (ids.len() - 1) as u32
+                });
+                let s = &mut sums[k as usize];
+                s.0 += r.at.lon;
+                s.1 += r.at.lat;
+                s.2 += 1.0;
+                k
+            }
+        })
+        .collect();
+    let communities = ids
+        .into_iter()
+        .zip(sums)
+        .map(|(id, (lon, lat, n, index))| {
+            let at = LonLat::unchecked(lon / n, lat / n);
+            Community {
+                id: id.clone(),
+                name: None,
+                population: None,
+                geometry: Geometry::Point(Point::new(at.lon, at.lat)),
+                at,
+                index,
+            }
+        })
+        .collect();
+    (communities, of)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,7 +205,7 @@ mod tests {
     fn residence(lon: f64, lat: f64, community: Option<Id>) -> Residence {
         Residence {
             id: Id::Num(0),
-            at: LonLat::new(lon, lat),
+            at: LonLat::unchecked(lon, lat),
             population: 1.0,
             community,
             index: 0,
@@ -170,8 +214,8 @@ mod tests {
 
     fn community(id: &str, geometry: Geometry<f64>) -> Community {
         let at = match &geometry {
-            Geometry::Point(p) => LonLat::new(p.x(), p.y()),
-            _ => LonLat::new(0.0, 0.0),
+            Geometry::Point(p) => LonLat::unchecked(p.x(), p.y()),
+            _ => LonLat::unchecked(0.0, 0.0),
         };
         Community {
             id: Id::Text(id.into()),

@@ -2,7 +2,7 @@
 
 use rayon::prelude::*;
 
-use geo::{Geometry, InteriorPoint};
+use geo::Geometry;
 
 use crate::{
     error::{FeatureError, Result},
@@ -54,7 +54,7 @@ pub struct Loaded<T> {
     pub total: usize,
     /// Features whose population property was absent and counted as 1.
     pub population_defaulted: usize,
-    /// Target-group counts, parallel to `items` (read by [`residences_with_groups`]; empty
+    /// Target-group counts, parallel to `items` (read by [`read_residences_with_groups`]; empty
     /// otherwise).
     pub groups: GroupCounts,
 }
@@ -80,7 +80,7 @@ impl GroupCounts {
     }
 }
 
-/// Most target groups [`residences_with_groups`] reads at once.
+/// Most target groups [`read_residences_with_groups`] reads at once.
 pub const MAX_GROUPS: usize = 8;
 
 fn id_of(f: &FeatureRef<'_>, prop: usize, field: &str) -> Result<Id, FeatureError> {
@@ -94,7 +94,7 @@ fn id_of(f: &FeatureRef<'_>, prop: usize, field: &str) -> Result<Id, FeatureErro
 }
 
 /// An id from a raw JSON value: a string, or a number (integers kept as numbers).
-pub fn parse_id(raw: RawJson<'_>) -> Result<Id, String> {
+pub(super) fn parse_id(raw: RawJson<'_>) -> Result<Id, String> {
     let text = raw.get();
     if let Some(plain) = text
         .strip_prefix('"')
@@ -172,21 +172,17 @@ fn count_of(
 }
 
 /// A representative point: the point itself, or a point inside an area / on a line.
-pub fn representative_point(
+pub(super) fn representative_point(
     f: &FeatureRef<'_>,
     geometry: &Geometry<f64>,
 ) -> Result<LonLat, FeatureError> {
-    let p = match geometry {
-        Geometry::Point(p) => Some(*p),
-        g => g.interior_point(),
-    };
-    p.map(|p| LonLat::new(p.x(), p.y()))
+    crate::model::representative_point(geometry)
         .ok_or_else(|| f.error("geometry", "no representative point can be found for it"))
 }
 
 /// Facility categories: a string, an array of strings, or a string of several separated by
 /// `;` or `,`.
-pub fn parse_categories(raw: RawJson<'_>) -> Result<Vec<Box<str>>, String> {
+pub(super) fn parse_categories(raw: RawJson<'_>) -> Result<Vec<Box<str>>, String> {
     let text = raw.get();
     let values: Vec<String> = if text.starts_with('[') {
         serde_json::from_str(text).map_err(|_| {
@@ -292,7 +288,7 @@ fn reject_duplicate_ids<T: Sync>(
 /// # Errors
 /// The file cannot be read or is not a GeoJSON FeatureCollection. Bad features are returned in
 /// [`Loaded::rejected`].
-pub fn facilities(source: &Source, fields: &Fields) -> Result<Loaded<Facility>> {
+pub fn read_facilities(source: &Source, fields: &Fields) -> Result<Loaded<Facility>> {
     let wanted = [
         fields.id.as_str(),
         &fields.category,
@@ -330,9 +326,9 @@ pub fn facilities(source: &Source, fields: &Fields) -> Result<Loaded<Facility>> 
 /// Read residences: points (or a representative point) with a population.
 ///
 /// # Errors
-/// As [`facilities`].
-pub fn residences(source: &Source, fields: &Fields) -> Result<Loaded<Residence>> {
-    read_residences::<0>(source, fields, &[])
+/// As [`read_facilities`].
+pub fn read_residences(source: &Source, fields: &Fields) -> Result<Loaded<Residence>> {
+    read_residences_n::<0>(source, fields, &[])
 }
 
 /// Read residences and, for each, the counts of the target groups named by `groups` (residence
@@ -341,24 +337,26 @@ pub fn residences(source: &Source, fields: &Fields) -> Result<Loaded<Residence>>
 /// unusable, as for the population.
 ///
 /// # Errors
-/// As [`facilities`], and [`Error::Settings`](crate::Error::Settings) for more than
+/// As [`read_facilities`], and [`Error::Settings`](crate::Error::Settings) for more than
 /// [`MAX_GROUPS`] groups.
-pub fn residences_with_groups(
+pub fn read_residences_with_groups(
     source: &Source,
     fields: &Fields,
     groups: &[String],
 ) -> Result<Loaded<Residence>> {
     // Rows are fixed-size arrays, so reading allocates nothing per feature.
     match groups.len() {
-        0 => read_residences::<0>(source, fields, groups),
-        1 => read_residences::<1>(source, fields, groups),
-        2 => read_residences::<2>(source, fields, groups),
-        3 | 4 => read_residences::<4>(source, fields, groups),
-        5..=MAX_GROUPS => read_residences::<MAX_GROUPS>(source, fields, groups),
-        n => Err(crate::Error::Settings(format!(
-            "{n} target groups ({}): at most {MAX_GROUPS} can be read",
-            groups.join(", ")
-        ))),
+        0 => read_residences_n::<0>(source, fields, groups),
+        1 => read_residences_n::<1>(source, fields, groups),
+        2 => read_residences_n::<2>(source, fields, groups),
+        3 | 4 => read_residences_n::<4>(source, fields, groups),
+        5..=MAX_GROUPS => read_residences_n::<MAX_GROUPS>(source, fields, groups),
+        n => Err(crate::SettingsError::new(
+            crate::Setting::TargetGroups,
+            format!("{n} ({})", groups.join(", ")),
+            format!("must be at most {MAX_GROUPS}"),
+        )
+        .into()),
     }
 }
 
@@ -369,7 +367,7 @@ fn group_count(f: &FeatureRef<'_>, prop: usize, field: &str) -> Result<f64, Feat
 }
 
 /// Residences with up to `N` group counts (`groups.len() <= N`).
-fn read_residences<const N: usize>(
+fn read_residences_n<const N: usize>(
     source: &Source,
     fields: &Fields,
     groups: &[String],
@@ -468,8 +466,8 @@ fn read_residences<const N: usize>(
 /// Read communities: Polygon/MultiPolygon areas or Points, with `id`, `name`, `population`.
 ///
 /// # Errors
-/// As [`facilities`].
-pub fn communities(source: &Source, fields: &Fields) -> Result<Loaded<Community>> {
+/// As [`read_facilities`].
+pub fn read_communities(source: &Source, fields: &Fields) -> Result<Loaded<Community>> {
     let wanted = [fields.id.as_str(), &fields.name, &fields.population];
     let read = read_features(source, &wanted, |f| {
         let geometry = f.geometry()?;
@@ -533,10 +531,7 @@ mod tests {
     }
 
     fn embedded(text: &'static str) -> Source {
-        Source::Embedded {
-            name: "r.geojson",
-            bytes: text.as_bytes(),
-        }
+        Source::from_static("r.geojson", text.as_bytes())
     }
 
     #[test]
@@ -564,7 +559,7 @@ mod tests {
             ids.push(id);
         }
         text.push_str("]}");
-        let r = residences(
+        let r = read_residences(
             &embedded(Box::leak(text.into_boxed_str())),
             &Fields::default(),
         )
@@ -611,7 +606,7 @@ mod tests {
                 features.join(",")
             );
             let groups = ["elderly", "children"].map(String::from);
-            residences_with_groups(
+            read_residences_with_groups(
                 &embedded(Box::leak(text.into_boxed_str())),
                 &Fields::default(),
                 &groups,
@@ -654,7 +649,7 @@ mod tests {
             {"type":"Feature","properties":{"population":1},"id":7,"geometry":{"type":"Polygon","coordinates":[[[0,0],[2,0],[2,2],[0,2],[0,0]]]}}
             ]}"#,
         );
-        let r = residences(&src, &Fields::default()).unwrap();
+        let r = read_residences(&src, &Fields::default()).unwrap();
         let ids: Vec<String> = r.items.iter().map(|x| x.id.to_string()).collect();
         assert_eq!(ids, ["a", "b", "7"]);
         assert_eq!(r.items[1].population, 1.0);

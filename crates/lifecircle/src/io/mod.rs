@@ -1,5 +1,23 @@
 //! Reading inputs and writing outputs.
+//!
+//! Inputs are GeoJSON FeatureCollections (RFC 7946), from a file or from memory ([`Source`]).
+//! Each reader returns the usable features as model values and a [`FeatureError`] for every
+//! feature it skipped ([`Loaded`]); the analysis reports those. [`write_outputs`] writes a
+//! finished analysis to a directory, every file atomically.
+//!
+//! [`FeatureError`]: crate::FeatureError
 
 pub mod geojson;
-pub mod load;
-pub mod output;
+mod load;
+mod output;
+mod streets;
+
+pub use self::{
+    geojson::Source,
+    load::{
+        read_communities, read_facilities, read_residences, read_residences_with_groups, Fields,
+        GroupCounts, Loaded, MAX_GROUPS,
+    },
+    output::{summary, write_outputs, Summary, Written},
+    streets::{read_street_lines, read_street_network},
+};

@@ -282,7 +282,7 @@ const FC_END: &[u8] = b"\n]}\n";
 
 // ---------------------------------------------------------------------------------------------
 
-/// The files written by [`write_all`].
+/// The files written by [`write_outputs`].
 #[derive(Debug, Clone)]
 pub struct Written {
     /// The gap map.
@@ -301,7 +301,7 @@ pub struct Written {
 ///
 /// # Errors
 /// The directory or a file cannot be written.
-pub fn write_all(a: &Analysis, dir: &Path) -> Result<Written> {
+pub fn write_outputs(a: &Analysis, dir: &Path) -> Result<Written> {
     prepare_dir(dir)?;
     let written = Written {
         communities: dir.join("communities.geojson"),
@@ -323,7 +323,7 @@ pub fn write_all(a: &Analysis, dir: &Path) -> Result<Written> {
 
 /// The distinct target groups of the categories, in order, each with the first category that
 /// counts it.
-fn groups_of(a: &Analysis) -> Vec<(&str, usize)> {
+fn groups_of<'a>(a: &'a Analysis) -> Vec<(&'a str, usize)> {
     let mut out: Vec<(&str, usize)> = Vec::new();
     for (j, c) in a.categories.iter().enumerate() {
         if let Some(g) = c.plan.group.as_deref() {
@@ -341,7 +341,7 @@ fn groups_of(a: &Analysis) -> Vec<(&str, usize)> {
 /// per target group, `<category>_coverage` (share of everyone) and, for a category with a target
 /// group, `<category>_coverage_<group>` (share of the group, which `lacking` is judged on),
 /// `lacking`, `lacking_<level>` per profile level, `gap_population`, `served_all`. Geometries
-/// are written in `a.settings.coords.output`.
+/// are written in `a.plan.coords().output`.
 ///
 /// # Errors
 /// The writer fails.
@@ -372,7 +372,7 @@ pub fn write_communities(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
             )
         })
         .collect();
-    let out_crs = a.settings.coords.output;
+    let out_crs = a.plan.coords().output;
     w.write_all(FC_START)?;
     let mut buf = Vec::with_capacity(1 << 16);
     for (i, (c, r)) in a.communities.iter().zip(&a.community_results).enumerate() {
@@ -438,7 +438,7 @@ pub fn write_communities(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
 }
 
 /// Write every facility of an analysed category, at its location (in
-/// `a.settings.coords.output`), with its catchment per category.
+/// `a.plan.coords().output`), with its catchment per category.
 ///
 /// Properties: `id`, `name`, `capacity` (null when not given), `categories` (the analysed
 /// categories it offers), and per analysed category `<category>_catchment` (the people the
@@ -458,7 +458,7 @@ pub fn write_facilities(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
         }
     }
     let keys = key_pairs(a, "_catchment", "_load");
-    let out_crs = a.settings.coords.output;
+    let out_crs = a.plan.coords().output;
     w.write_all(FC_START)?;
     let mut buf = Vec::with_capacity(1 << 12);
     let mut first = true;
@@ -524,7 +524,7 @@ fn push_names(buf: &mut Vec<u8>, a: &Analysis, categories: impl Iterator<Item = 
 const CHUNK: usize = 4096;
 
 /// Write every demand point with, per category, the distance to and id of its nearest facility
-/// (positions in `a.settings.coords.output`).
+/// (positions in `a.plan.coords().output`).
 ///
 /// # Errors
 /// The writer fails.
@@ -548,7 +548,7 @@ pub fn write_residences(a: &Analysis, w: &mut (dyn Write + Send)) -> io::Result<
     let facility_ids: Vec<Vec<u8>> = a.facilities.iter().map(|f| encode(&f.id)).collect();
     let community_ids: Vec<Vec<u8>> = a.communities.iter().map(|c| encode(&c.id)).collect();
     let network = !a.unplaced.is_empty();
-    let out_crs = a.settings.coords.output;
+    let out_crs = a.plan.coords().output;
     let format_one = |buf: &mut Vec<u8>, k: usize| {
         let r = &a.demand[k];
         buf.extend_from_slice(br#"{"type":"Feature","geometry":{"type":"Point","coordinates":"#);
@@ -809,13 +809,13 @@ pub fn summary(a: &Analysis) -> Summary {
     let (unassigned_residences, unassigned_population) = a.unassigned();
     let network = !a.unplaced.is_empty();
     let (off_n, off_p) = a.off_network();
-    let c = &a.settings.coords;
+    let c = a.plan.coords();
     let has_residences = !a.demand_is_communities;
     Summary {
         mode: a.mode,
         profile: ProfileSummary {
-            name: a.settings.profile.name.clone(),
-            origin: a.settings.profile.origin.clone(),
+            name: a.plan.profile().name.clone(),
+            origin: a.plan.profile().origin.clone(),
         },
         coords: CoordsSummary {
             facilities: c.facilities.name(),

@@ -454,7 +454,7 @@ fn what<T>(item: &Item<T>, role: &str) -> String {
 }
 
 fn to_lonlat(p: geo::Point<f64>) -> LonLat {
-    LonLat::new(p.x(), p.y())
+    LonLat::unchecked(p.x(), p.y())
 }
 
 /// A representative point of a way cut by the extract's edge, from its nodes inside: inside the
@@ -918,7 +918,10 @@ fn pos(p: LonLat) -> String {
 }
 
 fn ring_json(r: &LineString<f64>) -> String {
-    let parts: Vec<String> = r.0.iter().map(|c| pos(LonLat::new(c.x, c.y))).collect();
+    let parts: Vec<String> =
+        r.0.iter()
+            .map(|c| pos(LonLat::unchecked(c.x, c.y)))
+            .collect();
     format!("[{}]", parts.join(","))
 }
 
@@ -1164,7 +1167,7 @@ mod tests {
     fn home(id: &str, lon: f64, floor: f64, sure: bool) -> Home {
         Home {
             id: id.into(),
-            point: LonLat::new(lon, 0.5),
+            point: LonLat::unchecked(lon, 0.5),
             floor_area_m2: floor,
             levels: 4.0,
             sure,

@@ -361,7 +361,12 @@ fn first_pass(block: &PrimitiveBlock, wants: Wants<'_>) -> (BlockInfo, Found) {
             if n.tags().len() > 0 {
                 tags.clear();
                 tags.extend(n.tags());
-                node(n.id(), LonLat::new(n.lon(), n.lat()), &tags, &mut found);
+                node(
+                    n.id(),
+                    LonLat::unchecked(n.lon(), n.lat()),
+                    &tags,
+                    &mut found,
+                );
             }
         }
         for n in group.nodes() {
@@ -371,7 +376,12 @@ fn first_pass(block: &PrimitiveBlock, wants: Wants<'_>) -> (BlockInfo, Found) {
             if n.tags().len() > 0 {
                 tags.clear();
                 tags.extend(n.tags());
-                node(n.id(), LonLat::new(n.lon(), n.lat()), &tags, &mut found);
+                node(
+                    n.id(),
+                    LonLat::unchecked(n.lon(), n.lat()),
+                    &tags,
+                    &mut found,
+                );
             }
         }
         for w in group.ways() {

@@ -8,8 +8,8 @@
 
 use crate::geodesy::LonLat;
 
-pub mod network;
-pub mod straight_line;
+pub(crate) mod network;
+pub(crate) mod straight_line;
 
 /// The nearest facility of one category for one demand point.
 ///

@@ -17,25 +17,51 @@
 use std::collections::{HashMap, HashSet};
 
 use rayon::prelude::*;
-use rstar::{primitives::GeomWithData, RTree};
 
 use crate::{
-    geodesy::{
-        arc_from_short_chord_m, chord2_m2, surface_distance_from_chord_m, Ecef, LonLat,
-        SHORT_CHORD_M,
-    },
+    error::{Setting, SettingsError},
+    geodesy::{arc_from_short_chord_m, chord2_m2, Ecef, LonLat, SHORT_CHORD_M},
+    index::PointIndex,
     walk::{PreparedDemand, Reach, WalkingDistance},
 };
 
 /// Edge of the cubes demand points are grouped in, metres.
-pub const CELL_M: f64 = 400.0;
+pub(crate) const CELL_M: f64 = 400.0;
 
-/// Straight-line walking: geodesic distance times `detour` (1.0 = as the crow flies; 1.2 to 1.4
-/// approximates the circuity of a street grid).
+/// Straight-line walking: geodesic distance times a detour factor (1.0 = as the crow flies; 1.2
+/// to 1.4 approximates the circuity of a street grid).
 #[derive(Debug, Clone, Copy)]
 pub struct StraightLine {
-    /// Multiplier applied to every geodesic distance (at least 1).
-    pub detour: f64,
+    detour: f64,
+}
+
+impl StraightLine {
+    /// Straight lines multiplied by `detour`.
+    ///
+    /// # Errors
+    /// A detour below 1 or not finite.
+    pub fn new(detour: f64) -> Result<Self, SettingsError> {
+        if !(detour.is_finite() && detour >= 1.0) {
+            return Err(SettingsError::new(
+                Setting::Detour,
+                detour,
+                "must be a number of at least 1.0 (1.2-1.4 approximates street circuity)",
+            ));
+        }
+        Ok(Self { detour })
+    }
+
+    /// The multiplier applied to every geodesic distance (at least 1).
+    pub fn detour(&self) -> f64 {
+        self.detour
+    }
+}
+
+impl Default for StraightLine {
+    /// As the crow flies (detour 1.0).
+    fn default() -> Self {
+        Self { detour: 1.0 }
+    }
 }
 
 impl WalkingDistance for StraightLine {
@@ -45,68 +71,6 @@ impl WalkingDistance for StraightLine {
 
     fn prepare<'a>(&'a self, demand: &'a [LonLat]) -> Box<dyn PreparedDemand + 'a> {
         Box::new(DemandCells::new(demand, self.detour))
-    }
-}
-
-type Entry = GeomWithData<[f64; 3], u32>;
-
-/// An R-tree of points in ECEF metres, answering exact geodesic nearest-point queries.
-pub struct PointIndex {
-    tree: RTree<Entry>,
-    points: Vec<LonLat>,
-}
-
-impl PointIndex {
-    /// Index `points`; query results refer to positions in this slice.
-    pub fn new(points: &[LonLat]) -> Self {
-        let entries = points
-            .iter()
-            .enumerate()
-            .map(|(i, p)| Entry::new(p.to_ecef(), i as u32))
-            .collect();
-        Self {
-            tree: RTree::bulk_load(entries),
-            points: points.to_vec(),
-        }
-    }
-
-    /// Number of indexed points.
-    pub fn len(&self) -> usize {
-        self.points.len()
-    }
-
-    /// True when nothing is indexed.
-    pub fn is_empty(&self) -> bool {
-        self.points.is_empty()
-    }
-
-    /// The indexed point nearest to `p` by geodesic distance, with that distance in metres.
-    /// Ties go to the lower index.
-    pub fn nearest(&self, p: LonLat) -> Option<(usize, f64)> {
-        self.nearest_from(p, &p.to_ecef())
-    }
-
-    fn nearest_from(&self, p: LonLat, pe: &Ecef) -> Option<(usize, f64)> {
-        let mut best: Option<(usize, f64)> = None;
-        for (entry, d2) in self.tree.nearest_neighbor_iter_with_distance_2(*pe) {
-            let chord_m = d2.sqrt();
-            if let Some((_, g)) = best {
-                // A chord is never longer than its geodesic: nothing farther can win.
-                if chord_m > g {
-                    break;
-                }
-            }
-            let i = entry.data as usize;
-            let g = surface_distance_from_chord_m(chord_m, p, self.points[i]);
-            let better = match best {
-                None => true,
-                Some((bi, bg)) => g < bg || (g == bg && i < bi),
-            };
-            if better {
-                best = Some((i, g));
-            }
-        }
-        best
     }
 }
 
@@ -275,8 +239,8 @@ mod tests {
     fn hand_computed_on_the_equator() {
         // One degree of longitude on the equator is 111,319.49 m (2 pi a / 360); 0.001 degree
         // is 111.319 m.
-        let facilities = [LonLat::new(0.0, 0.0), LonLat::new(0.01, 0.0)];
-        let demand = [LonLat::new(0.001, 0.0), LonLat::new(0.008, 0.0)];
+        let facilities = [LonLat::unchecked(0.0, 0.0), LonLat::unchecked(0.01, 0.0)];
+        let demand = [LonLat::unchecked(0.001, 0.0), LonLat::unchecked(0.008, 0.0)];
         let sl = StraightLine { detour: 1.0 };
         let r = sl.prepare(&demand).nearest(&facilities, 1000.0);
         assert_eq!(r[0].facility, 0);
@@ -292,7 +256,7 @@ mod tests {
     #[test]
     fn no_facilities_means_no_reach() {
         let r = StraightLine { detour: 1.0 }
-            .prepare(&[LonLat::new(1.0, 1.0)])
+            .prepare(&[LonLat::unchecked(1.0, 1.0)])
             .nearest(&[], 900.0);
         assert_eq!(r, vec![Reach::NONE]);
     }

@@ -10,7 +10,7 @@
 //!
 //! Input follows RFC 7946: WGS84 longitude/latitude, longitude first. A top-level `crs` member
 //! naming anything other than WGS84 is rejected, and every position is checked
-//! ([`check_position`]) with hints for swapped axes and projected metre coordinates.
+//! ([`LonLat::new`](crate::LonLat::new)'s checks) with hints for swapped axes and projected metre coordinates.
 
 use std::{
     borrow::Cow,
@@ -26,21 +26,35 @@ use serde_json::value::RawValue;
 
 use super::fast;
 use crate::error::{Error, FeatureError, Result};
+use crate::geodesy::check_position;
 
 /// Bytes read per block; a batch of features parsed in parallel is about this large.
 const BLOCK_BYTES: usize = 8 << 20;
 
-/// Where a GeoJSON document comes from.
+/// Where a GeoJSON document comes from: a file (read in blocks, however large) or bytes in
+/// memory, with the name that messages give it.
+///
+/// # Examples
+/// ```
+/// use lifecircle::io::{self, Source};
+///
+/// let text = r#"{"type":"FeatureCollection","features":[
+///   {"type":"Feature","properties":{"category":"meals"},"geometry":{"type":"Point","coordinates":[24.94,60.17]}}]}"#;
+/// let source = Source::from_reader("canteens.geojson", text.as_bytes())?;
+/// let loaded = io::read_facilities(&source, &io::Fields::default())?;
+/// assert_eq!(loaded.items.len(), 1);
+/// # Ok::<(), lifecircle::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub enum Source {
     /// A file on disk.
     Path(PathBuf),
-    /// A document compiled into the program (the shipped sample).
-    Embedded {
+    /// A document in memory.
+    Bytes {
         /// The name shown in messages, e.g. `data/facilities.geojson`.
-        name: &'static str,
+        name: Cow<'static, str>,
         /// The document.
-        bytes: &'static [u8],
+        bytes: Cow<'static, [u8]>,
     },
 }
 
@@ -50,11 +64,41 @@ impl Source {
         Self::Path(path.as_ref().to_path_buf())
     }
 
+    /// A document compiled into the program (as the [`sample`](crate::sample) is).
+    pub const fn from_static(name: &'static str, bytes: &'static [u8]) -> Self {
+        Self::Bytes {
+            name: Cow::Borrowed(name),
+            bytes: Cow::Borrowed(bytes),
+        }
+    }
+
+    /// A document held in memory.
+    pub fn from_bytes(name: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Self {
+        Self::Bytes {
+            name: Cow::Owned(name.into()),
+            bytes: Cow::Owned(bytes.into()),
+        }
+    }
+
+    /// The whole document from `reader` (a network stream, a decompressor, stdin), held in
+    /// memory; a file is better given as a [`path`](Self::path), which is read in blocks.
+    ///
+    /// # Errors
+    /// [`Error::Read`] naming `name` when the reader fails.
+    pub fn from_reader(name: impl Into<String>, mut reader: impl Read) -> Result<Self> {
+        let name = name.into();
+        let mut bytes = Vec::new();
+        match reader.read_to_end(&mut bytes) {
+            Ok(_) => Ok(Self::from_bytes(name, bytes)),
+            Err(source) => Err(Error::Read { file: name, source }),
+        }
+    }
+
     /// The name used in messages.
     pub fn name(&self) -> String {
         match self {
             Self::Path(p) => p.display().to_string(),
-            Self::Embedded { name, .. } => (*name).to_string(),
+            Self::Bytes { name, .. } => name.to_string(),
         }
     }
 }
@@ -191,7 +235,7 @@ where
     T: Send,
     F: Fn(&FeatureRef<'_>) -> Result<T, FeatureError> + Sync,
 {
-    let (reader, file_bytes): (Box<dyn Read + Send>, Option<u64>) = match source {
+    let (reader, file_bytes): (Box<dyn Read + Send + '_>, Option<u64>) = match source {
         Source::Path(p) => {
             let f = std::fs::File::open(p).map_err(|e| Error::Read {
                 file: file.to_string(),
@@ -200,7 +244,7 @@ where
             let len = f.metadata().ok().map(|m| m.len());
             (Box::new(f), len)
         }
-        Source::Embedded { bytes, .. } => (Box::new(*bytes), Some(bytes.len() as u64)),
+        Source::Bytes { bytes, .. } => (Box::new(&bytes[..]), Some(bytes.len() as u64)),
     };
     std::thread::scope(|scope| {
         // Two blocks in flight: one being parsed, one being scanned.
@@ -271,7 +315,7 @@ impl TextPosition {
 
 /// The scanning thread: read blocks, find the features, hand each block on.
 fn scan_blocks(
-    mut reader: Box<dyn Read + Send>,
+    mut reader: Box<dyn Read + Send + '_>,
     file: &str,
     by_lines: bool,
     tx: std::sync::mpsc::SyncSender<Result<Block>>,
@@ -1474,35 +1518,6 @@ fn is_empty(g: &Geometry<f64>) -> bool {
     }
 }
 
-/// Check one position: finite, longitude in -180..=180, latitude in -90..=90.
-///
-/// The message recognises the two common mistakes: `[latitude, longitude]` order, and projected
-/// coordinates in metres (UTM, Web Mercator, CGCS2000 Gauss-Krüger...).
-pub fn check_position(lon: f64, lat: f64) -> Result<(), String> {
-    if !lon.is_finite() || !lat.is_finite() {
-        return Err(format!("position [{lon}, {lat}] is not a finite number"));
-    }
-    if (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat) {
-        return Ok(());
-    }
-    if lon.abs() <= 90.0 && lat.abs() <= 180.0 {
-        return Err(format!(
-            "position [{lon}, {lat}] has latitude {lat} outside -90..90; it looks like \
-             [latitude, longitude]: GeoJSON (RFC 7946) puts longitude first, so swap the two values"
-        ));
-    }
-    if lon.abs() > 1000.0 || lat.abs() > 1000.0 {
-        return Err(format!(
-            "position [{lon}, {lat}] looks like projected coordinates in metres, not WGS84 \
-             degrees; reproject to longitude/latitude first, e.g. \
-             `ogr2ogr -t_srs EPSG:4326 out.geojson in.geojson`"
-        ));
-    }
-    Err(format!(
-        "position [{lon}, {lat}] is outside WGS84 range (longitude -180..180, latitude -90..90)"
-    ))
-}
-
 // ---------------------------------------------------------------------------------------------
 // Property values.
 
@@ -1556,10 +1571,7 @@ mod tests {
     use super::*;
 
     fn embedded(text: &'static str) -> Source {
-        Source::Embedded {
-            name: "test.geojson",
-            bytes: text.as_bytes(),
-        }
+        Source::from_static("test.geojson", text.as_bytes())
     }
 
     fn read_pop(text: &'static str) -> Result<Features<(usize, Option<f64>)>> {

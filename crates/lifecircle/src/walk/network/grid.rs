@@ -89,7 +89,7 @@ pub(crate) fn project(a: &Ecef, b: &Ecef, q: &Ecef) -> (f64, f64) {
 
 impl PieceGrid {
     /// Index `ends` (all coordinates finite).
-    pub fn new(ends: Vec<[Ecef; 2]>) -> PieceGrid {
+    pub(super) fn new(ends: Vec<[Ecef; 2]>) -> PieceGrid {
         // The plane: through the mean of the piece ends, perpendicular to its direction from
         // the Earth's centre (any orthonormal axes would keep the search exact).
         let n = ends.len().max(1) as f64;
@@ -204,7 +204,7 @@ impl PieceGrid {
     }
 
     /// The nearest piece within `max_m` metres of `q` (ties: lowest piece index).
-    pub fn nearest(&self, q: &Ecef, max_m: f64) -> Option<Hit> {
+    pub(super) fn nearest(&self, q: &Ecef, max_m: f64) -> Option<Hit> {
         if self.ends.is_empty() || max_m.is_nan() || max_m < 0.0 {
             return None;
         }
@@ -293,7 +293,7 @@ impl PieceGrid {
     }
 
     /// The index of the cell containing `q` (clamped to the grid), for ordering queries.
-    pub fn cell_of(&self, q: &Ecef) -> usize {
+    pub(super) fn cell_of(&self, q: &Ecef) -> usize {
         let [x, y] = self.plane(q);
         self.row(y) * self.width + self.column(x)
     }

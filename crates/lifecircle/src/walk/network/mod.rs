@@ -62,13 +62,11 @@
 
 use std::{cmp::Reverse, collections::BinaryHeap};
 
-use geo::Geometry;
 use rayon::prelude::*;
 
 use crate::{
-    error::{FeatureError, Result},
     geodesy::{chord2_m2, surface_distance_from_chord_m, to_ecef, Ecef, LonLat},
-    io::geojson::{read_features, Source},
+    walk::Reach,
 };
 
 mod grid;
@@ -90,16 +88,6 @@ pub struct Snap {
     pub along_m: f64,
     /// Straight distance from the point to the piece (the access or egress leg), metres.
     pub access_m: f64,
-}
-
-/// The nearest facility of one category from one residence.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Reach {
-    /// Walking distance (access + street path + egress), metres. Stored as `f32` (under a
-    /// millimetre of rounding for distances up to 10 km) to keep per-residence results small.
-    pub distance_m: f32,
-    /// Index of the facility in the slice given to [`StreetNetwork::nearest`].
-    pub facility: u32,
 }
 
 /// A walkable street network: nodes, pieces, a CSR adjacency and a grid of pieces for snapping.
@@ -206,7 +194,7 @@ impl StreetNetwork {
         let mut previous: Option<(u64, u64)> = None;
         for &(lon, lat, g) in &keys {
             if previous != Some((lon, lat)) {
-                node_lonlat.push(LonLat::new(f64::from_bits(lon), f64::from_bits(lat)));
+                node_lonlat.push(LonLat::unchecked(f64::from_bits(lon), f64::from_bits(lat)));
                 previous = Some((lon, lat));
             }
             vertex_node[g] = (node_lonlat.len() - 1) as u32;
@@ -525,79 +513,13 @@ impl StreetNetwork {
     }
 }
 
-/// Street lines from a GeoJSON FeatureCollection of LineString and MultiLineString features
-/// (any properties); each MultiLineString is split into its lines.
-///
-/// Returns the lines and the features that could not be used (another geometry type, a line
-/// with fewer than two positions, an invalid position), each naming the feature.
-///
-/// # Errors
-/// The file cannot be read, is not valid JSON, or is not a WGS84 FeatureCollection.
-pub fn read_geojson_lines(source: &Source) -> Result<(Vec<Vec<LonLat>>, Vec<FeatureError>)> {
-    let features = read_features(source, &[], |f| {
-        let to_line = |l: &geo::LineString<f64>, part: Option<usize>| {
-            if l.0.len() < 2 {
-                let which = match part {
-                    Some(k) => format!("line {k} of the MultiLineString"),
-                    None => "the LineString".to_string(),
-                };
-                return Err(f.error(
-                    "geometry",
-                    format!(
-                        "{which} has {} position(s); a street line needs at least 2",
-                        l.0.len()
-                    ),
-                ));
-            }
-            Ok(l.0
-                .iter()
-                .map(|c| LonLat::new(c.x, c.y))
-                .collect::<Vec<_>>())
-        };
-        match f.geometry()? {
-            Geometry::LineString(l) => Ok(vec![to_line(&l, None)?]),
-            Geometry::MultiLineString(m) => {
-                m.0.iter()
-                    .enumerate()
-                    .map(|(k, l)| to_line(l, Some(k)))
-                    .collect()
-            }
-            other => Err(f.error(
-                "geometry",
-                format!(
-                    "a street must be a LineString or MultiLineString, found a {}",
-                    geometry_name(&other)
-                ),
-            )),
-        }
-    })?;
-    Ok((
-        features.kept.into_iter().flatten().collect(),
-        features.rejected,
-    ))
-}
-
-/// The GeoJSON type name of a geometry.
-fn geometry_name(g: &Geometry<f64>) -> &'static str {
-    match g {
-        Geometry::Point(_) => "Point",
-        Geometry::MultiPoint(_) => "MultiPoint",
-        Geometry::LineString(_) => "LineString",
-        Geometry::MultiLineString(_) => "MultiLineString",
-        Geometry::Polygon(_) => "Polygon",
-        Geometry::MultiPolygon(_) => "MultiPolygon",
-        Geometry::GeometryCollection(_) => "GeometryCollection",
-        _ => "geometry of another kind",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn vertex_keys_merge_the_same_place() {
-        let k = |lon, lat| vertex_key(LonLat::new(lon, lat));
+        let k = |lon, lat| vertex_key(LonLat::unchecked(lon, lat));
         assert_eq!(k(0.0, 10.0), k(-0.0, 10.0));
         assert_eq!(k(180.0, 10.0), k(-180.0, 10.0));
         assert_eq!(k(12.0, 90.0), k(-77.0, 90.0));

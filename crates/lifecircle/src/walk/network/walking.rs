@@ -2,6 +2,7 @@
 
 use super::{Snap, StreetNetwork};
 use crate::{
+    error::{Setting, SettingsError},
     geodesy::LonLat,
     walk::{PreparedDemand, Reach, WalkingDistance},
 };
@@ -9,10 +10,44 @@ use crate::{
 /// Walking along the streets: demand points and facilities farther than `max_snap_m` from
 /// every street piece are off the network and never covered.
 pub struct NetworkWalk {
+    network: StreetNetwork,
+    max_snap_m: f64,
+}
+
+impl NetworkWalk {
+    /// Walking along `network`, reaching it by a straight walk of at most `max_snap_m` metres.
+    ///
+    /// # Errors
+    /// A network without pieces, or a snap distance that is negative or not finite.
+    pub fn new(network: StreetNetwork, max_snap_m: f64) -> Result<Self, SettingsError> {
+        if !(max_snap_m.is_finite() && max_snap_m >= 0.0) {
+            return Err(SettingsError::new(
+                Setting::MaxSnap,
+                format!("{max_snap_m}m"),
+                "must be a distance of 0 m or more",
+            ));
+        }
+        if network.pieces() == 0 {
+            return Err(SettingsError::without_value(
+                Setting::StreetNetwork,
+                "has no usable street piece",
+            ));
+        }
+        Ok(Self {
+            network,
+            max_snap_m,
+        })
+    }
+
     /// The walkable network.
-    pub network: StreetNetwork,
+    pub fn network(&self) -> &StreetNetwork {
+        &self.network
+    }
+
     /// The longest straight walk from a point to the network, metres.
-    pub max_snap_m: f64,
+    pub fn max_snap_m(&self) -> f64 {
+        self.max_snap_m
+    }
 }
 
 impl WalkingDistance for NetworkWalk {
@@ -39,13 +74,7 @@ impl PreparedDemand for SnappedDemand<'_> {
         let facility_snaps = net.snap_all(facilities, self.walk.max_snap_m);
         net.nearest(&facility_snaps, &self.snaps, max_walk_m)
             .into_iter()
-            .map(|r| match r {
-                Some(r) => Reach {
-                    distance_m: r.distance_m,
-                    facility: r.facility,
-                },
-                None => Reach::NONE,
-            })
+            .map(|r| r.unwrap_or(Reach::NONE))
             .collect()
     }
 

@@ -1,0 +1,160 @@
+//! The raw command line, as clap parses it: strings and numbers, not yet checked against each
+//! other (that is [`crate::job`]'s work).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use lifecircle::{profile, Crs};
+
+/// Which communities and residents lack a service within walking reach: the 15-minute
+/// community life circle (15分钟社区生活圈).
+///
+/// Run without arguments to analyse the central Helsinki sample shipped with the program.
+#[derive(Parser)]
+#[command(
+    name = "lifecircle",
+    version,
+    about,
+    long_about,
+    args_override_self = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Measure walks from residences to facilities and write the gap map.
+    Analyze(Box<AnalyzeArgs>),
+    /// Turn an OpenStreetMap extract (and a population grid) into analysis inputs.
+    Extract(ExtractArgs),
+    /// List the built-in planning profiles, or print one as TOML (`profiles show NAME`).
+    Profiles {
+        #[command(subcommand)]
+        action: Option<ProfilesAction>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ProfilesAction {
+    /// Print a built-in profile as TOML, to copy and edit.
+    Show {
+        /// The profile's name (see `lifecircle profiles`).
+        name: String,
+    },
+}
+
+#[derive(Args)]
+pub struct ExtractArgs {
+    /// The OpenStreetMap extract (.osm.pbf).
+    pub pbf: PathBuf,
+    /// Output directory for facilities, residences, streets and communities GeoJSON.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Population grid (GeoJSON polygons with a `population` property) to share among homes.
+    #[arg(long, value_name = "GRID.geojson")]
+    pub population: Option<PathBuf>,
+    /// Facility mapping rules (TOML), added to the built-in ones.
+    #[arg(long, value_name = "FILE.toml")]
+    pub mapping: Option<PathBuf>,
+    /// Print how long each stage took, and the peak memory so far, on stderr.
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
+#[derive(Args)]
+pub struct AnalyzeArgs {
+    /// Service points (GeoJSON; Point, or areas/lines by a point inside), with a `category`.
+    #[arg(long, value_name = "FILE")]
+    pub facilities: PathBuf,
+    /// Demand points (GeoJSON) with `population` (1 when absent) and optional `community`.
+    #[arg(long, value_name = "FILE")]
+    pub residences: Option<PathBuf>,
+    /// Communities (GeoJSON Polygon/MultiPolygon, or Point) with `id`, `name`, `population`.
+    #[arg(long, value_name = "FILE")]
+    pub communities: Option<PathBuf>,
+    /// Planning profile: a built-in name (`six-functions`, `gb50180`; see `lifecircle
+    /// profiles`) or a profile file (.toml). It sets the categories, the facility category
+    /// values each accepts, each category's walk, speed, target and target group. The options
+    /// --max-walk, --walk-speed, --target and --categories, when given, override it for every
+    /// category.
+    #[arg(long, default_value = profile::DEFAULT_PROFILE, value_name = "NAME|FILE.toml")]
+    pub profile: String,
+    /// Walking reach for every category, overriding the profile: minutes (`15min`,
+    /// `12.5min`) or a distance (`1000m`, `1.2km`). Default: each category's own.
+    #[arg(long, value_name = "WALK")]
+    pub max_walk: Option<String>,
+    /// Walking speed in m/s for every category, overriding the profile, to turn minutes into
+    /// metres (1.0: 15 minutes = 900 m). Default: each category's own (the profile's).
+    #[arg(long, value_name = "M_PER_S")]
+    pub walk_speed: Option<f64>,
+    /// Walk along this street network instead of straight lines: GeoJSON LineStrings, or an
+    /// OpenStreetMap .osm.pbf (its walkable ways).
+    #[arg(long, value_name = "FILE")]
+    pub network: Option<PathBuf>,
+    /// With --network: the longest straight walk from a point to the nearest street; points
+    /// farther away are off the network and never covered.
+    #[arg(long, default_value = "300m", value_name = "DIST")]
+    pub snap: String,
+    /// Multiplier on straight-line distance (1.2-1.4 approximates street circuity).
+    #[arg(long, default_value_t = 1.0)]
+    pub detour: f64,
+    /// Only these categories (comma-separated), overriding the profile's list: a profile
+    /// category's key or alias selects it; any other name is matched exactly against facility
+    /// categories. Default: the profile's categories (for six-functions, plus every other
+    /// category found).
+    #[arg(long, value_delimiter = ',', value_name = "A,B")]
+    pub categories: Option<Vec<String>>,
+    /// A community lacks a category when less than this percentage of the people the category
+    /// counts reaches one; overrides the profile's targets for every category (85 in the
+    /// built-in profiles).
+    #[arg(long, value_name = "PCT")]
+    pub target: Option<f64>,
+    /// Coordinate system of every input: wgs84, gcj02 (Amap/Gaode, Tencent) or bd09 (Baidu).
+    /// Inputs are converted to WGS84 after loading; distances are always measured in WGS84.
+    #[arg(long, default_value = "wgs84", value_name = "CRS")]
+    pub coords: Crs,
+    /// Coordinate system of --facilities (overrides --coords).
+    #[arg(long, value_name = "CRS")]
+    pub facilities_coords: Option<Crs>,
+    /// Coordinate system of --residences (overrides --coords).
+    #[arg(long, value_name = "CRS")]
+    pub residences_coords: Option<Crs>,
+    /// Coordinate system of --communities (overrides --coords).
+    #[arg(long, value_name = "CRS")]
+    pub communities_coords: Option<Crs>,
+    /// Coordinate system of --network (overrides --coords).
+    #[arg(long, value_name = "CRS")]
+    pub network_coords: Option<Crs>,
+    /// Coordinate system of every geometry written (gcj02 overlays an Amap base map).
+    #[arg(long, default_value = "wgs84", value_name = "CRS")]
+    pub output_coords: Crs,
+    /// Output directory (created if missing).
+    #[arg(long, default_value = "lifecircle-out", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Property holding a facility's category.
+    #[arg(long, default_value = "category", value_name = "NAME")]
+    pub category_field: String,
+    /// Property holding a residence's or community's population.
+    #[arg(long, default_value = "population", value_name = "NAME")]
+    pub population_field: String,
+    /// Property holding a residence's community id.
+    #[arg(long, default_value = "community", value_name = "NAME")]
+    pub community_field: String,
+    /// Property holding ids (the feature `id` is used when it is absent).
+    #[arg(long, default_value = "id", value_name = "NAME")]
+    pub id_field: String,
+    /// Property holding names.
+    #[arg(long, default_value = "name", value_name = "NAME")]
+    pub name_field: String,
+    /// Stop at the first bad feature instead of skipping it.
+    #[arg(long)]
+    pub strict: bool,
+    /// No progress display and no summary table.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Print how long each stage took, and the peak memory so far, on stderr.
+    #[arg(long, short)]
+    pub verbose: bool,
+}

@@ -1,0 +1,218 @@
+//! One validated job, built from the raw arguments: every value checked and every combination
+//! resolved before any file is read. Library errors about settings are worded here in the
+//! command line's terms (its flags).
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use lifecircle::{
+    io::{Fields, Source},
+    profile::{self, Profile},
+    sample, CoordSystems, Error, NetworkWalk, Plan, Setting, SettingsError, StraightLine, Walk,
+};
+
+use crate::args::AnalyzeArgs;
+
+/// How the walks are measured.
+pub enum Walking {
+    /// In a straight line, times this detour.
+    StraightLine(StraightLine),
+    /// Along the street network in this file, reached by at most `max_snap_m` metres.
+    Network { source: Source, max_snap_m: f64 },
+}
+
+/// `lifecircle analyze` (or the sample run), checked.
+pub struct AnalyzeJob {
+    pub facilities: Source,
+    pub residences: Option<Source>,
+    pub communities: Option<Source>,
+    pub walking: Walking,
+    pub plan: Plan,
+    pub fields: Fields,
+    pub out: PathBuf,
+    pub quiet: bool,
+    pub verbose: bool,
+}
+
+impl AnalyzeJob {
+    /// The job the arguments ask for.
+    ///
+    /// # Errors
+    /// A value that is out of range or unreadable (a walk, a detour, a profile), named by its
+    /// flag.
+    pub fn from_args(a: AnalyzeArgs) -> anyhow::Result<Self> {
+        let mut plan = Plan::builder(Profile::load(&a.profile).map_err(flagged)?)
+            .strict(a.strict)
+            .coords(CoordSystems {
+                facilities: a.facilities_coords.unwrap_or(a.coords),
+                residences: a.residences_coords.unwrap_or(a.coords),
+                communities: a.communities_coords.unwrap_or(a.coords),
+                network: a.network_coords.unwrap_or(a.coords),
+                output: a.output_coords,
+            });
+        if let Some(walk) = &a.max_walk {
+            plan = plan.max_walk(parse_max_walk(walk)?);
+        }
+        if let Some(speed) = a.walk_speed {
+            plan = plan.walk_speed_m_per_s(speed);
+        }
+        if let Some(target) = a.target {
+            plan = plan.target_percent(target);
+        }
+        if let Some(categories) = a.categories {
+            plan = plan.categories(categories);
+        }
+        let plan = plan.build().map_err(|e| flagged(e.into()))?;
+        let walking = match a.network {
+            None => {
+                Walking::StraightLine(StraightLine::new(a.detour).map_err(|e| flagged(e.into()))?)
+            }
+            Some(path) => Walking::Network {
+                source: Source::Path(path),
+                max_snap_m: parse_snap(&a.snap)?,
+            },
+        };
+        Ok(Self {
+            facilities: Source::Path(a.facilities),
+            residences: a.residences.map(Source::Path),
+            communities: a.communities.map(Source::Path),
+            walking,
+            plan,
+            fields: Fields {
+                id: a.id_field,
+                category: a.category_field,
+                population: a.population_field,
+                community: a.community_field,
+                name: a.name_field,
+                capacity: "capacity".into(),
+            },
+            out: a.out,
+            quiet: a.quiet,
+            verbose: a.verbose,
+        })
+    }
+
+    /// `lifecircle` without arguments: the embedded Helsinki sample, along its streets, under
+    /// the default profile.
+    pub fn sample() -> Self {
+        Self {
+            facilities: sample::FACILITIES,
+            residences: Some(sample::RESIDENCES),
+            communities: Some(sample::COMMUNITIES),
+            walking: Walking::Network {
+                source: sample::STREETS,
+                max_snap_m: 300.0,
+            },
+            plan: Plan::builder(Profile::default())
+                .build()
+                .expect("a plan without overrides is valid"),
+            fields: Fields::default(),
+            out: PathBuf::from("lifecircle-out"),
+            quiet: false,
+            verbose: false,
+        }
+    }
+}
+
+/// The walking model of a job, with the street network read when it walks along streets.
+pub fn walking_model(
+    walking: &Walking,
+    plan: &Plan,
+) -> anyhow::Result<Box<dyn lifecircle::WalkingDistance>> {
+    Ok(match walking {
+        Walking::StraightLine(model) => Box::new(*model),
+        Walking::Network { source, max_snap_m } => {
+            let (network, rejected) =
+                lifecircle::io::read_street_network(source, plan.coords().network)
+                    .map_err(flagged)?;
+            if let Some(first) = rejected.first() {
+                eprintln!(
+                    "warning: skipped {} street features; the first: {first}",
+                    rejected.len()
+                );
+            }
+            Box::new(NetworkWalk::new(network, *max_snap_m).map_err(|e| flagged(e.into()))?)
+        }
+    })
+}
+
+/// Parse a walking reach (`15min`, `12.5min`, `1000m`, `1.2km`).
+pub fn parse_max_walk(text: &str) -> anyhow::Result<Walk> {
+    profile::parse_walk(text).with_context(|| "--max-walk".to_string())
+}
+
+/// Parse `--snap`: a distance, not a time.
+fn parse_snap(text: &str) -> anyhow::Result<f64> {
+    match profile::parse_walk(text).context("--snap")? {
+        Walk::Metres(m) => Ok(m),
+        Walk::Minutes(_) => anyhow::bail!("--snap {text:?}: give a distance such as 300m"),
+    }
+}
+
+/// The flag that sets a setting, if one does.
+fn flag(setting: Setting) -> Option<&'static str> {
+    Some(match setting {
+        Setting::Profile => "--profile",
+        Setting::MaxWalk => "--max-walk",
+        Setting::WalkSpeed => "--walk-speed",
+        Setting::TargetPercent => "--target",
+        Setting::Categories => "--categories",
+        Setting::Detour => "--detour",
+        Setting::MaxSnap => "--snap",
+        Setting::StreetNetwork => "--network",
+        _ => return None,
+    })
+}
+
+/// A library error with its settings worded in flags.
+pub fn flagged(e: Error) -> anyhow::Error {
+    match e {
+        Error::Settings(s) => anyhow::Error::msg(flag_message(&s)),
+        other => other.into(),
+    }
+}
+
+fn flag_message(e: &SettingsError) -> String {
+    match (e.setting, flag(e.setting)) {
+        (Setting::Profile | Setting::Demand | Setting::StreetNetwork, _) => e.reason.clone(),
+        (Setting::CommunityRef, _) | (_, None) => e.to_string(),
+        (_, Some(flag)) => e.message(flag),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_walk_forms() {
+        let m = |text: &str, speed: f64| parse_max_walk(text).unwrap().to_metres(speed);
+        assert_eq!(m("15min", 1.0), 900.0);
+        assert_eq!(m("12.5min", 1.0), 750.0);
+        assert_eq!(m("15 min", 0.8), 720.0);
+        assert_eq!(m("1000m", 1.0), 1000.0);
+        assert_eq!(m("1.2km", 1.0), 1200.0);
+        for bad in ["fast", "-5min", "0m"] {
+            let e = format!("{:#}", parse_max_walk(bad).unwrap_err());
+            assert!(e.starts_with("--max-walk: "), "{e}");
+        }
+    }
+
+    #[test]
+    fn settings_errors_name_their_flag() {
+        let e = StraightLine::new(0.5).unwrap_err();
+        assert_eq!(
+            flag_message(&e),
+            "--detour must be a number of at least 1.0 (1.2-1.4 approximates street circuity), \
+             got 0.5"
+        );
+        let e = Plan::builder(Profile::default())
+            .target_percent(120.0)
+            .build()
+            .unwrap_err();
+        assert_eq!(
+            flag_message(&e),
+            "--target must be a percentage from 0 to 100, got 120"
+        );
+    }
+}
