@@ -15,6 +15,8 @@ use lifecircle::{
     walk::network::{read_geojson_lines, Reach, Snap, StreetNetwork},
 };
 
+use crate::support;
+
 // ---------------------------------------------------------------------------------------------
 // Hand-built cases. Positions are given in metres east and north of a point on the equator,
 // where a local flat frame is exact to well under a millimetre over a kilometre (checked below),
@@ -712,10 +714,7 @@ fn random_networks_match_the_reference() {
 // Helsinki.
 
 fn data(name: &str) -> Source {
-    Source::path(format!(
-        "{}/data/{name}",
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../..")
-    ))
+    Source::path(support::data(name))
 }
 
 fn read_points(name: &str, category: bool) -> Vec<(LonLat, Option<String>)> {
@@ -947,16 +946,14 @@ fn walks(
 /// `lifecircle analyze --network FILE` on the sample: coverage per category from summary.json.
 fn cli_coverage(network: &std::path::Path) -> HashMap<String, f64> {
     let dir = tempfile::tempdir().unwrap();
-    let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
-    let file = |name: &str| root.join("data").join(name);
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_lifecircle"))
+    let o = support::lifecircle()
         .arg("analyze")
         .arg("--facilities")
-        .arg(file("facilities.geojson"))
+        .arg(support::data("facilities.geojson"))
         .arg("--residences")
-        .arg(file("residences.geojson"))
+        .arg(support::data("residences.geojson"))
         .arg("--communities")
-        .arg(file("communities.geojson"))
+        .arg(support::data("communities.geojson"))
         .arg("--network")
         .arg(network)
         .arg("--out")
@@ -965,8 +962,7 @@ fn cli_coverage(network: &std::path::Path) -> HashMap<String, f64> {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let text = std::fs::read_to_string(dir.path().join("summary.json")).unwrap();
-    let summary: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let summary = support::read_json(&dir.path().join("summary.json"));
     assert_eq!(summary["mode"], "network");
     summary["categories"]
         .as_object()

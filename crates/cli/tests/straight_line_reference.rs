@@ -1,7 +1,6 @@
 //! The fast straight-line nearest-facility search against exhaustive search with Karney's
 //! geodesic (geo::Geodesic), on random and adversarial point sets.
 
-use geo::{Distance, Geodesic, Point};
 use lifecircle::{
     geodesy::LonLat,
     walk::straight_line::{PointIndex, StraightLine},
@@ -10,9 +9,7 @@ use lifecircle::{
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
 
-fn geodesic(a: LonLat, b: LonLat) -> f64 {
-    Geodesic.distance(Point::new(a.lon, a.lat), Point::new(b.lon, b.lat))
-}
+use crate::support::geodesic_m;
 
 fn wrap_lon(lon: f64) -> f64 {
     if lon > 180.0 {
@@ -34,7 +31,7 @@ fn check(name: &str, demand: &[LonLat], facilities: &[LonLat]) {
     for (k, p) in demand.iter().enumerate() {
         let best = facilities
             .iter()
-            .map(|f| geodesic(*p, *f))
+            .map(|f| geodesic_m(*p, *f))
             .fold(f64::INFINITY, f64::min);
         // f32 storage: 1.2e-7 relative; the chord-to-arc formula: below 1e-7 relative.
         let tol = 3e-7 * best + 1e-3;
@@ -44,7 +41,7 @@ fn check(name: &str, demand: &[LonLat], facilities: &[LonLat]) {
             "{name}: demand {k} {p:?}: got {got} m, exhaustive search {best} m"
         );
         let chosen = reach[k].facility().expect("a facility");
-        let chosen_d = geodesic(*p, facilities[chosen]);
+        let chosen_d = geodesic_m(*p, facilities[chosen]);
         assert!(
             (chosen_d - best).abs() <= tol,
             "{name}: demand {k}: facility {chosen} is {chosen_d} m away, the nearest {best} m"
