@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::support::{
     assert_clean_failure, data, data_arg, features, lifecircle, point_of, prop, read_json, run_in,
-    text,
+    text, SIX_FUNCTIONS,
 };
 
 fn point(lon: f64, lat: f64, props: &str) -> String {
@@ -285,16 +285,7 @@ fn helsinki_sample_matches_brute_force() {
             .unwrap()
     };
     // The six standard functions, and every other category of the file (the schools).
-    let mut categories: Vec<String> = [
-        "elderly_care",
-        "childcare",
-        "medical",
-        "meals",
-        "culture_sports",
-        "admin_services",
-    ]
-    .map(String::from)
-    .to_vec();
+    let mut categories: Vec<String> = SIX_FUNCTIONS.map(String::from).to_vec();
     for f in &facilities {
         for c in prop(f, "category").as_str().unwrap().split(';') {
             if !categories.iter().any(|k| k == c.trim()) {

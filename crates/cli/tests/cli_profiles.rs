@@ -20,7 +20,8 @@ use lifecircle_synth as synth;
 use serde_json::{json, Value};
 
 use crate::support::{
-    data, data_arg, fails, features, geodesic_m, ok, point_of, prop, read_json, run_in,
+    coverage_by_category, data, data_arg, fails, features, geodesic_m, ok, point_of, prop,
+    read_json, run_in,
 };
 
 fn by_id<'a>(fs: &'a [geojson::Feature], id: &str) -> &'a geojson::Feature {
@@ -753,15 +754,6 @@ fn write_city_in(city: &synth::City, crs: Crs, dir: &Path) {
         });
     }
     synth::write_geojson(&c, dir).unwrap();
-}
-
-fn coverage_by_category(summary: &Value) -> Vec<(String, f64)> {
-    summary["categories"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(k, v)| (k.clone(), v["coverage"].as_f64().unwrap()))
-        .collect()
 }
 
 /// Largest difference in coverage, in percentage points.

@@ -139,14 +139,7 @@ fn gb50180_levels_by_hand() {
         assert_eq!(p.max_walk_m(c), metres, "{key}");
     }
     // Every facility category of the six-functions profile finds a home in gb50180.
-    for key in [
-        "elderly_care",
-        "childcare",
-        "medical",
-        "meals",
-        "culture_sports",
-        "admin_services",
-    ] {
+    for key in support::SIX_FUNCTIONS {
         assert!(p.category_for(key).is_some(), "{key}");
     }
 }

@@ -13,6 +13,17 @@ use lifecircle::geodesy::LonLat;
 use lifecircle_synth::{self as synth, CitySpec};
 use serde_json::Value;
 
+/// The six functions of the 15-minute community life circle, in the default profile's order;
+/// written out here rather than taken from the library, so that a test notices a change.
+pub const SIX_FUNCTIONS: [&str; 6] = [
+    "elderly_care",
+    "childcare",
+    "medical",
+    "meals",
+    "culture_sports",
+    "admin_services",
+];
+
 /// The repository root (the workspace above `crates/cli`).
 pub fn root() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
@@ -89,6 +100,16 @@ pub fn assert_clean_failure(o: &Output, needles: &[&str]) -> String {
 pub fn read_json(p: &Path) -> Value {
     let text = fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// Coverage per category from a `summary.json`, by category name (`serde_json` sorts keys).
+pub fn coverage_by_category(summary: &Value) -> Vec<(String, f64)> {
+    summary["categories"]
+        .as_object()
+        .expect("summary.json has categories")
+        .iter()
+        .map(|(k, v)| (k.clone(), v["coverage"].as_f64().expect("a coverage")))
+        .collect()
 }
 
 /// The features of a GeoJSON FeatureCollection, parsed with the `geojson` crate (an independent
