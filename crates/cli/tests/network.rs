@@ -15,6 +15,9 @@ use lifecircle::{
     walk::network::{read_geojson_lines, Reach, Snap, StreetNetwork},
 };
 
+use lifecircle_synth as synth;
+use rand::RngExt;
+
 use crate::support;
 
 // ---------------------------------------------------------------------------------------------
@@ -360,25 +363,6 @@ fn off_network_points() {
 // ---------------------------------------------------------------------------------------------
 // The reference: obviously right, slow.
 
-/// A small deterministic generator (SplitMix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 struct RefPiece {
     ends: [LonLat; 2],
     ecef: [Ecef; 2],
@@ -636,37 +620,40 @@ fn compare(
 /// meet at shared vertices), lines with private vertices (so they cross without meeting),
 /// repeated vertices, duplicated and reversed lines.
 fn random_case(seed: u64) -> (Vec<Vec<LonLat>>, Vec<LonLat>, Vec<Vec<LonLat>>) {
-    let mut rng = Rng(seed);
-    let origin = LonLat::new(rng.unit() * 340.0 - 170.0, rng.unit() * 140.0 - 70.0);
+    let mut rng = synth::rng(seed);
+    let origin = LonLat::new(
+        rng.random::<f64>() * 340.0 - 170.0,
+        rng.random::<f64>() * 140.0 - 70.0,
+    );
     let m_per_deg_lat = 111_000.0;
     let m_per_deg_lon = 111_000.0 * origin.lat.to_radians().cos();
-    let place = |rng: &mut Rng, size_m: f64| {
-        let lon = origin.lon + (rng.unit() - 0.5) * size_m / m_per_deg_lon;
+    let place = |rng: &mut synth::Rng, size_m: f64| {
+        let lon = origin.lon + (rng.random::<f64>() - 0.5) * size_m / m_per_deg_lon;
         LonLat::new(
             lon,
-            origin.lat + (rng.unit() - 0.5) * size_m / m_per_deg_lat,
+            origin.lat + (rng.random::<f64>() - 0.5) * size_m / m_per_deg_lat,
         )
     };
     let pool: Vec<LonLat> = (0..40).map(|_| place(&mut rng, 1000.0)).collect();
     let mut street_lines: Vec<Vec<LonLat>> = Vec::new();
     for _ in 0..45 {
-        let n = 2 + rng.below(5);
+        let n = 2 + rng.random_range(0..5);
         let mut line: Vec<LonLat> = Vec::new();
         for _ in 0..n {
-            let p = if rng.unit() < 0.75 {
-                pool[rng.below(pool.len())]
+            let p = if rng.random::<f64>() < 0.75 {
+                pool[rng.random_range(0..pool.len())]
             } else {
                 place(&mut rng, 1000.0)
             };
             line.push(p);
-            if rng.unit() < 0.1 {
+            if rng.random::<f64>() < 0.1 {
                 line.push(p); // a zero-length piece
             }
         }
         street_lines.push(line);
-        if rng.unit() < 0.1 {
+        if rng.random::<f64>() < 0.1 {
             let mut again = street_lines[street_lines.len() - 1].clone();
-            if rng.unit() < 0.5 {
+            if rng.random::<f64>() < 0.5 {
                 again.reverse();
             }
             street_lines.push(again);
@@ -674,7 +661,7 @@ fn random_case(seed: u64) -> (Vec<Vec<LonLat>>, Vec<LonLat>, Vec<Vec<LonLat>>) {
     }
     let mut residences: Vec<LonLat> = (0..150).map(|_| place(&mut rng, 1200.0)).collect();
     // Some residences exactly on vertices.
-    residences.extend((0..5).map(|_| pool[rng.below(pool.len())]));
+    residences.extend((0..5).map(|_| pool[rng.random_range(0..pool.len())]));
     let mut categories: Vec<Vec<LonLat>> = [1, 4, 12]
         .iter()
         .map(|&n| (0..n).map(|_| place(&mut rng, 1200.0)).collect())
@@ -964,11 +951,8 @@ fn cli_coverage(network: &std::path::Path) -> HashMap<String, f64> {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let summary = support::read_json(&dir.path().join("summary.json"));
     assert_eq!(summary["mode"], "network");
-    summary["categories"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(k, v)| (k.clone(), v["coverage"].as_f64().unwrap()))
+    support::coverage_by_category(&summary)
+        .into_iter()
         .collect()
 }
 

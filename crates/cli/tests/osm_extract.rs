@@ -527,10 +527,10 @@ fn corrupt_pbf_on_the_command_line_prints_only_our_error() {
 /// the file. Never a panic.
 #[test]
 fn randomly_damaged_files_never_panic() {
-    use rand::{RngExt, SeedableRng};
+    use rand::RngExt;
     let seed = 20_240_517;
     println!("seed {seed}");
-    let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed);
+    let mut rng = lifecircle_synth::rng(seed);
     let base = small_city();
     let dir = tempfile::tempdir().unwrap();
     let (mut failed, mut worked) = (0, 0);

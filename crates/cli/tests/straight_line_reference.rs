@@ -6,8 +6,8 @@ use lifecircle::{
     walk::straight_line::{PointIndex, StraightLine},
     walk::WalkingDistance,
 };
-use rand::{RngExt, SeedableRng};
-use rand_pcg::Pcg64;
+use lifecircle_synth as synth;
+use rand::RngExt;
 
 use crate::support::geodesic_m;
 
@@ -54,7 +54,7 @@ fn check(name: &str, demand: &[LonLat], facilities: &[LonLat]) {
     }
 }
 
-fn random_in(rng: &mut Pcg64, n: usize, lon: (f64, f64), lat: (f64, f64)) -> Vec<LonLat> {
+fn random_in(rng: &mut synth::Rng, n: usize, lon: (f64, f64), lat: (f64, f64)) -> Vec<LonLat> {
     (0..n)
         .map(|_| {
             LonLat::new(
@@ -69,7 +69,7 @@ fn random_in(rng: &mut Pcg64, n: usize, lon: (f64, f64), lat: (f64, f64)) -> Vec
 fn random_city() {
     for seed in [1u64, 2, 3] {
         println!("seed {seed}");
-        let mut rng = Pcg64::seed_from_u64(seed);
+        let mut rng = synth::rng(seed);
         let facilities = random_in(&mut rng, 300, (121.3, 121.6), (31.1, 31.35));
         let demand = random_in(&mut rng, 3000, (121.25, 121.65), (31.05, 31.4));
         check("random city", &demand, &facilities);
@@ -80,7 +80,7 @@ fn random_city() {
 fn clustered_and_duplicated() {
     let seed = 11u64;
     println!("seed {seed}");
-    let mut rng = Pcg64::seed_from_u64(seed);
+    let mut rng = synth::rng(seed);
     let mut facilities = Vec::new();
     for centre in [(24.93, 60.16), (24.95, 60.18), (24.99, 60.2)] {
         facilities.extend(random_in(
@@ -100,7 +100,7 @@ fn clustered_and_duplicated() {
 
 #[test]
 fn single_facility() {
-    let mut rng = Pcg64::seed_from_u64(5);
+    let mut rng = synth::rng(5);
     let demand = random_in(&mut rng, 500, (-74.1, -73.8), (40.6, 40.9));
     check("single", &demand, &[LonLat::new(-73.97, 40.78)]);
 }
@@ -109,7 +109,7 @@ fn single_facility() {
 fn far_apart_cities() {
     // Demand in Helsinki, facilities in Shanghai, Sydney and Sao Paulo: thousands of km, where
     // the exact geodesic (not the chord) decides.
-    let mut rng = Pcg64::seed_from_u64(7);
+    let mut rng = synth::rng(7);
     let demand = random_in(&mut rng, 200, (24.8, 25.1), (60.1, 60.3));
     let mut facilities = random_in(&mut rng, 20, (121.3, 121.6), (31.1, 31.3));
     facilities.extend(random_in(&mut rng, 20, (151.0, 151.3), (-34.0, -33.8)));
@@ -123,7 +123,7 @@ fn far_apart_cities() {
 
 #[test]
 fn near_the_poles() {
-    let mut rng = Pcg64::seed_from_u64(13);
+    let mut rng = synth::rng(13);
     let facilities = random_in(&mut rng, 60, (-180.0, 180.0), (89.7, 90.0));
     let demand = random_in(&mut rng, 800, (-180.0, 180.0), (89.5, 90.0));
     check("north pole", &demand, &facilities);
@@ -136,7 +136,7 @@ fn near_the_poles() {
 fn across_the_antimeridian() {
     // Fiji: a city split by the 180th meridian. A point at 179.999 E is 200 m from one at
     // 179.999 W, not 40,000 km.
-    let mut rng = Pcg64::seed_from_u64(17);
+    let mut rng = synth::rng(17);
     let facilities = random_in(&mut rng, 50, (179.97, 180.03), (-16.9, -16.7));
     let demand = random_in(&mut rng, 1500, (179.95, 180.05), (-16.95, -16.65));
     check("antimeridian", &demand, &facilities);
