@@ -1,56 +1,15 @@
 //! End-to-end tests of the `lifecircle` binary: a hand-computed city, the Helsinki sample
 //! against an independent brute-force computation, and every kind of bad input.
 
-use std::{
-    fs,
-    path::{Path, PathBuf},
-    process::{Command, Output},
-};
+use std::{fs, path::PathBuf, process::Output};
 
 use geo::{Distance, Geodesic, Point};
 use serde_json::Value;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_lifecircle"))
-}
-
-fn run_in(dir: &Path, args: &[&str]) -> Output {
-    bin()
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("run lifecircle")
-}
-
-fn text(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
-
-fn read_json(p: &Path) -> Value {
-    serde_json::from_str(&fs::read_to_string(p).unwrap()).unwrap()
-}
-
-/// Parse a GeoJSON output with the `geojson` crate (an independent parser) and return its
-/// features' properties.
-fn features(p: &Path) -> Vec<geojson::Feature> {
-    let text = fs::read_to_string(p).unwrap();
-    let gj: geojson::GeoJson = text.parse().expect("output is valid GeoJSON");
-    match gj {
-        geojson::GeoJson::FeatureCollection(fc) => fc.features,
-        _ => panic!("not a FeatureCollection"),
-    }
-}
-
-fn prop<'a>(f: &'a geojson::Feature, k: &str) -> &'a Value {
-    f.properties
-        .as_ref()
-        .unwrap()
-        .get(k)
-        .unwrap_or(&Value::Null)
-}
+use crate::support::{
+    assert_clean_failure, data, data_arg, features, lifecircle, point_of, prop, read_json, run_in,
+    text, SIX_FUNCTIONS,
+};
 
 fn point(lon: f64, lat: f64, props: &str) -> String {
     format!(
@@ -287,18 +246,16 @@ fn communities_alone_are_the_demand() {
 #[test]
 fn helsinki_sample_matches_brute_force() {
     let dir = tempfile::tempdir().unwrap();
-    let data = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("data");
-    let file = |name: &str| data.join(name).to_str().unwrap().to_string();
     let o = run_in(
         dir.path(),
         &[
             "analyze",
             "--facilities",
-            &file("facilities.geojson"),
+            &data_arg("facilities.geojson"),
             "--residences",
-            &file("residences.geojson"),
+            &data_arg("residences.geojson"),
             "--communities",
-            &file("communities.geojson"),
+            &data_arg("communities.geojson"),
         ],
     );
     let (stdout, stderr) = text(&o);
@@ -307,13 +264,9 @@ fn helsinki_sample_matches_brute_force() {
     let out = dir.path().join("lifecircle-out");
     let s = read_json(&out.join("summary.json"));
 
-    let pt = |f: &geojson::Feature| match &f.geometry.as_ref().unwrap().value {
-        geojson::GeometryValue::Point { coordinates: p } => Point::new(p[0], p[1]),
-        _ => panic!("points expected"),
-    };
-    let facilities = features(&data.join("facilities.geojson"));
-    let residences = features(&data.join("residences.geojson"));
-    let communities = features(&data.join("communities.geojson"));
+    let facilities = features(&data("facilities.geojson"));
+    let residences = features(&data("residences.geojson"));
+    let communities = features(&data("communities.geojson"));
     let total: f64 = residences
         .iter()
         .map(|r| prop(r, "population").as_f64().unwrap())
@@ -325,23 +278,14 @@ fn helsinki_sample_matches_brute_force() {
             .iter()
             .min_by(|a, b| {
                 Geodesic
-                    .distance(p, pt(a))
-                    .total_cmp(&Geodesic.distance(p, pt(b)))
+                    .distance(p, point_of(a))
+                    .total_cmp(&Geodesic.distance(p, point_of(b)))
             })
             .map(|c| prop(c, "id").clone())
             .unwrap()
     };
     // The six standard functions, and every other category of the file (the schools).
-    let mut categories: Vec<String> = [
-        "elderly_care",
-        "childcare",
-        "medical",
-        "meals",
-        "culture_sports",
-        "admin_services",
-    ]
-    .map(String::from)
-    .to_vec();
+    let mut categories: Vec<String> = SIX_FUNCTIONS.map(String::from).to_vec();
     for f in &facilities {
         for c in prop(f, "category").as_str().unwrap().split(';') {
             if !categories.iter().any(|k| k == c.trim()) {
@@ -358,12 +302,12 @@ fn helsinki_sample_matches_brute_force() {
                 let value = prop(f, "category").as_str().unwrap();
                 value.split(';').any(|c| c.trim() == cat)
             })
-            .map(pt)
+            .map(point_of)
             .collect();
         let mut covered = 0.0;
         let mut per_community: std::collections::HashMap<String, (f64, f64)> = Default::default();
         for r in &residences {
-            let p = pt(r);
+            let p = point_of(r);
             let pop = prop(r, "population").as_f64().unwrap();
             let d = of_cat
                 .iter()
@@ -420,8 +364,7 @@ fn no_arguments_runs_the_sample_along_the_streets() {
     assert_eq!(s["mode"], "network");
     assert!(s["off_network_residences"].is_u64());
 
-    let data = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("data");
-    let facilities = features(&data.join("facilities.geojson"));
+    let facilities = features(&data("facilities.geojson"));
     // A category without any facility in the file is covered for nobody.
     let categories = s["categories"].as_object().unwrap();
     for (cat, c) in categories {
@@ -496,29 +439,31 @@ fn no_arguments_runs_the_sample_along_the_streets() {
 
 #[test]
 fn profiles_are_listed_and_shown() {
-    let o = bin().args(["profiles"]).output().unwrap();
+    let o = lifecircle().args(["profiles"]).output().unwrap();
     let (stdout, _) = text(&o);
     assert!(o.status.success());
     assert!(
         stdout.contains("six-functions") && stdout.contains("gb50180"),
         "{stdout}"
     );
-    let o = bin()
+    let o = lifecircle()
         .args(["profiles", "show", "gb50180"])
         .output()
         .unwrap();
     let (stdout, _) = text(&o);
     assert!(stdout.contains("GB 50180"), "{stdout}");
-    let o = bin().args(["profiles", "show", "nope"]).output().unwrap();
+    let o = lifecircle()
+        .args(["profiles", "show", "nope"])
+        .output()
+        .unwrap();
     assert_clean_failure(&o, &["no built-in profile", "six-functions"]);
 }
 
 #[test]
 fn extract_then_analyze_along_the_extracted_streets() {
     let dir = tempfile::tempdir().unwrap();
-    let raw = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("data/raw");
-    let pbf = raw.join("helsinki-centre.osm.pbf");
-    let grid = raw.join("helsinki-population-2020.geojson");
+    let pbf = data("raw/helsinki-centre.osm.pbf");
+    let grid = data("raw/helsinki-population-2020.geojson");
     let o = run_in(
         dir.path(),
         &[
@@ -569,15 +514,6 @@ fn with_bad_residences(residences: &str) -> (Output, Output, tempfile::TempDir) 
     let strict = city.analyze(&["--strict", "--out", "strict"]);
     let lenient = city.analyze(&[]);
     (strict, lenient, city.dir)
-}
-
-fn assert_clean_failure(o: &Output, needles: &[&str]) {
-    let (_, stderr) = text(o);
-    assert_eq!(o.status.code(), Some(1), "{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    for n in needles {
-        assert!(stderr.contains(n), "expected {n:?} in: {stderr}");
-    }
 }
 
 fn bad_feature(props: &str, geometry: &str) -> String {
@@ -740,6 +676,6 @@ fn bad_settings() {
         let o = city.analyze(args);
         assert_clean_failure(&o, &[needle]);
     }
-    let o = bin().args(["analyze"]).output().unwrap();
+    let o = lifecircle().args(["analyze"]).output().unwrap();
     assert_eq!(o.status.code(), Some(2), "a usage error");
 }

@@ -8,7 +8,6 @@ use std::{
     collections::{BTreeSet, HashMap},
     fs,
     path::{Path, PathBuf},
-    process::{Command, Output},
 };
 
 use geo::{Distance, Geodesic, MapCoords, Point};
@@ -20,56 +19,10 @@ use lifecircle::{
 use lifecircle_synth as synth;
 use serde_json::{json, Value};
 
-fn lifecircle(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lifecircle"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("run lifecircle")
-}
-
-/// Run and insist on success; returns stdout.
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let o = lifecircle(dir, args);
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert!(o.status.success(), "{args:?}: {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-/// Run and insist on a clean failure (exit 1) whose message has every needle; returns stderr.
-fn fails(dir: &Path, args: &[&str], needles: &[&str]) -> String {
-    let o = lifecircle(dir, args);
-    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
-    assert_eq!(o.status.code(), Some(1), "{args:?}: {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    for n in needles {
-        assert!(stderr.contains(n), "expected {n:?} in: {stderr}");
-    }
-    stderr
-}
-
-fn json_file(p: &Path) -> Value {
-    let text = fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-    serde_json::from_str(&text).unwrap()
-}
-
-/// Features of a GeoJSON output, parsed with the `geojson` crate (an independent parser).
-fn features(p: &Path) -> Vec<geojson::Feature> {
-    let text = fs::read_to_string(p).unwrap();
-    match text.parse::<geojson::GeoJson>().expect("valid GeoJSON") {
-        geojson::GeoJson::FeatureCollection(fc) => fc.features,
-        _ => panic!("not a FeatureCollection"),
-    }
-}
-
-fn prop(f: &geojson::Feature, k: &str) -> Value {
-    f.properties
-        .as_ref()
-        .and_then(|p| p.get(k))
-        .cloned()
-        .unwrap_or(Value::Null)
-}
+use crate::support::{
+    coverage_by_category, data, data_arg, fails, features, geodesic_m, ok, point_of, prop,
+    read_json, run_in,
+};
 
 fn by_id<'a>(fs: &'a [geojson::Feature], id: &str) -> &'a geojson::Feature {
     fs.iter()
@@ -113,13 +66,6 @@ mod indexmap_free {
             }
             d.deserialize_map(V)
         }
-    }
-}
-
-fn point_of(f: &geojson::Feature) -> Point {
-    match &f.geometry.as_ref().expect("geometry").value {
-        geojson::GeometryValue::Point { coordinates: p } => Point::new(p[0], p[1]),
-        other => panic!("a point expected, found {other:?}"),
     }
 }
 
@@ -193,11 +139,9 @@ fn reference_categories(name: &str) -> (Vec<RefCategory>, f64) {
 
 #[test]
 fn helsinki_under_both_profiles_matches_brute_force() {
-    let data = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("data");
-    let file = |n: &str| data.join(n).to_str().unwrap().to_string();
-    let facilities = features(&data.join("facilities.geojson"));
-    let residences = features(&data.join("residences.geojson"));
-    let communities = features(&data.join("communities.geojson"));
+    let facilities = features(&data("facilities.geojson"));
+    let residences = features(&data("residences.geojson"));
+    let communities = features(&data("communities.geojson"));
     // Residences go to their nearest community point (the sample's communities are points).
     let community_of: Vec<String> = residences
         .iter()
@@ -224,7 +168,7 @@ fn helsinki_under_both_profiles_matches_brute_force() {
     for name in ["six-functions", "gb50180"] {
         let mut args = vec!["analyze", "--profile", name, "--out", name, "--quiet"];
         let inputs = ["facilities", "residences", "communities"]
-            .map(|input| (format!("--{input}"), file(&format!("{input}.geojson"))));
+            .map(|input| (format!("--{input}"), data_arg(&format!("{input}.geojson"))));
         for (flag, path) in &inputs {
             args.extend([flag.as_str(), path.as_str()]);
         }
@@ -326,8 +270,8 @@ fn helsinki_under_both_profiles_matches_brute_force() {
                 let Some(&(pop, cov)) = per_community.get(id.as_str().unwrap()) else {
                     // Nobody lives nearest to this community: no share, nothing lacking.
                     assert_eq!(prop(f, "population"), 0.0, "{at} {id}");
-                    assert_eq!(prop(f, &format!("{}_coverage", cat.key)), Value::Null);
-                    assert_eq!(prop(f, "lacking"), json!([]), "{at} {id}");
+                    assert_eq!(prop(f, &format!("{}_coverage", cat.key)), &Value::Null);
+                    assert_eq!(prop(f, "lacking"), &json!([]), "{at} {id}");
                     continue;
                 };
                 let share = cov / pop;
@@ -519,7 +463,7 @@ impl City {
         ok(self.dir.path(), &self.args(out, extra));
         let o = self.path(out);
         (
-            json_file(&o.join("summary.json")),
+            read_json(&o.join("summary.json")),
             features(&o.join("communities.geojson")),
             features(&o.join("residences.geojson")),
         )
@@ -582,8 +526,8 @@ fn target_groups_walk_speeds_and_aliases_by_hand() {
     assert_eq!(prop(a, "meals_coverage_elderly"), 0.2);
     assert_eq!(prop(a, "meals_coverage"), 0.3333);
     assert_eq!(prop(a, "elderly_care_coverage_elderly"), 1);
-    assert_eq!(prop(a, "lacking"), json!(["meals", "pharmacy"]));
-    assert_eq!(prop(a, "lacking_near"), json!(["meals"]));
+    assert_eq!(prop(a, "lacking"), &json!(["meals", "pharmacy"]));
+    assert_eq!(prop(a, "lacking_near"), &json!(["meals"]));
     // W holds r_nogrp only, counted with its whole population (20).
     let w = by_id(&com, "W");
     assert_eq!(prop(w, "population_elderly"), 20);
@@ -592,8 +536,8 @@ fn target_groups_walk_speeds_and_aliases_by_hand() {
     assert!(prop(w, "pharmacy_coverage_elderly").is_null());
 
     let missing = |id: &str| prop(by_id(&res, id), "missing");
-    assert_eq!(missing("r_far"), json!(["meals", "pharmacy"]));
-    assert_eq!(missing("r_near"), json!([]));
+    assert_eq!(missing("r_far"), &json!(["meals", "pharmacy"]));
+    assert_eq!(missing("r_near"), &json!([]));
     assert!(close(
         prop(by_id(&res, "r_far"), "meals_m").as_f64().unwrap(),
         750.3,
@@ -635,7 +579,7 @@ fn default_profile_resolves_aliases_and_reads_groups() {
     assert_eq!(s["profile"]["name"], "six-functions");
     assert_eq!(s["profile"]["origin"], "built-in profile 'six-functions'");
     // The six functions in their standard order, then the extra found in the data.
-    let mut want = lifecircle::model::SIX_FUNCTIONS.to_vec();
+    let mut want = lifecircle::SIX_FUNCTIONS.to_vec();
     want.push("pharmacy");
     assert_eq!(keys_in_order(&text, &["categories"]), want);
     // 养老 and 助餐 are aliases of the six functions; 900 m for all at 1.0 m/s.
@@ -702,24 +646,24 @@ fn bad_group_counts_are_feature_errors() {
             &city.args("strict", &["--strict"]),
             &["r.geojson", "feature 1 (elderly)", problem],
         );
-        let o = lifecircle(city.dir.path(), &city.args("lenient", &[]));
+        let o = run_in(city.dir.path(), &city.args("lenient", &[]));
         let stderr = String::from_utf8_lossy(&o.stderr);
         assert!(o.status.success(), "{stderr}");
         assert!(
             stderr.contains("skipped 1") && stderr.contains(problem),
             "{stderr}"
         );
-        let s = json_file(&city.path("lenient/summary.json"));
+        let s = read_json(&city.path("lenient/summary.json"));
         assert_eq!(s["demand_points"], 1);
         assert_eq!(s["categories"]["meals"]["counted_population"], 1.0);
     }
     // A profile without groups does not read the property at all.
-    let o = lifecircle(
+    let o = run_in(
         city.dir.path(),
         &city.args("none", &["--profile", "gb50180", "--categories", "medical"]),
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let s = json_file(&city.path("none/summary.json"));
+    let s = read_json(&city.path("none/summary.json"));
     assert_eq!(s["skipped_features"], 0);
     assert_eq!(s["categories"]["health_centre"]["counts"], "population");
 }
@@ -776,7 +720,7 @@ fn bad_profiles_fail_clearly() {
         &["'pharmacy' is not in profile 'gb50180'", "--max-walk"],
     );
     // An unknown coordinate system is a usage error (exit 2), named.
-    let o = lifecircle(d, &city.args("o", &["--coords", "mars"]));
+    let o = run_in(d, &city.args("o", &["--coords", "mars"]));
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("wgs84, gcj02, bd09"));
 }
@@ -805,20 +749,14 @@ fn write_city_in(city: &synth::City, crs: Crs, dir: &Path) {
     }
     for com in &mut c.communities {
         com.polygon = com.polygon.map_coords(|xy| {
-            let p = to_crs(LonLat::new(xy.x, xy.y), crs);
-            geo::Coord { x: p.lon, y: p.lat }
+            let p = to_crs(crate::support::ll(xy.x, xy.y), crs);
+            geo::Coord {
+                x: p.lon(),
+                y: p.lat(),
+            }
         });
     }
     synth::write_geojson(&c, dir).unwrap();
-}
-
-fn coverage_by_category(summary: &Value) -> Vec<(String, f64)> {
-    summary["categories"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(k, v)| (k.clone(), v["coverage"].as_f64().unwrap()))
-        .collect()
 }
 
 /// Largest difference in coverage, in percentage points.
@@ -841,7 +779,7 @@ fn positions(p: &Path) -> HashMap<String, LonLat> {
             let q = point_of(f);
             (
                 prop(f, "id").as_str().unwrap().to_string(),
-                LonLat::new(q.x(), q.y()),
+                crate::support::ll(q.x(), q.y()),
             )
         })
         .collect()
@@ -868,10 +806,6 @@ fn walk_gap_m(a: &Path, b: &Path) -> f64 {
     worst
 }
 
-fn metres_apart(a: LonLat, b: LonLat) -> f64 {
-    Geodesic.distance(Point::new(a.lon, a.lat), Point::new(b.lon, b.lat))
-}
-
 #[test]
 fn chinese_map_coordinates_give_the_same_coverage() {
     let mut spec = synth::CitySpec::for_residences(20_000);
@@ -890,7 +824,7 @@ fn chinese_map_coordinates_give_the_same_coverage() {
     // The shift is real here: several hundred metres for the first residence.
     let r0 = city.residences[0].0;
     for crs in [Crs::Gcj02, Crs::Bd09] {
-        let shift = metres_apart(r0, to_crs(r0, crs));
+        let shift = geodesic_m(r0, to_crs(r0, crs));
         assert!(shift > 300.0 && shift < 1200.0, "{crs}: {shift} m");
     }
 
@@ -916,7 +850,7 @@ fn chinese_map_coordinates_give_the_same_coverage() {
         }
         args.extend_from_slice(extra);
         ok(d, &args);
-        json_file(&d.join(out).join("summary.json"))
+        read_json(&d.join(out).join("summary.json"))
     };
 
     for network in [false, true] {
@@ -985,7 +919,7 @@ fn chinese_map_coordinates_give_the_same_coverage() {
             assert_eq!(written.len(), original.len());
             written
                 .iter()
-                .map(|(id, p)| metres_apart(back(*p), original[id]))
+                .map(|(id, p)| geodesic_m(back(*p), original[id]))
                 .fold(0.0, f64::max)
         };
         let plain = positions(&d.join(format!("straight-{name}/residences.geojson")));
@@ -1007,7 +941,7 @@ fn chinese_map_coordinates_give_the_same_coverage() {
         assert_eq!(facilities.len(), city.facilities.len());
         for (i, (at, _)) in city.facilities.iter().enumerate() {
             let back = coords::convert(facilities[&format!("f{i}")], crs, Crs::Wgs84);
-            let m = metres_apart(back, *at);
+            let m = geodesic_m(back, *at);
             assert!(m < 0.5, "{name} facility f{i}: {m} m");
         }
         // Community polygons: every vertex is converted.
@@ -1022,8 +956,8 @@ fn chinese_map_coordinates_give_the_same_coverage() {
             let exterior = &rings[0];
             assert_eq!(exterior.len(), c.polygon.exterior().0.len());
             for (p, q) in exterior.iter().zip(&c.polygon.exterior().0) {
-                let back = coords::convert(LonLat::new(p[0], p[1]), crs, Crs::Wgs84);
-                let m = metres_apart(back, LonLat::new(q.x, q.y));
+                let back = coords::convert(crate::support::ll(p[0], p[1]), crs, Crs::Wgs84);
+                let m = geodesic_m(back, crate::support::ll(q.x, q.y));
                 assert!(m < 0.5, "{name} community {}: {m} m", c.id);
                 vertices += 1;
             }
@@ -1074,7 +1008,7 @@ fn position_checks_still_apply_with_chinese_coordinates() {
 /// duplicates, and a group may share its property with another field.
 #[test]
 fn group_counts_stay_aligned_with_residences() {
-    use lifecircle::io::{geojson::Source, load};
+    use lifecircle::io::{self as load, Source};
     let text = serde_json::to_string(&json!({"type": "FeatureCollection", "features": [
         pt(1.0, 2.0, json!({"id": "a", "population": 10, "elderly": 4})),
         pt(1.0, 2.0, json!({"id": "b", "population": -1, "elderly": 1})),
@@ -1083,14 +1017,10 @@ fn group_counts_stay_aligned_with_residences() {
         pt(1.0, 2.0, json!({"id": "d", "elderly": 0.5, "children": 2})),
     ]}))
     .unwrap();
-    let bytes: &'static [u8] = Box::leak(text.into_bytes().into_boxed_slice());
-    let source = Source::Embedded {
-        name: "r.geojson",
-        bytes,
-    };
+    let source = Source::from_bytes("r.geojson", text);
     let groups = ["elderly", "population", "children"].map(String::from);
-    let r = load::residences_with_groups(&source, &load::Fields::default(), &groups).unwrap();
-    let ids: Vec<String> = r.items.iter().map(|x| x.id.to_string()).collect();
+    let r = load::read_residences_with_groups(&source, &load::Fields::default(), &groups).unwrap();
+    let ids: Vec<String> = r.items.iter().map(|x| x.id().to_string()).collect();
     assert_eq!(ids, ["a", "c", "d"]);
     assert_eq!(r.groups.names, groups);
     let row = |i: usize| [0, 1, 2].map(|g| r.groups.get(i, g));
@@ -1098,7 +1028,7 @@ fn group_counts_stay_aligned_with_residences() {
     assert_eq!(row(1), [None, Some(7.0), None]);
     // d has no population (it counts 1 person) and no `population` group count.
     assert_eq!(row(2), [Some(0.5), None, Some(2.0)]);
-    assert_eq!(r.items[2].population, 1.0);
+    assert_eq!(r.items[2].population(), 1.0);
     let rejected: Vec<(usize, &str)> = r
         .rejected
         .iter()
@@ -1107,10 +1037,10 @@ fn group_counts_stay_aligned_with_residences() {
     assert_eq!(rejected, [(1, "population"), (2, "id")]);
 
     // Without groups the plain reader gives the same residences and no counts.
-    let plain = load::residences(&source, &load::Fields::default()).unwrap();
+    let plain = load::read_residences(&source, &load::Fields::default()).unwrap();
     assert_eq!(plain.items.len(), 3);
     assert!(plain.groups.names.is_empty() && plain.groups.counts.is_empty());
     let too_many: Vec<String> = (0..=load::MAX_GROUPS).map(|g| format!("g{g}")).collect();
-    let e = load::residences_with_groups(&source, &load::Fields::default(), &too_many);
+    let e = load::read_residences_with_groups(&source, &load::Fields::default(), &too_many);
     assert!(e.unwrap_err().to_string().contains("at most 8"));
 }

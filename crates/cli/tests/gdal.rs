@@ -11,7 +11,9 @@ use std::{
     process::{Command, Output},
 };
 
-use lifecircle_synth::{self as synth, CitySpec};
+use lifecircle_synth::CitySpec;
+
+use crate::support::{analyze_synth_city, data, synth_city};
 
 /// True when GDAL's tools can be run; panics when they cannot but are required.
 fn gdal_available() -> bool {
@@ -81,21 +83,9 @@ fn outputs_open_in_gdal() {
     if !gdal_available() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
     let spec = CitySpec::for_residences(3_000);
-    let city = synth::generate(&spec).unwrap();
-    synth::write_geojson(&city, dir.path()).unwrap();
-    let out = dir.path().join("out");
-    let input = |name: &str| dir.path().join(name);
-    run(Command::new(env!("CARGO_BIN_EXE_lifecircle"))
-        .args(["analyze", "--quiet", "--max-walk", "300m", "--out"])
-        .arg(&out)
-        .arg("--facilities")
-        .arg(input("facilities.geojson"))
-        .arg("--residences")
-        .arg(input("residences.geojson"))
-        .arg("--communities")
-        .arg(input("communities.geojson")));
+    let (dir, city) = synth_city(&spec);
+    let out = analyze_synth_city(dir.path(), &["--max-walk", "300m"]);
 
     let residences = ogrinfo(&out.join("residences.geojson"));
     assert_eq!(residences.geometry, "Point");
@@ -148,16 +138,15 @@ fn extract_outputs_open_in_gdal() {
     }
     // The shipped sample is the output of `lifecircle extract` (a test in osm_extract.rs
     // checks that).
-    let data = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("data");
     for (file, geometry) in [
         ("facilities.geojson", "Point"),
         ("residences.geojson", "Point"),
         ("streets.geojson", "Line String"),
         ("communities.geojson", "Point"),
     ] {
-        let layer = ogrinfo(&data.join(file));
+        let layer = ogrinfo(&data(file));
         assert_eq!(layer.geometry, geometry, "{file}");
-        let text = std::fs::read_to_string(data.join(file)).unwrap();
+        let text = std::fs::read_to_string(data(file)).unwrap();
         let features = text.matches("\"type\":\"Feature\"").count();
         assert_eq!(layer.count, features, "{file}");
         assert_eq!(

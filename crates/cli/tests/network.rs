@@ -9,11 +9,18 @@ use std::{
 };
 
 use lifecircle::{
-    geodesy::{chord2_m2, surface_distance_m, Ecef, LonLat},
-    io::geojson::{number, read_features, string, Source},
-    osm,
-    walk::network::{read_geojson_lines, Reach, Snap, StreetNetwork},
+    geodesy::Ecef,
+    io::{
+        geojson::{number, read_features, string},
+        read_street_lines as read_geojson_lines, Source,
+    },
+    osm, surface_distance_m, LonLat, Reach, Snap, StreetNetwork,
 };
+
+use lifecircle_synth as synth;
+use rand::RngExt;
+
+use crate::support;
 
 // ---------------------------------------------------------------------------------------------
 // Hand-built cases. Positions are given in metres east and north of a point on the equator,
@@ -28,7 +35,7 @@ const NORTH_M_PER_DEG: f64 = 6_378_137.0
     / 180.0;
 
 fn at(east_m: f64, north_m: f64) -> LonLat {
-    LonLat::new(10.0 + east_m / EAST_M_PER_DEG, north_m / NORTH_M_PER_DEG)
+    crate::support::ll(10.0 + east_m / EAST_M_PER_DEG, north_m / NORTH_M_PER_DEG)
 }
 
 fn lines(ls: &[&[(f64, f64)]]) -> Vec<Vec<LonLat>> {
@@ -234,10 +241,12 @@ fn duplicate_lines_count_once() {
 }
 
 fn embedded(text: String) -> Source {
-    Source::Embedded {
-        name: "streets.geojson",
-        bytes: Box::leak(text.into_bytes().into_boxed_slice()),
-    }
+    Source::from_bytes("streets.geojson", text)
+}
+
+/// Straight-line (chord) distance between two ECEF points, metres.
+fn chord_m(a: &Ecef, b: &Ecef) -> f64 {
+    (0..3).map(|k| (a[k] - b[k]).powi(2)).sum::<f64>().sqrt()
 }
 
 fn coords(ps: &[(f64, f64)]) -> String {
@@ -245,7 +254,7 @@ fn coords(ps: &[(f64, f64)]) -> String {
         .iter()
         .map(|&(e, n)| {
             let p = at(e, n);
-            format!("[{:.10},{:.10}]", p.lon, p.lat)
+            format!("[{:.10},{:.10}]", p.lon(), p.lat())
         })
         .collect();
     format!("[{}]", parts.join(","))
@@ -340,7 +349,8 @@ fn off_network_points() {
     // Nothing snaps to an empty network; junk input gives None, not a panic.
     let empty = StreetNetwork::from_lines(&[]);
     assert_eq!(empty.snap(at(0.0, 0.0), 1e9), None);
-    assert_eq!(net.snap(LonLat::new(f64::NAN, 0.0), 50.0), None);
+    // A NaN position cannot reach the network: LonLat::new refuses it.
+    assert!(LonLat::new(f64::NAN, 0.0).is_err());
     assert_eq!(net.snap(at(0.0, 0.0), f64::NAN), None);
     let bogus = Some(Snap {
         piece: 99,
@@ -357,25 +367,6 @@ fn off_network_points() {
 
 // ---------------------------------------------------------------------------------------------
 // The reference: obviously right, slow.
-
-/// A small deterministic generator (SplitMix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 struct RefPiece {
     ends: [LonLat; 2],
@@ -407,7 +398,7 @@ impl Reference {
                 let [a, b] = [w[0], w[1]];
                 let mut id = |p: LonLat| {
                     let n = ids.len();
-                    *ids.entry(((p.lon + 0.0).to_bits(), (p.lat + 0.0).to_bits()))
+                    *ids.entry(((p.lon() + 0.0).to_bits(), (p.lat() + 0.0).to_bits()))
                         .or_insert(n)
                 };
                 let (u, v) = (id(a), id(b));
@@ -440,7 +431,7 @@ impl Reference {
             let len2: f64 = (0..3).map(|k| ab[k] * ab[k]).sum();
             let t = (dot / len2).clamp(0.0, 1.0);
             let foot = [a[0] + t * ab[0], a[1] + t * ab[1], a[2] + t * ab[2]];
-            let access_m = chord2_m2(&foot, &q).sqrt();
+            let access_m = chord_m(&foot, &q);
             if best.is_none_or(|b| access_m < b.access_m) {
                 best = Some(RefSnap {
                     piece: i,
@@ -634,37 +625,40 @@ fn compare(
 /// meet at shared vertices), lines with private vertices (so they cross without meeting),
 /// repeated vertices, duplicated and reversed lines.
 fn random_case(seed: u64) -> (Vec<Vec<LonLat>>, Vec<LonLat>, Vec<Vec<LonLat>>) {
-    let mut rng = Rng(seed);
-    let origin = LonLat::new(rng.unit() * 340.0 - 170.0, rng.unit() * 140.0 - 70.0);
+    let mut rng = synth::rng(seed);
+    let origin = crate::support::ll(
+        rng.random::<f64>() * 340.0 - 170.0,
+        rng.random::<f64>() * 140.0 - 70.0,
+    );
     let m_per_deg_lat = 111_000.0;
-    let m_per_deg_lon = 111_000.0 * origin.lat.to_radians().cos();
-    let place = |rng: &mut Rng, size_m: f64| {
-        let lon = origin.lon + (rng.unit() - 0.5) * size_m / m_per_deg_lon;
-        LonLat::new(
+    let m_per_deg_lon = 111_000.0 * origin.lat().to_radians().cos();
+    let place = |rng: &mut synth::Rng, size_m: f64| {
+        let lon = origin.lon() + (rng.random::<f64>() - 0.5) * size_m / m_per_deg_lon;
+        crate::support::ll(
             lon,
-            origin.lat + (rng.unit() - 0.5) * size_m / m_per_deg_lat,
+            origin.lat() + (rng.random::<f64>() - 0.5) * size_m / m_per_deg_lat,
         )
     };
     let pool: Vec<LonLat> = (0..40).map(|_| place(&mut rng, 1000.0)).collect();
     let mut street_lines: Vec<Vec<LonLat>> = Vec::new();
     for _ in 0..45 {
-        let n = 2 + rng.below(5);
+        let n = 2 + rng.random_range(0..5);
         let mut line: Vec<LonLat> = Vec::new();
         for _ in 0..n {
-            let p = if rng.unit() < 0.75 {
-                pool[rng.below(pool.len())]
+            let p = if rng.random::<f64>() < 0.75 {
+                pool[rng.random_range(0..pool.len())]
             } else {
                 place(&mut rng, 1000.0)
             };
             line.push(p);
-            if rng.unit() < 0.1 {
+            if rng.random::<f64>() < 0.1 {
                 line.push(p); // a zero-length piece
             }
         }
         street_lines.push(line);
-        if rng.unit() < 0.1 {
+        if rng.random::<f64>() < 0.1 {
             let mut again = street_lines[street_lines.len() - 1].clone();
-            if rng.unit() < 0.5 {
+            if rng.random::<f64>() < 0.5 {
                 again.reverse();
             }
             street_lines.push(again);
@@ -672,7 +666,7 @@ fn random_case(seed: u64) -> (Vec<Vec<LonLat>>, Vec<LonLat>, Vec<Vec<LonLat>>) {
     }
     let mut residences: Vec<LonLat> = (0..150).map(|_| place(&mut rng, 1200.0)).collect();
     // Some residences exactly on vertices.
-    residences.extend((0..5).map(|_| pool[rng.below(pool.len())]));
+    residences.extend((0..5).map(|_| pool[rng.random_range(0..pool.len())]));
     let mut categories: Vec<Vec<LonLat>> = [1, 4, 12]
         .iter()
         .map(|&n| (0..n).map(|_| place(&mut rng, 1200.0)).collect())
@@ -712,10 +706,7 @@ fn random_networks_match_the_reference() {
 // Helsinki.
 
 fn data(name: &str) -> Source {
-    Source::path(format!(
-        "{}/data/{name}",
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../..")
-    ))
+    Source::path(support::data(name))
 }
 
 fn read_points(name: &str, category: bool) -> Vec<(LonLat, Option<String>)> {
@@ -728,7 +719,7 @@ fn read_points(name: &str, category: bool) -> Vec<(LonLat, Option<String>)> {
             Some(raw) => string(raw).map_err(|e| f.error("category", e))?,
             None => None,
         };
-        Ok((LonLat::new(p.x(), p.y()), c))
+        Ok((crate::support::ll(p.x(), p.y()), c))
     })
     .unwrap();
     assert!(features.rejected.is_empty(), "{:?}", features.rejected);
@@ -853,7 +844,7 @@ fn read_residences() -> (Vec<LonLat>, Vec<f64>) {
             Some(raw) => number(raw).map_err(|e| f.error("population", e))?,
             None => None,
         };
-        Ok((LonLat::new(p.x(), p.y()), population.unwrap_or(1.0)))
+        Ok((crate::support::ll(p.x(), p.y()), population.unwrap_or(1.0)))
     })
     .unwrap();
     assert!(features.rejected.is_empty(), "{:?}", features.rejected);
@@ -870,7 +861,7 @@ struct Components {
 
 impl Components {
     fn new(lines: &[Vec<LonLat>]) -> Components {
-        let key = |p: LonLat| (p.lon.to_bits(), p.lat.to_bits());
+        let key = |p: LonLat| (p.lon().to_bits(), p.lat().to_bits());
         let mut index: HashMap<(u64, u64), usize> = HashMap::new();
         let mut parent: Vec<usize> = Vec::new();
         fn find(parent: &mut [usize], mut i: usize) -> usize {
@@ -912,7 +903,7 @@ impl Components {
     fn in_largest(&self, p: LonLat) -> bool {
         let largest = self.size.iter().max_by_key(|(_, n)| **n).map(|(r, _)| *r);
         self.root_of
-            .get(&(p.lon.to_bits(), p.lat.to_bits()))
+            .get(&(p.lon().to_bits(), p.lat().to_bits()))
             .copied()
             == largest
     }
@@ -947,16 +938,14 @@ fn walks(
 /// `lifecircle analyze --network FILE` on the sample: coverage per category from summary.json.
 fn cli_coverage(network: &std::path::Path) -> HashMap<String, f64> {
     let dir = tempfile::tempdir().unwrap();
-    let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
-    let file = |name: &str| root.join("data").join(name);
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_lifecircle"))
+    let o = support::lifecircle()
         .arg("analyze")
         .arg("--facilities")
-        .arg(file("facilities.geojson"))
+        .arg(support::data("facilities.geojson"))
         .arg("--residences")
-        .arg(file("residences.geojson"))
+        .arg(support::data("residences.geojson"))
         .arg("--communities")
-        .arg(file("communities.geojson"))
+        .arg(support::data("communities.geojson"))
         .arg("--network")
         .arg(network)
         .arg("--out")
@@ -965,14 +954,10 @@ fn cli_coverage(network: &std::path::Path) -> HashMap<String, f64> {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let text = std::fs::read_to_string(dir.path().join("summary.json")).unwrap();
-    let summary: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let summary = support::read_json(&dir.path().join("summary.json"));
     assert_eq!(summary["mode"], "network");
-    summary["categories"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(k, v)| (k.clone(), v["coverage"].as_f64().unwrap()))
+    support::coverage_by_category(&summary)
+        .into_iter()
         .collect()
 }
 

@@ -13,22 +13,10 @@ use lifecircle::{
 };
 use osmpbf::{Element, ElementReader};
 
-fn data(p: &str) -> PathBuf {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-        .join("data")
-        .join(p)
-}
+use crate::support::{data, features, fixture, root, run_in, text};
 
 fn helsinki() -> PathBuf {
     data("raw/helsinki-centre.osm.pbf")
-}
-
-fn features(path: &Path) -> Vec<geojson::Feature> {
-    let text = std::fs::read_to_string(path).unwrap();
-    match text.parse::<geojson::GeoJson>().unwrap() {
-        geojson::GeoJson::FeatureCollection(fc) => fc.features,
-        other => panic!("{}: not a FeatureCollection: {other:?}", path.display()),
-    }
 }
 
 fn prop_str(f: &geojson::Feature, k: &str) -> Option<String> {
@@ -241,10 +229,7 @@ fn helsinki_streets_match_plain_scan_and_external_file() {
 
     // The ready-made file (6,363 segments by another tool's rule) is contained in ours; every
     // extra segment is a cycleway that allows walking, which that rule left out.
-    let external = segments_of(&features(
-        &Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/helsinki-streets-reference.geojson"),
-    ));
+    let external = segments_of(&features(&fixture("helsinki-streets-reference.geojson")));
     assert_eq!(external.len(), 6363);
     assert!(external.is_subset(&ours));
     for (id, _, _) in ours.difference(&external) {
@@ -369,7 +354,7 @@ fn helsinki_population_and_outputs() {
 /// tool's own output, so every check of `extract` above applies to it.
 #[test]
 fn shipped_sample_is_the_output_of_extract() {
-    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+    let root = root();
     let command = "cargo run --release -- extract data/raw/helsinki-centre.osm.pbf --out data \
                    --population data/raw/helsinki-population-2020.geojson";
     let command = command.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -488,16 +473,10 @@ fn bad_member_file() -> Vec<u8> {
     w.finish()
 }
 
+/// Run `lifecircle ARGS` in `dir`: the exit status and stderr.
 fn lifecircle(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_lifecircle"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        o.status.code(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
+    let o = run_in(dir, args);
+    (o.status.code(), text(&o).1)
 }
 
 /// Corrupt .osm.pbf input on the command line, to `extract` and to `analyze --network`: exit
@@ -548,10 +527,10 @@ fn corrupt_pbf_on_the_command_line_prints_only_our_error() {
 /// the file. Never a panic.
 #[test]
 fn randomly_damaged_files_never_panic() {
-    use rand::{RngExt, SeedableRng};
+    use rand::RngExt;
     let seed = 20_240_517;
     println!("seed {seed}");
-    let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed);
+    let mut rng = lifecircle_synth::rng(seed);
     let base = small_city();
     let dir = tempfile::tempdir().unwrap();
     let (mut failed, mut worked) = (0, 0);
@@ -810,7 +789,7 @@ fn small_city_by_hand() {
         [("amenity".to_string(), "pharmacy".to_string())]
     );
     let p = ex.facilities[1].point;
-    let (u, v) = ((p.lon - 24.956) / 0.002, (p.lat - 60.173) / 0.002);
+    let (u, v) = ((p.lon() - 24.956) / 0.002, (p.lat() - 60.173) / 0.002);
     let in_outer = (0.0..=1.0).contains(&u) && (0.0..=1.0).contains(&v);
     let in_hole = (0.1..=0.9).contains(&u) && (0.1..=0.9).contains(&v);
     assert!(in_outer && !in_hole, "{p:?}");

@@ -4,6 +4,8 @@
 use lifecircle::profile::{builtin_names, builtin_text, Profile, Walk, DEFAULT_PROFILE};
 use lifecircle::Error;
 
+use crate::support;
+
 /// Parses `text` as a profile named `test.toml` and returns the error message.
 fn rejection(text: &str) -> String {
     match Profile::from_toml_str(text, "test.toml") {
@@ -137,14 +139,7 @@ fn gb50180_levels_by_hand() {
         assert_eq!(p.max_walk_m(c), metres, "{key}");
     }
     // Every facility category of the six-functions profile finds a home in gb50180.
-    for key in [
-        "elderly_care",
-        "childcare",
-        "medical",
-        "meals",
-        "culture_sports",
-        "admin_services",
-    ] {
+    for key in support::SIX_FUNCTIONS {
         assert!(p.category_for(key).is_some(), "{key}");
     }
 }
@@ -166,12 +161,7 @@ fn alias_resolution() {
 
     // The sample data's category values: the six functions resolve to themselves, the others
     // (schools) to nothing, and are analysed as extra categories.
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../data/facilities.geojson"
-    ))
-    .unwrap();
-    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let json = support::read_json(&support::data("facilities.geojson"));
     let features = json["features"].as_array().unwrap();
     assert!(!features.is_empty());
     let mut standard = 0;
@@ -414,8 +404,7 @@ fn load_by_name_or_path() {
 /// The custom profile shown in the README parses, with the walks its comments state.
 #[test]
 fn readme_custom_profile_example() {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    let readme = std::fs::read_to_string(support::root().join("README.md")).unwrap();
     let from = readme
         .find("**A custom profile.**")
         .expect("README section");

@@ -1,18 +1,11 @@
 //! The fast straight-line nearest-facility search against exhaustive search with Karney's
 //! geodesic (geo::Geodesic), on random and adversarial point sets.
 
-use geo::{Distance, Geodesic, Point};
-use lifecircle::{
-    geodesy::LonLat,
-    walk::straight_line::{PointIndex, StraightLine},
-    walk::WalkingDistance,
-};
-use rand::{RngExt, SeedableRng};
-use rand_pcg::Pcg64;
+use lifecircle::{LonLat, PointIndex, StraightLine, WalkingDistance};
+use lifecircle_synth as synth;
+use rand::RngExt;
 
-fn geodesic(a: LonLat, b: LonLat) -> f64 {
-    Geodesic.distance(Point::new(a.lon, a.lat), Point::new(b.lon, b.lat))
-}
+use crate::support::geodesic_m;
 
 fn wrap_lon(lon: f64) -> f64 {
     if lon > 180.0 {
@@ -27,14 +20,14 @@ fn wrap_lon(lon: f64) -> f64 {
 /// Check every demand point: the distance reported equals the exhaustive minimum, and the
 /// facility reported is at that minimum distance (any of several tied facilities is right).
 fn check(name: &str, demand: &[LonLat], facilities: &[LonLat]) {
-    let reach = StraightLine { detour: 1.0 }
+    let reach = StraightLine::default()
         .prepare(demand)
         .nearest(facilities, 900.0);
     let index = PointIndex::new(facilities);
     for (k, p) in demand.iter().enumerate() {
         let best = facilities
             .iter()
-            .map(|f| geodesic(*p, *f))
+            .map(|f| geodesic_m(*p, *f))
             .fold(f64::INFINITY, f64::min);
         // f32 storage: 1.2e-7 relative; the chord-to-arc formula: below 1e-7 relative.
         let tol = 3e-7 * best + 1e-3;
@@ -44,7 +37,7 @@ fn check(name: &str, demand: &[LonLat], facilities: &[LonLat]) {
             "{name}: demand {k} {p:?}: got {got} m, exhaustive search {best} m"
         );
         let chosen = reach[k].facility().expect("a facility");
-        let chosen_d = geodesic(*p, facilities[chosen]);
+        let chosen_d = geodesic_m(*p, facilities[chosen]);
         assert!(
             (chosen_d - best).abs() <= tol,
             "{name}: demand {k}: facility {chosen} is {chosen_d} m away, the nearest {best} m"
@@ -57,10 +50,10 @@ fn check(name: &str, demand: &[LonLat], facilities: &[LonLat]) {
     }
 }
 
-fn random_in(rng: &mut Pcg64, n: usize, lon: (f64, f64), lat: (f64, f64)) -> Vec<LonLat> {
+fn random_in(rng: &mut synth::Rng, n: usize, lon: (f64, f64), lat: (f64, f64)) -> Vec<LonLat> {
     (0..n)
         .map(|_| {
-            LonLat::new(
+            crate::support::ll(
                 wrap_lon(rng.random_range(lon.0..lon.1)),
                 rng.random_range(lat.0..lat.1),
             )
@@ -72,7 +65,7 @@ fn random_in(rng: &mut Pcg64, n: usize, lon: (f64, f64), lat: (f64, f64)) -> Vec
 fn random_city() {
     for seed in [1u64, 2, 3] {
         println!("seed {seed}");
-        let mut rng = Pcg64::seed_from_u64(seed);
+        let mut rng = synth::rng(seed);
         let facilities = random_in(&mut rng, 300, (121.3, 121.6), (31.1, 31.35));
         let demand = random_in(&mut rng, 3000, (121.25, 121.65), (31.05, 31.4));
         check("random city", &demand, &facilities);
@@ -83,7 +76,7 @@ fn random_city() {
 fn clustered_and_duplicated() {
     let seed = 11u64;
     println!("seed {seed}");
-    let mut rng = Pcg64::seed_from_u64(seed);
+    let mut rng = synth::rng(seed);
     let mut facilities = Vec::new();
     for centre in [(24.93, 60.16), (24.95, 60.18), (24.99, 60.2)] {
         facilities.extend(random_in(
@@ -103,16 +96,16 @@ fn clustered_and_duplicated() {
 
 #[test]
 fn single_facility() {
-    let mut rng = Pcg64::seed_from_u64(5);
+    let mut rng = synth::rng(5);
     let demand = random_in(&mut rng, 500, (-74.1, -73.8), (40.6, 40.9));
-    check("single", &demand, &[LonLat::new(-73.97, 40.78)]);
+    check("single", &demand, &[crate::support::ll(-73.97, 40.78)]);
 }
 
 #[test]
 fn far_apart_cities() {
     // Demand in Helsinki, facilities in Shanghai, Sydney and Sao Paulo: thousands of km, where
     // the exact geodesic (not the chord) decides.
-    let mut rng = Pcg64::seed_from_u64(7);
+    let mut rng = synth::rng(7);
     let demand = random_in(&mut rng, 200, (24.8, 25.1), (60.1, 60.3));
     let mut facilities = random_in(&mut rng, 20, (121.3, 121.6), (31.1, 31.3));
     facilities.extend(random_in(&mut rng, 20, (151.0, 151.3), (-34.0, -33.8)));
@@ -126,7 +119,7 @@ fn far_apart_cities() {
 
 #[test]
 fn near_the_poles() {
-    let mut rng = Pcg64::seed_from_u64(13);
+    let mut rng = synth::rng(13);
     let facilities = random_in(&mut rng, 60, (-180.0, 180.0), (89.7, 90.0));
     let demand = random_in(&mut rng, 800, (-180.0, 180.0), (89.5, 90.0));
     check("north pole", &demand, &facilities);
@@ -139,13 +132,13 @@ fn near_the_poles() {
 fn across_the_antimeridian() {
     // Fiji: a city split by the 180th meridian. A point at 179.999 E is 200 m from one at
     // 179.999 W, not 40,000 km.
-    let mut rng = Pcg64::seed_from_u64(17);
+    let mut rng = synth::rng(17);
     let facilities = random_in(&mut rng, 50, (179.97, 180.03), (-16.9, -16.7));
     let demand = random_in(&mut rng, 1500, (179.95, 180.05), (-16.95, -16.65));
     check("antimeridian", &demand, &facilities);
-    let r = StraightLine { detour: 1.0 }
-        .prepare(&[LonLat::new(179.999, 0.0)])
-        .nearest(&[LonLat::new(-179.999, 0.0)], 900.0);
+    let r = StraightLine::default()
+        .prepare(&[crate::support::ll(179.999, 0.0)])
+        .nearest(&[crate::support::ll(-179.999, 0.0)], 900.0);
     // 0.002 degrees of longitude on the equator: 6378137 * 0.002 * pi / 180 = 222.64 m.
     assert!((f64::from(r[0].distance_m) - 222.639).abs() < 0.01, "{r:?}");
 }

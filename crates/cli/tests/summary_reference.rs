@@ -1,14 +1,11 @@
 //! The per-community, per-facility and city sums of a city large enough to be summed in several
 //! parallel chunks, against plain sums over the residences the same run wrote.
 
-use std::{collections::HashMap, fs, path::Path, process::Command};
+use std::collections::HashMap;
 
-use lifecircle_synth::{self as synth, CitySpec};
-use serde_json::Value;
+use lifecircle_synth::CitySpec;
 
-fn read_json(p: &Path) -> Value {
-    serde_json::from_str(&fs::read_to_string(p).unwrap()).unwrap()
-}
+use crate::support::{analyze_synth_city, read_json, synth_city};
 
 #[derive(Default)]
 struct Sum {
@@ -19,22 +16,10 @@ struct Sum {
 
 #[test]
 fn chunked_sums_equal_plain_sums_over_the_written_residences() {
-    let dir = tempfile::tempdir().unwrap();
     let mut spec = CitySpec::for_residences(150_000);
     spec.seed = 11;
-    let city = synth::generate(&spec).unwrap();
-    synth::write_geojson(&city, dir.path()).unwrap();
-    let out = dir.path().join("out");
-    let input = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
-    let status = Command::new(env!("CARGO_BIN_EXE_lifecircle"))
-        .args(["analyze", "--quiet", "--max-walk", "500m", "--out"])
-        .arg(&out)
-        .args(["--facilities", &input("facilities.geojson")])
-        .args(["--residences", &input("residences.geojson")])
-        .args(["--communities", &input("communities.geojson")])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let (dir, _city) = synth_city(&spec);
+    let out = analyze_synth_city(dir.path(), &["--max-walk", "500m"]);
 
     // Plain sums, in file order, from each residence's community, population and `missing`.
     let residences = read_json(&out.join("residences.geojson"));

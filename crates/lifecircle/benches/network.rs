@@ -7,6 +7,8 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use lifecircle::{LonLat, Snap, StreetNetwork};
+use lifecircle_synth as synth;
+use rand::RngExt;
 use rayon::prelude::*;
 use rstar::{
     primitives::{GeomWithData, Line},
@@ -19,27 +21,6 @@ const FACILITIES_PER_CATEGORY: usize = 1_000;
 const MAX_SNAP_M: f64 = 300.0;
 const MAX_WALK_M: f64 = 1_000.0;
 
-/// SplitMix64: a small seeded generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    /// Standard normal (Box-Muller).
-    fn normal(&mut self) -> f64 {
-        let u = self.unit().max(1e-300);
-        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * self.unit()).cos()
-    }
-}
-
 struct City {
     lines: Vec<Vec<LonLat>>,
     residences: Vec<LonLat>,
@@ -50,7 +31,7 @@ struct City {
 /// removed, each link a line with a jittered midpoint vertex; residences in 3,000 clusters;
 /// facilities spread uniformly.
 fn city(seed: u64) -> City {
-    let mut rng = Rng(seed);
+    let mut rng = synth::rng(seed);
     let origin = LonLat::new(121.3, 31.1).expect("a valid position");
     let m_per_deg_lat = 110_900.0;
     let m_per_deg_lon = 111_320.0 * origin.lat().to_radians().cos();
@@ -69,31 +50,34 @@ fn city(seed: u64) -> City {
         for j in 0..n {
             let (x, y) = (i as f64 * spacing, j as f64 * spacing);
             for (di, dj) in [(1usize, 0usize), (0, 1)] {
-                if i + di >= n || j + dj >= n || rng.unit() < 0.08 {
+                if i + di >= n || j + dj >= n || rng.random::<f64>() < 0.08 {
                     continue;
                 }
                 let (x2, y2) = ((i + di) as f64 * spacing, (j + dj) as f64 * spacing);
                 let mid = at(
-                    (x + x2) / 2.0 + (rng.unit() - 0.5) * 20.0,
-                    (y + y2) / 2.0 + (rng.unit() - 0.5) * 20.0,
+                    (x + x2) / 2.0 + (rng.random::<f64>() - 0.5) * 20.0,
+                    (y + y2) / 2.0 + (rng.random::<f64>() - 0.5) * 20.0,
                 );
                 lines.push(vec![at(x, y), mid, at(x2, y2)]);
             }
         }
     }
     let clusters: Vec<(f64, f64)> = (0..3_000)
-        .map(|_| (rng.unit() * side, rng.unit() * side))
+        .map(|_| (rng.random::<f64>() * side, rng.random::<f64>() * side))
         .collect();
     let residences = (0..RESIDENCES)
         .map(|k| {
             let (cx, cy) = clusters[k % clusters.len()];
-            at(cx + 80.0 * rng.normal(), cy + 80.0 * rng.normal())
+            at(
+                cx + 80.0 * synth::normal(&mut rng),
+                cy + 80.0 * synth::normal(&mut rng),
+            )
         })
         .collect();
     let categories = (0..CATEGORIES)
         .map(|_| {
             (0..FACILITIES_PER_CATEGORY)
-                .map(|_| at(rng.unit() * side, rng.unit() * side))
+                .map(|_| at(rng.random::<f64>() * side, rng.random::<f64>() * side))
                 .collect()
         })
         .collect();

@@ -14,7 +14,7 @@
 //! The straight 3-D distance between two surface points (the *chord*) is never longer than the
 //! geodesic between them, and for short distances the two differ by about `d³ / (24 R²)`: 0.1 mm
 //! at 5 km, 0.13 m at 50 km. [`surface_distance_m`] therefore turns short chords into arcs
-//! (relative error below 1e-7 up to [`SHORT_CHORD_M`]) and hands longer pairs to Karney's exact
+//! (relative error below 1e-7 up to 50 km) and hands longer pairs to Karney's exact
 //! geodesic algorithm (`geo::Geodesic`, accurate to nanometres).
 
 use geo::{Distance, Geodesic, Point};

@@ -9,14 +9,14 @@ use crate::geodesy::{surface_distance_from_chord_m, Ecef, LonLat};
 pub(crate) type Entry = GeomWithData<[f64; 3], u32>;
 
 /// An R-tree of points in ECEF metres, answering exact geodesic nearest-point queries.
-pub(crate) struct PointIndex {
+pub struct PointIndex {
     pub(crate) tree: RTree<Entry>,
     points: Vec<LonLat>,
 }
 
 impl PointIndex {
     /// Index `points`; query results refer to positions in this slice.
-    pub(crate) fn new(points: &[LonLat]) -> Self {
+    pub fn new(points: &[LonLat]) -> Self {
         let entries = points
             .iter()
             .enumerate()
@@ -30,7 +30,7 @@ impl PointIndex {
 
     /// The indexed point nearest to `p` by geodesic distance, with that distance in metres.
     /// Ties go to the lower index.
-    pub(crate) fn nearest(&self, p: LonLat) -> Option<(usize, f64)> {
+    pub fn nearest(&self, p: LonLat) -> Option<(usize, f64)> {
         self.nearest_from(p, &p.to_ecef())
     }
 

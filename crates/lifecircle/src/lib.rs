@@ -59,7 +59,7 @@
 //! [`LonLat::new`] checks it. Inputs in GCJ-02 or BD-09 (Chinese web maps) are declared in
 //! the plan's [`CoordSystems`] and converted on the way in. Distances are metres, in every
 //! name that holds one (`max_walk_m`, `distance_m`).
-#![warn(missing_docs, unreachable_pub)]
+#![warn(missing_docs)]
 
 mod analysis;
 pub mod coords;
@@ -82,6 +82,7 @@ pub use crate::{
     coords::{CoordSystems, Crs},
     error::{Error, FeatureError, InvalidValue, Result, Setting, SettingsError},
     geodesy::{surface_distance_m, LonLat},
+    index::PointIndex,
     model::{Community, Facility, Id, Residence, SIX_FUNCTIONS},
     profile::{ParseWalkError, Profile, Walk},
     walk::{

@@ -607,7 +607,7 @@ impl Profile {
         let text = builtin_text(name).ok_or_else(|| {
             Error::Settings(SettingsError::new(
                 Setting::Profile,
-                name,
+                format!("'{name}'"),
                 format!(
                     "must name a built-in profile: the built-ins are {}",
                     builtin_names().join(", ")

@@ -48,8 +48,8 @@ use std::{
 };
 
 use clap::Parser;
-use rand::{RngExt, SeedableRng};
-use rand_pcg::Pcg64Mcg;
+use lifecircle_synth::{rng_stream, unif, Rng};
+use rand::RngExt;
 
 /// Generate a seeded synthetic OpenStreetMap city as OPL text (for `osmium cat -F opl`).
 #[derive(Parser)]
@@ -88,19 +88,7 @@ const M_PER_DEG_LON: f64 = 55_660.0;
 /// A tag list.
 type Tags<'a> = [(&'a str, &'a str)];
 
-/// An independent random stream for one part of the city.
-fn rng_for(seed: u64, stream: u64, index: u64) -> Pcg64Mcg {
-    let mix = stream
-        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        .wrapping_add(index.wrapping_mul(0xBF58_476D_1CE4_E5B9));
-    Pcg64Mcg::seed_from_u64(seed ^ mix)
-}
-
-fn unif(rng: &mut Pcg64Mcg, a: f64, b: f64) -> f64 {
-    a + (b - a) * rng.random::<f64>()
-}
-
-fn pick<'a>(rng: &mut Pcg64Mcg, values: &[&'a str]) -> &'a str {
+fn pick<'a>(rng: &mut Rng, values: &[&'a str]) -> &'a str {
     values[rng.random_range(0..values.len())]
 }
 
@@ -124,7 +112,7 @@ struct Osm<W: Write> {
     next_node: i64,
     next_way: i64,
     next_relation: i64,
-    meta: Pcg64Mcg,
+    meta: Rng,
     /// The current edit's changeset and timestamp, and how many more elements it has.
     edit: Vec<u8>,
     run_left: u32,
@@ -140,7 +128,7 @@ impl<W: Write> Osm<W> {
             next_node: 1,
             next_way: 1,
             next_relation: 1,
-            meta: rng_for(seed, 99, 0),
+            meta: rng_stream(seed, 99, 0),
             edit: Vec::new(),
             run_left: 0,
             line: Vec::with_capacity(1024),
@@ -315,7 +303,7 @@ impl Grid {
         spread(1 + (i * self.side() + j) as i64)
     }
     fn intersection_pos(&self, i: usize, j: usize) -> (f64, f64) {
-        let mut rng = rng_for(self.seed, 1, (i * self.side() + j) as u64);
+        let mut rng = rng_stream(self.seed, 1, (i * self.side() + j) as u64);
         (
             i as f64 * BLOCK_M + unif(&mut rng, -3.0, 3.0),
             j as f64 * BLOCK_M + unif(&mut rng, -3.0, 3.0),
@@ -382,7 +370,7 @@ fn streets<W: Write>(osm: &mut Osm<W>, grid: &Grid, counts: &mut Counts) -> io::
     let side = grid.side();
     for i in 0..side {
         for j in 0..side {
-            let mut rng = rng_for(grid.seed, 2, (i * side + j) as u64);
+            let mut rng = rng_stream(grid.seed, 2, (i * side + j) as u64);
             let tags: &Tags<'_> = match rng.random_range(0..10) {
                 0 => &[("highway", "traffic_signals")],
                 1 | 2 => &[("highway", "crossing"), ("crossing", "marked")],
@@ -410,7 +398,7 @@ fn streets<W: Write>(osm: &mut Osm<W>, grid: &Grid, counts: &mut Counts) -> io::
             grid.intersection_pos(a.0, a.1),
             grid.intersection_pos(b.0, b.1),
         );
-        let mut rng = rng_for(grid.seed, 3, grid.segment_index(horizontal, i, j) as u64);
+        let mut rng = rng_stream(grid.seed, 3, grid.segment_index(horizontal, i, j) as u64);
         let mut ids = grid.inner_ids(horizontal, i, j);
         for k in 1..=STREET_INNER {
             let t = k as f64 / (STREET_INNER + 1) as f64;
@@ -426,7 +414,7 @@ fn streets<W: Write>(osm: &mut Osm<W>, grid: &Grid, counts: &mut Counts) -> io::
         let line = if horizontal { j } else { i };
         let highway = line_highway(line);
         let name = format!("{} {line}", if horizontal { "Katu" } else { "Tie" });
-        let mut rng = rng_for(grid.seed, 4, grid.segment_index(horizontal, i, j) as u64);
+        let mut rng = rng_stream(grid.seed, 4, grid.segment_index(horizontal, i, j) as u64);
         let mut tags: Vec<(&str, &str)> = vec![("highway", highway)];
         if highway != "motorway" {
             tags.push(("name", &name));
@@ -481,7 +469,7 @@ fn streets<W: Write>(osm: &mut Osm<W>, grid: &Grid, counts: &mut Counts) -> io::
 
 /// A building footprint of 4-13 nodes: a slightly rotated rectangle of half sides
 /// `hw`, `hh` around `c`, with extra vertices along its sides.
-fn footprint(rng: &mut Pcg64Mcg, c: (f64, f64), hw: f64, hh: f64) -> Vec<(f64, f64)> {
+fn footprint(rng: &mut Rng, c: (f64, f64), hw: f64, hh: f64) -> Vec<(f64, f64)> {
     let corners = rng.random_range(4..=13usize);
     let extra = corners - 4;
     let angle = unif(rng, -0.2, 0.2);
@@ -536,7 +524,7 @@ fn block<W: Write>(
     bj: usize,
     counts: &mut Counts,
 ) -> io::Result<()> {
-    let mut rng = rng_for(grid.seed, 5, (bi * grid.n + bj) as u64);
+    let mut rng = rng_stream(grid.seed, 5, (bi * grid.n + bj) as u64);
     let x0 = bi as f64 * BLOCK_M;
     let y0 = bj as f64 * BLOCK_M;
     let centre = (x0 + BLOCK_M / 2.0, y0 + BLOCK_M / 2.0);
@@ -912,7 +900,7 @@ fn places<W: Write>(osm: &mut Osm<W>, grid: &Grid) -> io::Result<()> {
 fn write_population(path: &PathBuf, grid: &Grid) -> io::Result<usize> {
     let side_m = grid.n as f64 * BLOCK_M;
     let cells = (side_m / CELL_M).ceil() as usize;
-    let mut rng = rng_for(grid.seed, 6, 0);
+    let mut rng = rng_stream(grid.seed, 6, 0);
     let mut w = BufWriter::new(File::create(path)?);
     w.write_all(b"{\"type\":\"FeatureCollection\",\"features\":[")?;
     let deg = |x: f64, y: f64| (ORIGIN.0 + x / M_PER_DEG_LON, ORIGIN.1 + y / M_PER_DEG_LAT);

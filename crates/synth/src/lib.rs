@@ -245,21 +245,48 @@ pub fn generate(spec: &CitySpec) -> Result<City> {
     })
 }
 
+/// The seeded random generator of the synthetic cities, and of lifecircle's randomised tests,
+/// benches and examples: PCG with a 128-bit multiplicative congruential state (`Pcg64Mcg`).
+/// Use it with [`rand::RngExt`] (`rng.random::<f64>()`, `rng.random_range(0..n)`).
+pub type Rng = Pcg64Mcg;
+
+/// A generator seeded with `seed`: the same seed gives the same numbers on every platform.
+///
+/// # Examples
+/// ```
+/// use rand::RngExt;
+/// let (mut a, mut b) = (lifecircle_synth::rng(7), lifecircle_synth::rng(7));
+/// assert_eq!(a.random::<u64>(), b.random::<u64>());
+/// ```
+pub fn rng(seed: u64) -> Rng {
+    Pcg64Mcg::seed_from_u64(seed)
+}
+
+/// An independent generator for part `index` of stream `stream` under `seed`, so that parts
+/// can be generated separately (in parallel, or some left out) without changing the others.
+/// Stream 0, index 0 is [`rng`]`(seed)`.
+pub fn rng_stream(seed: u64, stream: u64, index: u64) -> Rng {
+    let mix = stream
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(index.wrapping_mul(0xBF58_476D_1CE4_E5B9));
+    rng(seed ^ mix)
+}
+
 /// An independent random stream for one stage of generation, so that (say) adding streets does
 /// not change the residences.
-fn stage_rng(seed: u64, stage: u64) -> Pcg64Mcg {
-    Pcg64Mcg::seed_from_u64(seed ^ stage.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+fn stage_rng(seed: u64, stage: u64) -> Rng {
+    rng_stream(seed, stage, 0)
 }
 
 /// Uniform in `[a, b)`.
 #[inline]
-fn unif(rng: &mut Pcg64Mcg, a: f64, b: f64) -> f64 {
+pub fn unif(rng: &mut Rng, a: f64, b: f64) -> f64 {
     a + (b - a) * rng.random::<f64>()
 }
 
 /// A uniformly random offset in a disc of radius `r`, metres.
 #[inline]
-fn in_disc(rng: &mut Pcg64Mcg, r: f64) -> (f64, f64) {
+fn in_disc(rng: &mut Rng, r: f64) -> (f64, f64) {
     let rho = r * rng.random::<f64>().sqrt();
     let (s, c) = unif(rng, 0.0, std::f64::consts::TAU).sin_cos();
     (rho * c, rho * s)
@@ -267,7 +294,7 @@ fn in_disc(rng: &mut Pcg64Mcg, r: f64) -> (f64, f64) {
 
 /// A standard normal value (Box-Muller).
 #[inline]
-fn normal(rng: &mut Pcg64Mcg) -> f64 {
+pub fn normal(rng: &mut Rng) -> f64 {
     let u = 1.0 - rng.random::<f64>(); // (0, 1]
     let v = rng.random::<f64>();
     (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
@@ -356,7 +383,7 @@ struct Layout {
 }
 
 impl Layout {
-    fn new(spec: &CitySpec, rng: &mut Pcg64Mcg) -> Self {
+    fn new(spec: &CitySpec, rng: &mut Rng) -> Self {
         let side = spec.side_m;
         let count = spec.communities.max(1);
         let rows = ((count as f64).sqrt().round() as usize).clamp(1, count);
@@ -375,7 +402,7 @@ impl Layout {
         let mut xt: Vec<Vec<f64>> = Vec::with_capacity(rows);
         for (j, &n) in per_row.iter().enumerate() {
             let w = width(j);
-            let jitter = |k: usize, rng: &mut Pcg64Mcg| {
+            let jitter = |k: usize, rng: &mut Rng| {
                 let a = if k == 0 || k == n { 0.03 } else { 0.12 };
                 k as f64 * w + unif(rng, -a, a) * w
             };
@@ -628,7 +655,7 @@ fn residences(
     spec: &CitySpec,
     frame: &Frame,
     layout: &Layout,
-    rng: &mut Pcg64Mcg,
+    rng: &mut Rng,
 ) -> Vec<(LonLat, u32)> {
     let side = spec.side_m;
     let mut out = Vec::with_capacity(spec.residences);
@@ -733,7 +760,7 @@ fn facilities(
 // Streets.
 
 /// A jittered grid over the square, 10 % of links dropped, each link a 3-vertex piece.
-fn streets(spec: &CitySpec, frame: &Frame, rng: &mut Pcg64Mcg) -> Vec<Vec<LonLat>> {
+fn streets(spec: &CitySpec, frame: &Frame, rng: &mut Rng) -> Vec<Vec<LonLat>> {
     let s = spec.street_spacing_m;
     let n = (spec.side_m / s).floor() as usize + 1;
     let offset = (spec.side_m - (n - 1) as f64 * s) / 2.0;
@@ -746,7 +773,7 @@ fn streets(spec: &CitySpec, frame: &Frame, rng: &mut Pcg64Mcg) -> Vec<Vec<LonLat
         })
         .collect();
     let mut out = Vec::with_capacity((2.0 * (n * n) as f64 * (1.0 - STREET_LINK_DROP)) as usize);
-    let mut link = |a: (f64, f64), b: (f64, f64), rng: &mut Pcg64Mcg| {
+    let mut link = |a: (f64, f64), b: (f64, f64), rng: &mut Rng| {
         if rng.random::<f64>() < STREET_LINK_DROP {
             return;
         }
@@ -986,7 +1013,7 @@ fn push_json_string(out: &mut Vec<u8>, s: &str) {
 mod tests {
     use super::*;
     use geo::{Validation, Winding};
-    use lifecircle::io::geojson::{self as input, read_features, Source};
+    use lifecircle::io::{geojson::read_features, Source};
     use lifecircle::surface_distance_m;
 
     /// A small city: 20,000 residences over about 4.4 km × 4.4 km, 30 communities.

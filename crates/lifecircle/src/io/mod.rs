@@ -18,6 +18,9 @@ pub use self::{
         read_communities, read_facilities, read_residences, read_residences_with_groups, Fields,
         GroupCounts, Loaded, MAX_GROUPS,
     },
-    output::{summary, write_outputs, Summary, Written},
+    output::{
+        summary, write_communities, write_facilities, write_outputs, write_residences,
+        write_summary_csv, Summary, Written,
+    },
     streets::{read_street_lines, read_street_network},
 };

@@ -997,6 +997,12 @@ impl<'a> From<fast::Simple<'a>> for FeatureParts<'a> {
     }
 }
 
+/// Whether features of the simple shape go to the fast reader (`fast`) before `serde_json`.
+/// For benchmarks only (`benches/geojson_read.rs` sets it to `false` to time `serde_json` on
+/// the same features); process-wide, and not part of the API.
+#[doc(hidden)]
+pub static FAST_READER: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
 fn parse_feature<'a>(
     bytes: &'a [u8],
     wanted: &[&str],
@@ -1006,8 +1012,10 @@ fn parse_feature<'a>(
     // invalid text goes the slow way, where serde_json says where the bad bytes are.
     match std::str::from_utf8(bytes) {
         Ok(text) => {
-            if let Some(simple) = fast::parse(text, wanted, props) {
-                return Ok(FeatureParts::from(simple));
+            if FAST_READER.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Some(simple) = fast::parse(text, wanted, props) {
+                    return Ok(FeatureParts::from(simple));
+                }
             }
             props.fill(None);
             parse_with(serde_json::Deserializer::from_str(text), wanted, props)

@@ -1,0 +1,14 @@
+//! The integration tests, as one test binary (one link, one run): a module per subject, and
+//! the helpers they share in `support`.
+
+mod support;
+
+mod cli;
+mod cli_profiles;
+mod coords_reference;
+mod gdal;
+mod network;
+mod osm_extract;
+mod profiles;
+mod straight_line_reference;
+mod summary_reference;
