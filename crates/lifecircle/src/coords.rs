@@ -49,10 +49,10 @@ use geo::{Coord, Geometry, MapCoordsInPlace};
 use crate::geodesy::LonLat;
 
 /// Semi-major axis of the Krasovsky 1940 ellipsoid used by GCJ-02, metres.
-pub const KRASOVSKY_A_M: f64 = 6_378_245.0;
+pub(crate) const KRASOVSKY_A_M: f64 = 6_378_245.0;
 /// First eccentricity squared of the Krasovsky 1940 ellipsoid (f = 1/298.3), as GCJ-02 uses it.
 #[allow(clippy::excessive_precision)]
-pub const KRASOVSKY_EE: f64 = 0.006_693_421_622_965_943_23;
+pub(crate) const KRASOVSKY_EE: f64 = 0.006_693_421_622_965_943_23;
 /// The BD-09 angular constant `x_pi = π · 3000 / 180`.
 const X_PI: f64 = PI * 3000.0 / 180.0;
 /// BD-09's fixed eastward shift, degrees.
@@ -65,13 +65,13 @@ const INVERSE_TOL_DEG: f64 = 1e-12;
 const INVERSE_MAX_ITER: usize = 40;
 
 /// Bounds of the "China" rectangle of the published GCJ-02 algorithm, degrees.
-pub const CHINA_LON_MIN: f64 = 72.004;
+pub(crate) const CHINA_LON_MIN: f64 = 72.004;
 /// See [`CHINA_LON_MIN`].
-pub const CHINA_LON_MAX: f64 = 137.8347;
+pub(crate) const CHINA_LON_MAX: f64 = 137.8347;
 /// See [`CHINA_LON_MIN`].
-pub const CHINA_LAT_MIN: f64 = 0.8293;
+pub(crate) const CHINA_LAT_MIN: f64 = 0.8293;
 /// See [`CHINA_LON_MIN`].
-pub const CHINA_LAT_MAX: f64 = 55.8271;
+pub(crate) const CHINA_LAT_MAX: f64 = 55.8271;
 
 /// A geographic coordinate system used by map data about China.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -7,7 +7,7 @@ use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 use crate::{analysis::Analysis, coords::Crs};
 
 /// How many communities the "worst communities" table lists.
-pub const WORST_SHOWN: usize = 10;
+pub(crate) const WORST_SHOWN: usize = 10;
 
 fn percent(share: f64) -> String {
     format!("{:.1} %", share * 100.0)

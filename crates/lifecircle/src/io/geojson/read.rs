@@ -1566,7 +1566,7 @@ pub fn string(raw: RawJson<'_>) -> Result<Option<String>, String> {
 }
 
 /// A value shortened for an error message.
-pub fn shorten(text: &str) -> String {
+pub(crate) fn shorten(text: &str) -> String {
     if text.chars().count() <= 60 {
         text.to_string()
     } else {
