@@ -38,8 +38,8 @@ use lifecircle::{
     error::{Error, Result},
     geodesy::{LonLat, WGS84_A_M, WGS84_F},
     io::geojson::write::{
-        prepare_dir, push_line_string, push_point, push_polygon, push_str, push_u64,
-        write_atomically, Decimals, FeatureCollection, COORD_DECIMALS,
+        prepare_dir, push_feature, push_line_string, push_point, push_polygon, push_str, push_u64,
+        rounded, write_atomically, Decimals, FeatureCollection, COORD_DECIMALS,
     },
 };
 
@@ -257,10 +257,10 @@ fn normal(rng: &mut Pcg64Mcg) -> f64 {
     (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
 }
 
-/// Round degrees to 7 decimals.
+/// Round degrees to the 7 decimals they are written with.
 #[inline]
 fn round7(v: f64) -> f64 {
-    (v * 1e7).round() / 1e7
+    rounded(v, COORD_DECIMALS)
 }
 
 /// The map from the local east/north frame (metres, origin at the south-west corner) to WGS84.
@@ -779,37 +779,46 @@ pub fn write_geojson(city: &City, dir: &Path) -> Result<()> {
     let (residences, communities) = (&city.residences, &city.communities);
     write_collection(dir, RESIDENCES_FILE, residences.len(), |out, i| {
         let (at, population) = residences[i];
-        begin_feature(out, b'r', i);
-        out.extend_from_slice(b"\",\"population\":");
-        push_u64(out, u64::from(population));
-        end_feature(out, |out| push_point(out, at, DEGREES));
+        push_feature(
+            out,
+            |p| {
+                push_numbered_id(p.key("id"), b'r', i);
+                push_u64(p.key("population"), u64::from(population));
+            },
+            |g| push_point(g, at, DEGREES),
+        );
     })?;
     write_collection(dir, COMMUNITIES_FILE, communities.len(), |out, i| {
         let c = &communities[i];
-        out.extend_from_slice(b"{\"type\":\"Feature\",\"properties\":{\"id\":");
-        push_str(out, &c.id);
-        out.extend_from_slice(b",\"name\":");
-        push_str(out, &c.name);
-        out.extend_from_slice(b",\"population\":");
-        push_u64(out, c.population);
-        end_feature(out, |out| push_polygon(out, &c.polygon, DEGREES));
+        push_feature(
+            out,
+            |p| {
+                push_str(p.key("id"), &c.id);
+                push_str(p.key("name"), &c.name);
+                push_u64(p.key("population"), c.population);
+            },
+            |g| push_polygon(g, &c.polygon, DEGREES),
+        );
     })?;
     write_collection(dir, FACILITIES_FILE, city.facilities.len(), |out, i| {
         let (at, category) = &city.facilities[i];
-        begin_feature(out, b'f', i);
-        out.extend_from_slice(b"\",\"name\":");
-        push_str(out, &facility_name(category, i));
-        out.extend_from_slice(b",\"category\":");
-        push_str(out, category);
-        end_feature(out, |out| push_point(out, *at, DEGREES));
+        push_feature(
+            out,
+            |p| {
+                push_numbered_id(p.key("id"), b'f', i);
+                push_str(p.key("name"), &facility_name(category, i));
+                push_str(p.key("category"), category);
+            },
+            |g| push_point(g, *at, DEGREES),
+        );
     })?;
     if !city.streets.is_empty() {
         write_collection(dir, STREETS_FILE, city.streets.len(), |out, i| {
-            begin_feature(out, b's', i);
-            out.push(b'"');
-            end_feature(out, |out| {
-                push_line_string(out, city.streets[i].iter().copied(), DEGREES);
-            });
+            push_feature(
+                out,
+                |p| push_numbered_id(p.key("id"), b's', i),
+                |g| push_line_string(g, city.streets[i].iter().copied(), DEGREES),
+            );
         })?;
     }
     Ok(())
@@ -834,18 +843,11 @@ fn write_collection(
     })
 }
 
-/// Append the start of feature `i` up to its unclosed id string: `{..."properties":{"id":"r12`.
-fn begin_feature(out: &mut Vec<u8>, prefix: u8, i: usize) {
-    out.extend_from_slice(b"{\"type\":\"Feature\",\"properties\":{\"id\":\"");
-    out.push(prefix);
+/// Append the id string of element `i` of a kind: `"r12"`.
+fn push_numbered_id(out: &mut Vec<u8>, kind: u8, i: usize) {
+    out.extend_from_slice(&[b'"', kind]);
     push_u64(out, i as u64);
-}
-
-/// Close the properties, append the geometry and close the feature.
-fn end_feature(out: &mut Vec<u8>, geometry: impl FnOnce(&mut Vec<u8>)) {
-    out.extend_from_slice(b"},\"geometry\":");
-    geometry(out);
-    out.push(b'}');
+    out.push(b'"');
 }
 
 /// The display name of facility `i`: the category in words and the facility's number, e.g.

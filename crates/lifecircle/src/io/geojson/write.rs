@@ -230,6 +230,13 @@ pub fn push_key(buf: &mut Vec<u8>, name: &str) {
     buf.push(b':');
 }
 
+/// `v` rounded as [`push_fixed`] writes it with `decimals` decimals: the very value a reader
+/// gets back from the file. (Rounding a value first does not change how it is written.)
+pub fn rounded(v: f64, decimals: u32) -> f64 {
+    let scale = 10f64.powi(decimals.min(9) as i32);
+    (v * scale).round() / scale
+}
+
 /// Append an id: numbers as numbers, text as strings.
 pub fn push_id(buf: &mut Vec<u8>, id: &Id) {
     match id {
@@ -369,6 +376,42 @@ pub fn push_geometry(buf: &mut Vec<u8>, g: &Geometry<f64>, decimals: Decimals) {
         Geometry::MultiPolygon(m) => push_multi_polygon(buf, m, decimals),
         _ => buf.extend_from_slice(b"null"),
     }
+}
+
+/// The members of a feature's `properties` object as they are appended (see [`push_feature`]).
+pub struct Properties<'b> {
+    buf: &'b mut Vec<u8>,
+    members: usize,
+}
+
+impl Properties<'_> {
+    /// Start member `name` (after a comma unless it is the first) and return the buffer to
+    /// append its value to.
+    pub fn key(&mut self, name: &str) -> &mut Vec<u8> {
+        if self.members > 0 {
+            self.buf.push(b',');
+        }
+        self.members += 1;
+        push_key(self.buf, name);
+        self.buf
+    }
+}
+
+/// Append a feature with its properties first: `{"type":"Feature","properties":{...},
+/// "geometry":...}`, the members appended by `properties`, the geometry object by `geometry`.
+pub fn push_feature(
+    buf: &mut Vec<u8>,
+    properties: impl FnOnce(&mut Properties<'_>),
+    geometry: impl FnOnce(&mut Vec<u8>),
+) {
+    buf.extend_from_slice(br#"{"type":"Feature","properties":{"#);
+    properties(&mut Properties {
+        buf: &mut *buf,
+        members: 0,
+    });
+    buf.extend_from_slice(br#"},"geometry":"#);
+    geometry(buf);
+    buf.push(b'}');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -670,6 +713,34 @@ mod tests {
             geometry_text(&Geometry::MultiPoint(vec![(1.0, 2.0)].into())),
             "null"
         );
+    }
+
+    #[test]
+    fn features_with_properties_first() {
+        let mut b = Vec::new();
+        push_feature(
+            &mut b,
+            |p| {
+                push_str(p.key("id"), "a");
+                push_fixed(p.key("name:zh"), 1.25, 1);
+            },
+            |g| push_point(g, LonLat::new(1.0, 2.0), COORDS),
+        );
+        assert_eq!(
+            String::from_utf8(b).unwrap(),
+            r#"{"type":"Feature","properties":{"id":"a","name:zh":1.3},"geometry":{"type":"Point","coordinates":[1,2]}}"#
+        );
+        let mut b = Vec::new();
+        push_feature(&mut b, |_| {}, |g| g.extend_from_slice(b"null"));
+        assert_eq!(b, br#"{"type":"Feature","properties":{},"geometry":null}"#);
+        for v in [24.936_579_649_9, -0.000_000_04, 1e-9, 123.456_75] {
+            let (mut direct, mut first) = (Vec::new(), Vec::new());
+            push_fixed(&mut direct, v, 7);
+            push_fixed(&mut first, rounded(v, 7), 7);
+            assert_eq!(direct, first);
+            let text = String::from_utf8(direct).unwrap();
+            assert_eq!(text.parse::<f64>().unwrap(), rounded(v, 7) + 0.0, "{v}");
+        }
     }
 
     #[test]
