@@ -1,4 +1,4 @@
-//! GeoJSON (RFC 7946): the streaming parallel reader, and the one writer ([`write`]).
+//! GeoJSON (RFC 7946): the streaming parallel reader, and the one writer ([`write`](mod@write)).
 
 mod fast;
 mod read;
