@@ -35,7 +35,7 @@
 //! as straight lines in those coordinates; the R-tree there holds the polygons' bounding boxes.
 
 use std::{
-    fmt, io,
+    fmt,
     path::{Path, PathBuf},
 };
 
@@ -1011,88 +1011,92 @@ fn place_people(homes: Vec<Home>, grid: Option<&Grid>, mapping: &Mapping) -> Pla
 pub fn write_extract(extract: &Extract, out_dir: &Path) -> Result<Inventory> {
     prepare_dir(out_dir)?;
     let mut inventory = extract.inventory();
-    let mut file = |name: &str, features: &dyn Fn(&mut FeatureCollection<'_>) -> io::Result<()>| {
-        let path = out_dir.join(name);
-        write_atomically(&path, |w| {
-            let mut fc = FeatureCollection::begin(w, None)?;
-            features(&mut fc)?;
-            fc.end()
-        })?;
-        inventory.files.push(path);
-        Ok::<_, Error>(())
-    };
-    file("facilities.geojson", &|fc| {
-        for Extracted { model: f, osm } in &extract.facilities {
-            fc.feature(|buf| {
-                let properties = |p: &mut Properties<'_>| {
-                    push_id(p.key("id"), &f.id);
-                    if let Some(n) = &f.name {
-                        push_str(p.key("name"), n);
-                    }
-                    if let Some(n) = &osm.name_zh {
-                        push_str(p.key("name:zh"), n);
-                    }
-                    push_str(p.key("category"), &f.categories.join(";"));
-                    for (k, v) in &osm.tags {
-                        push_str(p.key(k), v);
-                    }
-                };
-                push_feature(buf, properties, |g| push_point(g, f.at, COORDS));
-            })?;
-        }
-        Ok(())
-    })?;
-    file("residences.geojson", &|fc| {
-        for Extracted { model: r, osm } in &extract.residences {
-            fc.feature(|buf| {
-                let properties = |p: &mut Properties<'_>| {
-                    push_id(p.key("id"), &r.id);
-                    push_fixed(p.key("population"), r.population, POPULATION_DECIMALS);
-                    push_fixed(p.key("floor_area_m2"), osm.floor_area_m2, 1);
-                    push_fixed(p.key("levels"), osm.levels, 2);
-                    if osm.population_estimated {
-                        p.key("population_estimated").extend_from_slice(b"true");
-                    }
-                };
-                push_feature(buf, properties, |g| push_point(g, r.at, COORDS));
-            })?;
-        }
-        Ok(())
-    })?;
-    file("streets.geojson", &|fc| {
-        for l in &extract.streets {
-            fc.feature(|buf| {
-                let properties = |p: &mut Properties<'_>| {
-                    push_str(p.key("id"), &format!("w{}", l.id));
-                    push_str(p.key("highway"), &l.highway);
-                };
-                let line = |g: &mut Vec<u8>| push_line_string(g, l.coords.iter().copied(), COORDS);
-                push_feature(buf, properties, line);
-            })?;
-        }
-        Ok(())
-    })?;
-    file("communities.geojson", &|fc| {
-        for Extracted { model: c, osm } in &extract.communities {
-            fc.feature(|buf| {
-                let properties = |p: &mut Properties<'_>| {
-                    push_id(p.key("id"), &c.id);
-                    if let Some(n) = &c.name {
-                        push_str(p.key("name"), n);
-                    }
-                    match osm {
-                        CommunityKind::Boundary { admin_level } => {
-                            push_u64(p.key("admin_level"), u64::from(*admin_level));
-                        }
-                        CommunityKind::Place { place } => push_str(p.key("place"), place),
-                    }
-                };
-                push_feature(buf, properties, |g| push_geometry(g, &c.geometry, COORDS));
-            })?;
-        }
-        Ok(())
-    })?;
+    let files = &mut inventory.files;
+    let dir = out_dir;
+    files.push(write_file(
+        dir,
+        "facilities.geojson",
+        &extract.facilities,
+        |Extracted { model: f, osm }, p| {
+            push_id(p.key("id"), &f.id);
+            if let Some(n) = &f.name {
+                push_str(p.key("name"), n);
+            }
+            if let Some(n) = &osm.name_zh {
+                push_str(p.key("name:zh"), n);
+            }
+            push_str(p.key("category"), &f.categories.join(";"));
+            for (k, v) in &osm.tags {
+                push_str(p.key(k), v);
+            }
+        },
+        |f, g| push_point(g, f.model.at, COORDS),
+    )?);
+    files.push(write_file(
+        dir,
+        "residences.geojson",
+        &extract.residences,
+        |Extracted { model: r, osm }, p| {
+            push_id(p.key("id"), &r.id);
+            push_fixed(p.key("population"), r.population, POPULATION_DECIMALS);
+            push_fixed(p.key("floor_area_m2"), osm.floor_area_m2, 1);
+            push_fixed(p.key("levels"), osm.levels, 2);
+            if osm.population_estimated {
+                p.key("population_estimated").extend_from_slice(b"true");
+            }
+        },
+        |r, g| push_point(g, r.model.at, COORDS),
+    )?);
+    files.push(write_file(
+        dir,
+        "streets.geojson",
+        &extract.streets,
+        |l, p| {
+            push_str(p.key("id"), &format!("w{}", l.id));
+            push_str(p.key("highway"), &l.highway);
+        },
+        |l, g| push_line_string(g, l.coords.iter().copied(), COORDS),
+    )?);
+    files.push(write_file(
+        dir,
+        "communities.geojson",
+        &extract.communities,
+        |Extracted { model: c, osm }, p| {
+            push_id(p.key("id"), &c.id);
+            if let Some(n) = &c.name {
+                push_str(p.key("name"), n);
+            }
+            match osm {
+                CommunityKind::Boundary { admin_level } => {
+                    push_u64(p.key("admin_level"), u64::from(*admin_level));
+                }
+                CommunityKind::Place { place } => push_str(p.key("place"), place),
+            }
+        },
+        |c, g| push_geometry(g, &c.model.geometry, COORDS),
+    )?);
     Ok(inventory)
+}
+
+/// Write `dir/name` atomically: a FeatureCollection of `items`, each with the properties
+/// `properties` appends, then the geometry `geometry` appends. Returns the path.
+fn write_file<T: Sync>(
+    dir: &Path,
+    name: &str,
+    items: &[T],
+    properties: impl Fn(&T, &mut Properties<'_>) + Sync,
+    geometry: impl Fn(&T, &mut Vec<u8>) + Sync,
+) -> Result<PathBuf> {
+    let path = dir.join(name);
+    write_atomically(&path, |w| {
+        let mut fc = FeatureCollection::begin(w, None)?;
+        fc.features_par(items.len(), |buf, i| {
+            let item = &items[i];
+            push_feature(buf, |p| properties(item, p), |g| geometry(item, g));
+        })?;
+        fc.end()
+    })?;
+    Ok(path)
 }
 
 #[cfg(test)]
@@ -1221,6 +1225,12 @@ mod tests {
             (24.668_459_8, 60.139_828_1),
             (24.668_467_1, 60.139_788_8),
         ]);
+        // Written, it keeps its counterclockwise order: the signed area judges it by its bulk.
+        assert!(
+            geo::Winding::is_cw(&ring),
+            "geo's Orient judges it right now"
+        );
+        assert!(!write::is_reversed(&ring, true) && write::is_reversed(&ring, false));
         let ccw = MultiPolygon::new(vec![Polygon::new(ring.clone(), vec![])]);
         // About 10.9 m x 8.0 m.
         let a = footprint_m2(&ccw);
