@@ -801,9 +801,8 @@ fn small_city_by_hand() {
         "{} {a101}",
         r1.floor_area_m2
     );
-    // The population is rounded to the 3 decimals written.
     let population = ex.residences[0].model.population;
-    assert!((population - r0.floor_area_m2 / 35.0).abs() <= 0.5e-3);
+    assert!((population - r0.floor_area_m2 / 35.0).abs() < 1e-9);
     assert!(r0.population_estimated);
     assert_eq!((r0.levels, r1.levels), (3.0, 4.0));
     assert!(inv
