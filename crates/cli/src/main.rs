@@ -159,7 +159,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// The OpenStreetMap decoder (`osmpbf`, through `protobuf`) panics on some corrupt blocks; the
+/// library catches the panic and returns an error naming the file and block. Keep the panic's
+/// own message off the terminal for those; every other panic is reported as usual.
+fn quiet_decoder_panics() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let decoder = info.location().is_some_and(|l| {
+            let file = l.file();
+            file.contains("osmpbf") || file.contains("protobuf")
+        });
+        if !decoder {
+            report(info);
+        }
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_decoder_panics();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

@@ -9,7 +9,7 @@ use std::{
 
 use lifecircle::{
     io::geojson::{read_features, Source},
-    osm::{self, extract::CommunityShape, Mapping, SkipKind},
+    osm::{self, CommunityKind, Mapping, SkipKind},
 };
 use osmpbf::{Element, ElementReader};
 
@@ -167,12 +167,16 @@ fn helsinki_facilities_and_places_match_a_plain_scan() {
         tag_in(t, "place", &["suburb", "quarter", "neighbourhood"])
     });
     assert!(places.iter().all(|id| id.starts_with('n')));
-    let ours: BTreeSet<String> = ex.communities.iter().map(|c| c.id.clone()).collect();
+    let ours: BTreeSet<String> = ex
+        .communities
+        .iter()
+        .map(|c| c.model.id().to_string())
+        .collect();
     assert_eq!(ours, places);
     assert!(ex
         .communities
         .iter()
-        .all(|c| matches!(c.shape, CommunityShape::Place { .. })));
+        .all(|c| matches!(c.osm, CommunityKind::Place { .. })));
     assert_eq!(inv.communities, places.len());
     assert!(inv.skipped.count(SkipKind::MissingMembers) > 0);
 }
@@ -263,7 +267,7 @@ fn helsinki_population_and_outputs() {
     assert!(ex
         .residences
         .iter()
-        .all(|r| r.population > 0.0 && !r.population_estimated));
+        .all(|r| r.model.population() > 0.0 && !r.osm.population_estimated));
 
     // The sharing, cell by cell, from the written files: each home's cell by a point-in-polygon
     // test of its own; a cell's people go to the homes in it (all of them, shared by floor
@@ -480,8 +484,8 @@ fn lifecircle(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
 }
 
 /// Corrupt .osm.pbf input on the command line, to `extract` and to `analyze --network`: exit
-/// status 1 and our message naming the file, nothing else. (The decoder library panics on the
-/// unknown member type; the panic is caught, and its message must not reach stderr. `analyze`
+/// status 1 and our message naming the file. (The decoder library panics on the unknown member
+/// type; the panic is caught and becomes that message, and no other panic may happen. `analyze`
 /// reads no relations, so it finds no street in that file instead.)
 #[test]
 fn corrupt_pbf_on_the_command_line_prints_only_our_error() {
@@ -513,6 +517,7 @@ fn corrupt_pbf_on_the_command_line_prints_only_our_error() {
     ] {
         let (code, stderr) = lifecircle(dir.path(), &args);
         assert_eq!(code, Some(1), "{args:?}: {stderr}");
+        // The library catches decoder panics; the command keeps their messages off stderr.
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
         assert!(
             stderr.contains(file) && stderr.contains(what),
@@ -746,11 +751,15 @@ fn small_city_by_hand() {
     // Residences, without a grid: w100 (apartments, 3 levels) and w101 (building=yes inside
     // residential land use, default 4 levels); not w107 (a shop), not w103 (node missing),
     // not r204 (open ring).
-    let ids: Vec<&str> = ex.residences.iter().map(|r| r.id.as_str()).collect();
+    let ids: Vec<String> = ex
+        .residences
+        .iter()
+        .map(|r| r.model.id().to_string())
+        .collect();
     assert_eq!(ids, ["w100", "w101"]);
     let a100 = rect_area_m2(60.1705, 0.002, 0.001) * 3.0;
     let a101 = rect_area_m2(60.1705, 0.001, 0.001) * 4.0;
-    let (r0, r1) = (&ex.residences[0], &ex.residences[1]);
+    let (r0, r1) = (&ex.residences[0].osm, &ex.residences[1].osm);
     assert!(
         (r0.floor_area_m2 / a100 - 1.0).abs() < 1e-4,
         "{} {a100}",
@@ -761,7 +770,8 @@ fn small_city_by_hand() {
         "{} {a101}",
         r1.floor_area_m2
     );
-    assert!((r0.population - r0.floor_area_m2 / 35.0).abs() < 1e-9);
+    let population = ex.residences[0].model.population();
+    assert!((population - r0.floor_area_m2 / 35.0).abs() < 1e-9);
     assert!(r0.population_estimated);
     assert_eq!((r0.levels, r1.levels), (3.0, 4.0));
     assert!(inv
@@ -777,18 +787,21 @@ fn small_city_by_hand() {
     );
 
     // Facilities: the pharmacy node, and the playground with a hole placed outside the hole.
-    let f: Vec<(&str, &str)> = ex
+    let f: Vec<(String, &str)> = ex
         .facilities
         .iter()
-        .map(|f| (f.id.as_str(), f.categories[0].as_str()))
+        .map(|f| (f.model.id().to_string(), &*f.model.categories()[0]))
         .collect();
-    assert_eq!(f, [("n60", "medical"), ("r203", "culture_sports")]);
-    assert_eq!(ex.facilities[0].name_zh.as_deref(), Some("药店"));
     assert_eq!(
-        ex.facilities[0].tags,
+        f,
+        [("n60".into(), "medical"), ("r203".into(), "culture_sports")]
+    );
+    assert_eq!(ex.facilities[0].osm.name_zh.as_deref(), Some("药店"));
+    assert_eq!(
+        ex.facilities[0].osm.tags,
         [("amenity".to_string(), "pharmacy".to_string())]
     );
-    let p = ex.facilities[1].point;
+    let p = ex.facilities[1].model.at();
     let (u, v) = ((p.lon() - 24.956) / 0.002, (p.lat() - 60.173) / 0.002);
     let in_outer = (0.0..=1.0).contains(&u) && (0.0..=1.0).contains(&v);
     let in_hole = (0.1..=0.9).contains(&u) && (0.1..=0.9).contains(&v);
@@ -799,12 +812,12 @@ fn small_city_by_hand() {
     assert_eq!(ex.communities.len(), 1);
     let c = &ex.communities[0];
     assert_eq!(
-        (c.id.as_str(), c.name.as_deref()),
-        ("r201", Some("Kortteli"))
+        (c.model.id().to_string(), c.model.name()),
+        ("r201".into(), Some("Kortteli"))
     );
-    match &c.shape {
-        CommunityShape::Boundary { admin_level, area } => {
-            assert_eq!(*admin_level, 10);
+    assert_eq!(c.osm, CommunityKind::Boundary { admin_level: 10 });
+    match &c.model.geometry() {
+        geo::Geometry::MultiPolygon(area) => {
             use geo::Area;
             assert!((area.unsigned_area() - 0.0001).abs() < 1e-12);
         }
@@ -848,10 +861,10 @@ fn small_city_with_grid() {
     let ex = osm::extract(&pbf, Some(&grid), &Mapping::builtin()).unwrap();
     // Shares by floor area, by hand: 2x0.001 deg x 3 levels against 1x0.001 deg x 4 levels,
     // i.e. 6 : 4 of 120 people.
-    let pops: Vec<(&str, f64)> = ex
+    let pops: Vec<(String, f64)> = ex
         .residences
         .iter()
-        .map(|r| (r.id.as_str(), r.population))
+        .map(|r| (r.model.id().to_string(), r.model.population()))
         .collect();
     assert_eq!(pops.len(), 2);
     assert_eq!(pops[0].0, "w100");

@@ -59,7 +59,7 @@
 //! [`LonLat::new`] checks it. Inputs in GCJ-02 or BD-09 (Chinese web maps) are declared in
 //! the plan's [`CoordSystems`] and converted on the way in. Distances are metres, in every
 //! name that holds one (`max_walk_m`, `distance_m`).
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub)]
 
 mod analysis;
 pub mod coords;

@@ -27,11 +27,7 @@
 //! # Units
 //! Lengths are metres, coordinates WGS84 degrees (longitude first).
 
-use std::{
-    fs,
-    io::{BufWriter, Write},
-    path::Path,
-};
+use std::path::Path;
 
 use geo::{BoundingRect, Contains, Coord, LineString, Point, Polygon, Rect};
 use rand::{RngExt, SeedableRng};
@@ -40,6 +36,10 @@ use rayon::prelude::*;
 
 use lifecircle::{
     geodesy::{WGS84_A_M, WGS84_F},
+    io::geojson::write::{
+        prepare_dir, push_feature, push_line_string, push_point, push_polygon, push_str, push_u64,
+        rounded, write_atomically, Decimals, FeatureCollection, COORD_DECIMALS,
+    },
     Error, LonLat,
 };
 
@@ -300,10 +300,10 @@ pub fn normal(rng: &mut Rng) -> f64 {
     (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
 }
 
-/// Round degrees to 7 decimals.
+/// Round degrees to the 7 decimals they are written with.
 #[inline]
 fn round7(v: f64) -> f64 {
-    (v * 1e7).round() / 1e7
+    rounded(v, COORD_DECIMALS)
 }
 
 /// The map from the local east/north frame (metres, origin at the south-west corner) to WGS84.
@@ -822,86 +822,80 @@ fn streets(spec: &CitySpec, frame: &Frame, rng: &mut Rng) -> Vec<Vec<LonLat>> {
 /// # Errors
 /// [`Error::Write`] naming the file or directory that could not be created or written.
 pub fn write_geojson(city: &City, dir: &Path) -> Result<()> {
-    fs::create_dir_all(dir).map_err(|source| Error::Write {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    write_collection(
-        &dir.join(RESIDENCES_FILE),
-        "residences",
-        &city.residences,
-        |i, r, out| {
-            out.extend_from_slice(b"{\"type\":\"Feature\",\"properties\":{\"id\":\"r");
-            push_int(out, i as u64);
-            out.extend_from_slice(b"\",\"population\":");
-            push_int(out, u64::from(r.1));
-            out.extend_from_slice(b"},\"geometry\":{\"type\":\"Point\",\"coordinates\":");
-            push_position(out, r.0);
-            out.extend_from_slice(b"}}");
-        },
-    )?;
-    write_collection(
-        &dir.join(COMMUNITIES_FILE),
-        "communities",
-        &city.communities,
-        |_, c, out| {
-            out.extend_from_slice(b"{\"type\":\"Feature\",\"properties\":{\"id\":");
-            push_json_string(out, &c.id);
-            out.extend_from_slice(b",\"name\":");
-            push_json_string(out, &c.name);
-            out.extend_from_slice(b",\"population\":");
-            push_int(out, c.population);
-            out.extend_from_slice(b"},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[");
-            for (i, ring) in std::iter::once(c.polygon.exterior())
-                .chain(c.polygon.interiors())
-                .enumerate()
-            {
-                if i > 0 {
-                    out.push(b',');
-                }
-                push_coords(out, &ring.0);
-            }
-            out.extend_from_slice(b"]}}");
-        },
-    )?;
-    write_collection(
-        &dir.join(FACILITIES_FILE),
-        "facilities",
-        &city.facilities,
-        |i, f, out| {
-            out.extend_from_slice(b"{\"type\":\"Feature\",\"properties\":{\"id\":\"f");
-            push_int(out, i as u64);
-            out.extend_from_slice(b"\",\"name\":");
-            push_json_string(out, &facility_name(&f.1, i));
-            out.extend_from_slice(b",\"category\":");
-            push_json_string(out, &f.1);
-            out.extend_from_slice(b"},\"geometry\":{\"type\":\"Point\",\"coordinates\":");
-            push_position(out, f.0);
-            out.extend_from_slice(b"}}");
-        },
-    )?;
-    if !city.streets.is_empty() {
-        write_collection(
-            &dir.join(STREETS_FILE),
-            "streets",
-            &city.streets,
-            |i, s, out| {
-                out.extend_from_slice(b"{\"type\":\"Feature\",\"properties\":{\"id\":\"s");
-                push_int(out, i as u64);
-                out.extend_from_slice(
-                    b"\"},\"geometry\":{\"type\":\"LineString\",\"coordinates\":[",
-                );
-                for (k, p) in s.iter().enumerate() {
-                    if k > 0 {
-                        out.push(b',');
-                    }
-                    push_position(out, *p);
-                }
-                out.extend_from_slice(b"]}}");
+    prepare_dir(dir)?;
+    let (residences, communities) = (&city.residences, &city.communities);
+    write_collection(dir, RESIDENCES_FILE, residences.len(), |out, i| {
+        let (at, population) = residences[i];
+        push_feature(
+            out,
+            |p| {
+                push_numbered_id(p.key("id"), b'r', i);
+                push_u64(p.key("population"), u64::from(population));
             },
-        )?;
+            |g| push_point(g, at, DEGREES),
+        );
+    })?;
+    write_collection(dir, COMMUNITIES_FILE, communities.len(), |out, i| {
+        let c = &communities[i];
+        push_feature(
+            out,
+            |p| {
+                push_str(p.key("id"), &c.id);
+                push_str(p.key("name"), &c.name);
+                push_u64(p.key("population"), c.population);
+            },
+            |g| push_polygon(g, &c.polygon, DEGREES),
+        );
+    })?;
+    write_collection(dir, FACILITIES_FILE, city.facilities.len(), |out, i| {
+        let (at, category) = &city.facilities[i];
+        push_feature(
+            out,
+            |p| {
+                push_numbered_id(p.key("id"), b'f', i);
+                push_str(p.key("name"), &facility_name(category, i));
+                push_str(p.key("category"), category);
+            },
+            |g| push_point(g, *at, DEGREES),
+        );
+    })?;
+    if !city.streets.is_empty() {
+        write_collection(dir, STREETS_FILE, city.streets.len(), |out, i| {
+            push_feature(
+                out,
+                |p| push_numbered_id(p.key("id"), b's', i),
+                |g| push_line_string(g, city.streets[i].iter().copied(), DEGREES),
+            );
+        })?;
     }
     Ok(())
+}
+
+/// Coordinates are written with exactly 7 decimals (trailing zeros kept).
+const DEGREES: Decimals = Decimals::Exactly(COORD_DECIMALS);
+
+/// Write `dir/file` atomically: a FeatureCollection named after the file (`residences` for
+/// `residences.geojson`), `feature(out, i)` appending feature `i` of `n`, formatted in parallel.
+fn write_collection(
+    dir: &Path,
+    file: &str,
+    n: usize,
+    feature: impl Fn(&mut Vec<u8>, usize) + Sync,
+) -> Result<()> {
+    let name = file.trim_end_matches(".geojson");
+    write_atomically(&dir.join(file), |w| {
+        let mut fc = FeatureCollection::begin(w, Some(name))?;
+        fc.features_par(n, feature)?;
+        fc.end()
+    })?;
+    Ok(())
+}
+
+/// Append the id string of element `i` of a kind: `"r12"`.
+fn push_numbered_id(out: &mut Vec<u8>, kind: u8, i: usize) {
+    out.extend_from_slice(&[b'"', kind]);
+    push_u64(out, i as u64);
+    out.push(b'"');
 }
 
 /// The display name of facility `i`: the category in words and the facility's number, e.g.
@@ -914,99 +908,6 @@ fn facility_name(category: &str, i: usize) -> String {
         None => String::new(),
     };
     format!("{label} {}", i + 1)
-}
-
-/// Write one FeatureCollection, formatting batches of features in parallel.
-fn write_collection<T, F>(path: &Path, name: &str, items: &[T], feature: F) -> Result<()>
-where
-    T: Sync,
-    F: Fn(usize, &T, &mut Vec<u8>) + Sync,
-{
-    const CHUNK: usize = 16_384;
-    const BATCH: usize = CHUNK * 32;
-    let io_err = |source| Error::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    let file = fs::File::create(path).map_err(io_err)?;
-    let mut w = BufWriter::with_capacity(1 << 20, file);
-    let mut head = Vec::new();
-    head.extend_from_slice(b"{\"type\":\"FeatureCollection\",\"name\":");
-    push_json_string(&mut head, name);
-    head.extend_from_slice(b",\"features\":[\n");
-    w.write_all(&head).map_err(io_err)?;
-    for (b, batch) in items.chunks(BATCH).enumerate() {
-        let parts: Vec<Vec<u8>> = batch
-            .par_chunks(CHUNK)
-            .enumerate()
-            .map(|(c, chunk)| {
-                let mut out = Vec::with_capacity(chunk.len() * 128);
-                let base = b * BATCH + c * CHUNK;
-                for (i, item) in chunk.iter().enumerate() {
-                    if base + i > 0 {
-                        out.extend_from_slice(b",\n");
-                    }
-                    feature(base + i, item, &mut out);
-                }
-                out
-            })
-            .collect();
-        for part in parts {
-            w.write_all(&part).map_err(io_err)?;
-        }
-    }
-    w.write_all(b"\n]}\n").map_err(io_err)?;
-    w.flush().map_err(io_err)?;
-    Ok(())
-}
-
-fn push_int(out: &mut Vec<u8>, v: u64) {
-    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
-}
-
-/// Degrees with exactly 7 decimals.
-fn push_degrees(out: &mut Vec<u8>, v: f64) {
-    let scaled = (v * 1e7).round() as i64; // |v| <= 180: far inside i64
-    if scaled < 0 {
-        out.push(b'-');
-    }
-    let n = scaled.unsigned_abs();
-    push_int(out, n / 10_000_000);
-    out.push(b'.');
-    let mut frac = n % 10_000_000;
-    let mut digits = [b'0'; 7];
-    for d in digits.iter_mut().rev() {
-        *d = b'0' + (frac % 10) as u8;
-        frac /= 10;
-    }
-    out.extend_from_slice(&digits);
-}
-
-fn push_position(out: &mut Vec<u8>, p: LonLat) {
-    out.push(b'[');
-    push_degrees(out, p.lon());
-    out.push(b',');
-    push_degrees(out, p.lat());
-    out.push(b']');
-}
-
-fn push_coords(out: &mut Vec<u8>, coords: &[Coord<f64>]) {
-    out.push(b'[');
-    for (i, c) in coords.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        push_position(out, LonLat::new(c.x, c.y).expect("a position in range"));
-    }
-    out.push(b']');
-}
-
-fn push_json_string(out: &mut Vec<u8>, s: &str) {
-    // serde_json escapes quotes, backslashes and control characters; a String always serialises.
-    match serde_json::to_string(s) {
-        Ok(json) => out.extend_from_slice(json.as_bytes()),
-        Err(_) => out.extend_from_slice(b"null"),
-    }
 }
 
 #[cfg(test)]
@@ -1297,22 +1198,7 @@ mod tests {
     }
 
     #[test]
-    fn degrees_print_with_seven_decimals() {
-        let cases = [
-            (0.0, "0.0000000"),
-            (-0.00000004, "0.0000000"),
-            (-0.0000001, "-0.0000001"),
-            (121.47, "121.4700000"),
-            (-12.3456789, "-12.3456789"),
-            (180.0, "180.0000000"),
-            (-90.0, "-90.0000000"),
-            (31.00000005, "31.0000001"),
-        ];
-        for (v, want) in cases {
-            let mut out = Vec::new();
-            push_degrees(&mut out, v);
-            assert_eq!(String::from_utf8(out).unwrap(), want);
-        }
+    fn facility_names_say_category_and_number() {
         assert_eq!(facility_name("elderly_care", 2), "Elderly care 3");
     }
 
@@ -1328,7 +1214,7 @@ mod tests {
             FACILITIES_FILE,
             STREETS_FILE,
         ] {
-            let text = fs::read_to_string(dir.path().join(name)).unwrap();
+            let text = std::fs::read_to_string(dir.path().join(name)).unwrap();
             let gj: geojson::GeoJson = text.parse().unwrap();
             assert!(
                 matches!(gj, geojson::GeoJson::FeatureCollection(_)),

@@ -1,189 +1,28 @@
-//! Writing the gap map (`communities.geojson`), the residence table (`residences.geojson`) and
-//! the summary (`summary.json`, `summary.csv`).
+//! Writing the gap map (`communities.geojson`), the residence table (`residences.geojson`),
+//! the facilities with their catchments (`facilities.geojson`) and the summary (`summary.json`,
+//! `summary.csv`).
 //!
-//! Every file is written to a temporary file in the output directory and renamed into place
-//! when complete, so a failed run never leaves a half-written output. GeoJSON follows RFC 7946:
-//! WGS84 longitude/latitude with 7 decimals (1 cm), polygon exteriors counter-clockwise.
-//! Residences are formatted in parallel, a few thousand features per task, and written in
-//! input order.
+//! Every file is written atomically, and GeoJSON as RFC 7946 with 7-decimal coordinates and
+//! counterclockwise exteriors, by the shared writer ([`crate::io::geojson::write`]);
+//! residences are formatted in parallel and written in input order.
 
 use std::{
-    fs,
-    io::{self, BufWriter, Write},
+    io::{self, Write},
     path::{Path, PathBuf},
 };
 
-use geo::{orient::Direction, Coord, Geometry, Orient, Polygon};
-use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::{
     analysis::Analysis,
     coords::{self, Crs},
-    error::{Error, Result},
-    geodesy::LonLat,
+    error::Result,
+    io::geojson::write::{
+        prepare_dir, push_fixed, push_geometry, push_id, push_key, push_point, push_str,
+        write_atomically, FeatureCollection, COORDS,
+    },
     model::Id,
 };
-
-/// Decimals written for coordinates (1e-7 degree is about 1 cm).
-pub const COORD_DECIMALS: u32 = 7;
-
-/// Write `path` atomically: `write` fills a temporary file in the same directory, which is
-/// renamed to `path` only when everything succeeded.
-///
-/// # Errors
-/// The directory is not writable, or `write` fails.
-pub fn write_atomically(
-    path: &Path,
-    write: impl FnOnce(&mut (dyn Write + Send)) -> io::Result<()>,
-) -> Result<()> {
-    let err = |source| Error::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".lifecircle-").suffix(".tmp");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        // Outputs are ordinary files for GIS tools and colleagues, not secrets.
-        builder.permissions(fs::Permissions::from_mode(0o644));
-    }
-    let tmp = builder.tempfile_in(dir).map_err(err)?;
-    let mut w = BufWriter::with_capacity(1 << 20, tmp);
-    write(&mut w).map_err(err)?;
-    let tmp = w.into_inner().map_err(|e| err(e.into_error()))?;
-    #[cfg(target_os = "linux")]
-    if exchange(tmp.path(), path).is_ok() {
-        // The temporary name now holds the previous output, which dropping `tmp` deletes.
-        drop(tmp);
-        return Ok(());
-    }
-    tmp.persist(path).map_err(|e| err(e.error))?;
-    Ok(())
-}
-
-/// Swap two existing paths atomically (`renameat2` with `RENAME_EXCHANGE`).
-///
-/// Replacing a large output by `rename` makes ext4 start writing the new file out at once
-/// (its `auto_da_alloc` safeguard), which costs longer than writing it took; an exchange
-/// replaces the file just as atomically without that. Fails, and the caller falls back to
-/// `rename`, when `to` does not exist yet or the file system cannot exchange.
-#[cfg(target_os = "linux")]
-fn exchange(from: &Path, to: &Path) -> io::Result<()> {
-    use std::{ffi::CString, os::unix::ffi::OsStrExt};
-    if !fs::symlink_metadata(to)?.is_file() {
-        return Err(io::Error::other("not a regular file"));
-    }
-    let c = |p: &Path| CString::new(p.as_os_str().as_bytes()).map_err(io::Error::other);
-    let (from, to) = (c(from)?, c(to)?);
-    // SAFETY: both are valid NUL-terminated paths that outlive the call.
-    let rc = unsafe {
-        libc::renameat2(
-            libc::AT_FDCWD,
-            from.as_ptr(),
-            libc::AT_FDCWD,
-            to.as_ptr(),
-            libc::RENAME_EXCHANGE,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
-/// Create the output directory if needed.
-///
-/// # Errors
-/// It cannot be created, or exists and is not a directory.
-pub fn prepare_dir(dir: &Path) -> Result<()> {
-    fs::create_dir_all(dir).map_err(|source| Error::Write {
-        path: dir.to_path_buf(),
-        source,
-    })
-}
-
-// ---------------------------------------------------------------------------------------------
-// Byte-level JSON formatting for the large files.
-
-/// Append `v` with at most `decimals` decimals (trailing zeros dropped; rounded half away from
-/// zero); `null` if not finite. More than 9 decimals are written as 9.
-pub fn push_fixed(buf: &mut Vec<u8>, v: f64, decimals: u32) {
-    // A constant scale lets the compiler turn the divisions below into multiplications.
-    match decimals {
-        0 => push_scaled::<0>(buf, v),
-        1 => push_scaled::<1>(buf, v),
-        2 => push_scaled::<2>(buf, v),
-        3 => push_scaled::<3>(buf, v),
-        4 => push_scaled::<4>(buf, v),
-        5 => push_scaled::<5>(buf, v),
-        6 => push_scaled::<6>(buf, v),
-        7 => push_scaled::<7>(buf, v),
-        8 => push_scaled::<8>(buf, v),
-        _ => push_scaled::<9>(buf, v),
-    }
-}
-
-fn push_scaled<const D: u32>(buf: &mut Vec<u8>, v: f64) {
-    let scale: u64 = const { 10u64.pow(D) };
-    if !v.is_finite() {
-        buf.extend_from_slice(b"null");
-        return;
-    }
-    let x = v.abs() * scale as f64;
-    if x >= 9.0e18 {
-        // Beyond u64: fall back to the shortest round-trip representation.
-        buf.extend_from_slice(format!("{v}").as_bytes());
-        return;
-    }
-    // Round half away from zero without a libm call: below 2^53 the fraction `x - t` is exact,
-    // and above it `x` is already a whole number.
-    let t = x as u64;
-    let n = if x - t as f64 >= 0.5 { t + 1 } else { t };
-    if n != 0 && v < 0.0 {
-        buf.push(b'-');
-    }
-    let mut itoa = itoa::Buffer::new();
-    buf.extend_from_slice(itoa.format(n / scale).as_bytes());
-    let mut frac = n % scale;
-    if frac != 0 {
-        let mut digits = D;
-        while frac.is_multiple_of(10) {
-            frac /= 10;
-            digits -= 1;
-        }
-        buf.push(b'.');
-        let s = itoa.format(frac);
-        buf.extend(std::iter::repeat_n(b'0', digits as usize - s.len()));
-        buf.extend_from_slice(s.as_bytes());
-    }
-}
-
-/// Append a JSON string.
-pub fn push_str(buf: &mut Vec<u8>, s: &str) {
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-        buf.push(b'"');
-        buf.extend_from_slice(s.as_bytes());
-        buf.push(b'"');
-    } else {
-        // serde_json escapes exactly as JSON requires; writing to a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut *buf, s);
-    }
-}
-
-/// Append an id: numbers as numbers, text as strings.
-pub fn push_id(buf: &mut Vec<u8>, id: &Id) {
-    match id {
-        Id::Num(n) => buf.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
-        Id::Text(s) => push_str(buf, s),
-    }
-}
 
 /// Append an id, then `,"name":` and the name or null.
 fn push_id_and_name(buf: &mut Vec<u8>, id: &Id, name: Option<&str>) {
@@ -196,65 +35,8 @@ fn push_id_and_name(buf: &mut Vec<u8>, id: &Id, name: Option<&str>) {
 }
 
 /// Append a population or other count: integers without decimals, else up to 3 decimals.
-pub fn push_amount(buf: &mut Vec<u8>, v: f64) {
+pub(super) fn push_amount(buf: &mut Vec<u8>, v: f64) {
     push_fixed(buf, v, 3);
-}
-
-fn push_position(buf: &mut Vec<u8>, c: Coord<f64>) {
-    buf.push(b'[');
-    push_fixed(buf, c.x, COORD_DECIMALS);
-    buf.push(b',');
-    push_fixed(buf, c.y, COORD_DECIMALS);
-    buf.push(b']');
-}
-
-fn push_ring(buf: &mut Vec<u8>, ring: &geo::LineString<f64>) {
-    buf.push(b'[');
-    for (i, c) in ring.0.iter().enumerate() {
-        if i > 0 {
-            buf.push(b',');
-        }
-        push_position(buf, *c);
-    }
-    buf.push(b']');
-}
-
-fn push_polygon_rings(buf: &mut Vec<u8>, p: &Polygon<f64>) {
-    let p = p.orient(Direction::Default);
-    buf.push(b'[');
-    push_ring(buf, p.exterior());
-    for ring in p.interiors() {
-        buf.push(b',');
-        push_ring(buf, ring);
-    }
-    buf.push(b']');
-}
-
-/// Append a GeoJSON geometry object (Point, Polygon and MultiPolygon; others as null).
-pub fn push_geometry(buf: &mut Vec<u8>, g: &Geometry<f64>) {
-    match g {
-        Geometry::Point(p) => {
-            buf.extend_from_slice(br#"{"type":"Point","coordinates":"#);
-            push_position(buf, p.0);
-            buf.push(b'}');
-        }
-        Geometry::Polygon(p) => {
-            buf.extend_from_slice(br#"{"type":"Polygon","coordinates":"#);
-            push_polygon_rings(buf, p);
-            buf.push(b'}');
-        }
-        Geometry::MultiPolygon(m) => {
-            buf.extend_from_slice(br#"{"type":"MultiPolygon","coordinates":["#);
-            for (i, p) in m.0.iter().enumerate() {
-                if i > 0 {
-                    buf.push(b',');
-                }
-                push_polygon_rings(buf, p);
-            }
-            buf.extend_from_slice(b"]}");
-        }
-        _ => buf.extend_from_slice(b"null"),
-    }
 }
 
 /// Per category, the keys `<category><first>` and `<category><second>`.
@@ -272,13 +54,9 @@ fn key_pairs(a: &Analysis, first: &str, second: &str) -> Vec<(Vec<u8>, Vec<u8>)>
 
 fn key(name: &str) -> Vec<u8> {
     let mut k = Vec::new();
-    push_str(&mut k, name);
-    k.push(b':');
+    push_key(&mut k, name);
     k
 }
-
-const FC_START: &[u8] = b"{\"type\":\"FeatureCollection\",\"features\":[\n";
-const FC_END: &[u8] = b"\n]}\n";
 
 // ---------------------------------------------------------------------------------------------
 
@@ -345,7 +123,7 @@ fn groups_of<'a>(a: &'a Analysis) -> Vec<(&'a str, usize)> {
 ///
 /// # Errors
 /// The writer fails.
-pub fn write_communities(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
+pub fn write_communities(a: &Analysis, w: &mut (dyn Write + Send)) -> io::Result<()> {
     let coverage_keys: Vec<(Vec<u8>, Option<Vec<u8>>)> = a
         .categories
         .iter()
@@ -373,68 +151,64 @@ pub fn write_communities(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
         })
         .collect();
     let out_crs = a.plan.coords().output;
-    w.write_all(FC_START)?;
-    let mut buf = Vec::with_capacity(1 << 16);
-    for (i, (c, r)) in a.communities.iter().zip(&a.community_results).enumerate() {
-        buf.clear();
-        if i > 0 {
-            buf.extend_from_slice(b",\n");
-        }
-        buf.extend_from_slice(br#"{"type":"Feature","geometry":"#);
-        if out_crs == Crs::Wgs84 {
-            push_geometry(&mut buf, &c.geometry);
-        } else {
-            let mut g = c.geometry.clone();
-            coords::convert_geometry(&mut g, Crs::Wgs84, out_crs);
-            push_geometry(&mut buf, &g);
-        }
-        buf.extend_from_slice(br#","properties":{"id":"#);
-        push_id_and_name(&mut buf, &c.id, c.name.as_deref());
-        buf.extend_from_slice(br#","population":"#);
-        push_amount(&mut buf, r.population);
-        if let Some(p) = c.population {
-            buf.extend_from_slice(br#","population_input":"#);
-            push_amount(&mut buf, p);
-        }
-        for (k, j) in &groups {
-            buf.push(b',');
-            buf.extend_from_slice(k);
-            push_amount(&mut buf, r.counted.get(*j).copied().unwrap_or(0.0));
-        }
-        let share = |buf: &mut Vec<u8>, v: Option<f64>| match v {
-            Some(v) => push_fixed(buf, v, 4),
-            None => buf.extend_from_slice(b"null"),
-        };
-        for (j, (k, group_key)) in coverage_keys.iter().enumerate() {
-            buf.push(b',');
-            buf.extend_from_slice(k);
-            share(&mut buf, r.coverage_everyone.get(j).copied().flatten());
-            if let Some(gk) = group_key {
-                buf.push(b',');
-                buf.extend_from_slice(gk);
-                share(&mut buf, r.coverage.get(j).copied().flatten());
+    let mut fc = FeatureCollection::begin(w, None)?;
+    for (c, r) in a.communities.iter().zip(&a.community_results) {
+        fc.feature(|buf| {
+            buf.extend_from_slice(br#"{"type":"Feature","geometry":"#);
+            if out_crs == Crs::Wgs84 {
+                push_geometry(buf, &c.geometry, COORDS);
+            } else {
+                let mut g = c.geometry.clone();
+                coords::convert_geometry(&mut g, Crs::Wgs84, out_crs);
+                push_geometry(buf, &g, COORDS);
             }
-        }
-        buf.extend_from_slice(br#","lacking":"#);
-        push_names(&mut buf, a, r.lacking.iter().copied());
-        for (k, members) in &levels {
-            buf.push(b',');
-            buf.extend_from_slice(k);
-            push_names(
-                &mut buf,
-                a,
-                r.lacking.iter().copied().filter(|j| members.contains(j)),
-            );
-        }
-        buf.extend_from_slice(br#","gap_population":"#);
-        push_amount(&mut buf, r.gap_population);
-        buf.extend_from_slice(br#","served_all":"#);
-        let served_all = r.lacking.is_empty() && r.population > 0.0;
-        buf.extend_from_slice(if served_all { b"true" } else { b"false" });
-        buf.extend_from_slice(b"}}");
-        w.write_all(&buf)?;
+            buf.extend_from_slice(br#","properties":{"id":"#);
+            push_id_and_name(buf, &c.id, c.name.as_deref());
+            buf.extend_from_slice(br#","population":"#);
+            push_amount(buf, r.population);
+            if let Some(p) = c.population {
+                buf.extend_from_slice(br#","population_input":"#);
+                push_amount(buf, p);
+            }
+            for (k, j) in &groups {
+                buf.push(b',');
+                buf.extend_from_slice(k);
+                push_amount(buf, r.counted.get(*j).copied().unwrap_or(0.0));
+            }
+            let share = |buf: &mut Vec<u8>, v: Option<f64>| match v {
+                Some(v) => push_fixed(buf, v, 4),
+                None => buf.extend_from_slice(b"null"),
+            };
+            for (j, (k, group_key)) in coverage_keys.iter().enumerate() {
+                buf.push(b',');
+                buf.extend_from_slice(k);
+                share(buf, r.coverage_everyone.get(j).copied().flatten());
+                if let Some(gk) = group_key {
+                    buf.push(b',');
+                    buf.extend_from_slice(gk);
+                    share(buf, r.coverage.get(j).copied().flatten());
+                }
+            }
+            buf.extend_from_slice(br#","lacking":"#);
+            push_names(buf, a, r.lacking.iter().copied());
+            for (k, members) in &levels {
+                buf.push(b',');
+                buf.extend_from_slice(k);
+                push_names(
+                    buf,
+                    a,
+                    r.lacking.iter().copied().filter(|j| members.contains(j)),
+                );
+            }
+            buf.extend_from_slice(br#","gap_population":"#);
+            push_amount(buf, r.gap_population);
+            buf.extend_from_slice(br#","served_all":"#);
+            let served_all = r.lacking.is_empty() && r.population > 0.0;
+            buf.extend_from_slice(if served_all { b"true" } else { b"false" });
+            buf.extend_from_slice(b"}}");
+        })?;
     }
-    w.write_all(FC_END)
+    fc.end()
 }
 
 /// Write every facility of an analysed category, at its location (in
@@ -448,7 +222,7 @@ pub fn write_communities(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
 ///
 /// # Errors
 /// The writer fails.
-pub fn write_facilities(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
+pub fn write_facilities(a: &Analysis, w: &mut (dyn Write + Send)) -> io::Result<()> {
     // Per facility, per category: the position in the category's facility list.
     let mut position: Vec<Vec<Option<usize>>> =
         vec![vec![None; a.categories.len()]; a.facilities.len()];
@@ -459,53 +233,43 @@ pub fn write_facilities(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
     }
     let keys = key_pairs(a, "_catchment", "_load");
     let out_crs = a.plan.coords().output;
-    w.write_all(FC_START)?;
-    let mut buf = Vec::with_capacity(1 << 12);
-    let mut first = true;
+    let mut fc = FeatureCollection::begin(w, None)?;
     for (f, at) in a.facilities.iter().zip(&position) {
         if at.iter().all(Option::is_none) {
             continue;
         }
-        buf.clear();
-        if !first {
-            buf.extend_from_slice(b",\n");
-        }
-        first = false;
-        buf.extend_from_slice(br#"{"type":"Feature","geometry":{"type":"Point","coordinates":"#);
-        let p = coords::convert(f.at, Crs::Wgs84, out_crs);
-        push_position(&mut buf, Coord { x: p.lon, y: p.lat });
-        buf.extend_from_slice(br#"},"properties":{"id":"#);
-        push_id_and_name(&mut buf, &f.id, f.name.as_deref());
-        buf.extend_from_slice(br#","capacity":"#);
-        match f.capacity {
-            Some(c) => push_amount(&mut buf, c),
-            None => buf.extend_from_slice(b"null"),
-        }
-        buf.extend_from_slice(br#","categories":"#);
-        push_names(
-            &mut buf,
-            a,
-            (0..a.categories.len()).filter(|&j| at[j].is_some()),
-        );
-        for (j, (catchment_key, load_key)) in keys.iter().enumerate() {
-            let catchment = at[j].map(|k| a.categories[j].catchment.get(k).copied().unwrap_or(0.0));
-            buf.push(b',');
-            buf.extend_from_slice(catchment_key);
-            match catchment {
-                Some(v) => push_amount(&mut buf, v),
+        fc.feature(|buf| {
+            buf.extend_from_slice(br#"{"type":"Feature","geometry":"#);
+            push_point(buf, coords::convert(f.at, Crs::Wgs84, out_crs), COORDS);
+            buf.extend_from_slice(br#","properties":{"id":"#);
+            push_id_and_name(buf, &f.id, f.name.as_deref());
+            buf.extend_from_slice(br#","capacity":"#);
+            match f.capacity {
+                Some(c) => push_amount(buf, c),
                 None => buf.extend_from_slice(b"null"),
             }
-            buf.push(b',');
-            buf.extend_from_slice(load_key);
-            match (catchment, f.capacity) {
-                (Some(v), Some(cap)) if cap > 0.0 => push_fixed(&mut buf, v / cap, 4),
-                _ => buf.extend_from_slice(b"null"),
+            buf.extend_from_slice(br#","categories":"#);
+            push_names(buf, a, (0..a.categories.len()).filter(|&j| at[j].is_some()));
+            for (j, (catchment_key, load_key)) in keys.iter().enumerate() {
+                let catchment =
+                    at[j].map(|k| a.categories[j].catchment.get(k).copied().unwrap_or(0.0));
+                buf.push(b',');
+                buf.extend_from_slice(catchment_key);
+                match catchment {
+                    Some(v) => push_amount(buf, v),
+                    None => buf.extend_from_slice(b"null"),
+                }
+                buf.push(b',');
+                buf.extend_from_slice(load_key);
+                match (catchment, f.capacity) {
+                    (Some(v), Some(cap)) if cap > 0.0 => push_fixed(buf, v / cap, 4),
+                    _ => buf.extend_from_slice(b"null"),
+                }
             }
-        }
-        buf.extend_from_slice(b"}}");
-        w.write_all(&buf)?;
+            buf.extend_from_slice(b"}}");
+        })?;
     }
-    w.write_all(FC_END)
+    fc.end()
 }
 
 /// Append a JSON array of category names.
@@ -519,9 +283,6 @@ fn push_names(buf: &mut Vec<u8>, a: &Analysis, categories: impl Iterator<Item = 
     }
     buf.push(b']');
 }
-
-/// Demand points formatted per parallel task.
-const CHUNK: usize = 4096;
 
 /// Write every demand point with, per category, the distance to and id of its nearest facility
 /// (positions in `a.plan.coords().output`).
@@ -551,16 +312,9 @@ pub fn write_residences(a: &Analysis, w: &mut (dyn Write + Send)) -> io::Result<
     let out_crs = a.plan.coords().output;
     let format_one = |buf: &mut Vec<u8>, k: usize| {
         let r = &a.demand[k];
-        buf.extend_from_slice(br#"{"type":"Feature","geometry":{"type":"Point","coordinates":"#);
-        let at: LonLat = coords::convert(r.at, Crs::Wgs84, out_crs);
-        push_position(
-            buf,
-            Coord {
-                x: at.lon,
-                y: at.lat,
-            },
-        );
-        buf.extend_from_slice(br#"},"properties":{"id":"#);
+        buf.extend_from_slice(br#"{"type":"Feature","geometry":"#);
+        push_point(buf, coords::convert(r.at, Crs::Wgs84, out_crs), COORDS);
+        buf.extend_from_slice(br#","properties":{"id":"#);
         push_id(buf, &r.id);
         buf.extend_from_slice(br#","community":"#);
         match community_ids.get(a.demand_community[k] as usize) {
@@ -600,51 +354,9 @@ pub fn write_residences(a: &Analysis, w: &mut (dyn Write + Send)) -> io::Result<
         }
         buf.extend_from_slice(b"]}}");
     };
-    w.write_all(FC_START)?;
-    let n = a.demand.len();
-    let wave = CHUNK * rayon::current_num_threads().max(1) * 4;
-    let format_wave = |start: usize| -> Vec<Vec<u8>> {
-        let end = (start + wave).min(n);
-        (start..end)
-            .into_par_iter()
-            .step_by(CHUNK)
-            .map(|s| {
-                let mut buf = Vec::with_capacity(CHUNK * 480);
-                for k in s..(s + CHUNK).min(end) {
-                    if k > 0 {
-                        buf.extend_from_slice(b",\n");
-                    }
-                    format_one(&mut buf, k);
-                }
-                buf
-            })
-            .collect()
-    };
-    // Format the next wave in parallel while this thread's helper writes the previous one.
-    let sink = &mut *w;
-    std::thread::scope(|scope| -> io::Result<()> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Vec<u8>>>(1);
-        let writer = scope.spawn(move || -> io::Result<()> {
-            for chunks in rx {
-                for c in chunks {
-                    sink.write_all(&c)?;
-                }
-            }
-            Ok(())
-        });
-        let mut start = 0;
-        while start < n {
-            if tx.send(format_wave(start)).is_err() {
-                break; // the writer failed; its error is returned below
-            }
-            start += wave;
-        }
-        drop(tx);
-        writer
-            .join()
-            .unwrap_or_else(|_| Err(io::Error::other("the output writer thread panicked")))
-    })?;
-    w.write_all(FC_END)
+    let mut fc = FeatureCollection::begin(w, None)?;
+    fc.features_par(a.demand.len(), format_one)?;
+    fc.end()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -936,107 +648,4 @@ pub fn write_summary_csv(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
         )?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn fixed(v: f64, d: u32) -> String {
-        let mut b = Vec::new();
-        push_fixed(&mut b, v, d);
-        String::from_utf8(b).unwrap()
-    }
-
-    #[test]
-    fn fixed_point_formatting() {
-        assert_eq!(fixed(24.9528524, 7), "24.9528524");
-        assert_eq!(fixed(-0.00000004, 7), "0");
-        assert_eq!(fixed(-0.00000006, 7), "-0.0000001");
-        assert_eq!(fixed(60.5, 7), "60.5");
-        assert_eq!(fixed(-179.99999999, 7), "-180");
-        assert_eq!(fixed(123.45, 1), "123.5");
-        assert_eq!(fixed(7.0, 3), "7");
-        assert_eq!(fixed(f64::NAN, 3), "null");
-        assert_eq!(fixed(0.5, 0), "1");
-        assert_eq!(fixed(-2.5, 0), "-3");
-        assert_eq!(fixed(0.49999999999999994, 0), "0");
-    }
-
-    /// The same rounding by string operations on `f64::round`, for comparison.
-    fn fixed_by_strings(v: f64, d: u32) -> String {
-        let n = (v * 10f64.powi(d as i32)).round();
-        if n == 0.0 {
-            return "0".into();
-        }
-        let digits = format!("{:0>width$}", n.abs() as u64, width = d as usize + 1);
-        let (int, frac) = digits.split_at(digits.len() - d as usize);
-        let frac = frac.trim_end_matches('0');
-        let sign = if n < 0.0 { "-" } else { "" };
-        if frac.is_empty() {
-            format!("{sign}{int}")
-        } else {
-            format!("{sign}{int}.{frac}")
-        }
-    }
-
-    #[test]
-    fn fixed_point_agrees_with_string_rounding() {
-        use rand::{RngExt, SeedableRng};
-        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(7);
-        for _ in 0..200_000 {
-            let magnitude = 10f64.powi(rng.random_range(-8..9));
-            let v = rng.random_range(-1.0..1.0) * magnitude;
-            let d = rng.random_range(0..10);
-            assert_eq!(fixed(v, d), fixed_by_strings(v, d), "{v:e} to {d} decimals");
-        }
-        // Ties: values that are exactly half a unit of the last decimal.
-        for k in 0..1000 {
-            let v = f64::from(k) + 0.5;
-            assert_eq!(fixed(v, 0), fixed_by_strings(v, 0));
-            assert_eq!(fixed(-v / 4.0, 2), fixed_by_strings(-v / 4.0, 2));
-        }
-    }
-
-    #[test]
-    fn strings_are_escaped() {
-        let mut b = Vec::new();
-        push_str(&mut b, "Kallio \"A\"\n");
-        assert_eq!(String::from_utf8(b).unwrap(), r#""Kallio \"A\"\n""#);
-        let mut b = Vec::new();
-        push_str(&mut b, "邻里中心");
-        assert_eq!(String::from_utf8(b).unwrap(), "\"邻里中心\"");
-    }
-
-    #[test]
-    fn atomic_write_leaves_nothing_on_failure() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("x.json");
-        let r = write_atomically(&path, |w| {
-            w.write_all(b"partial")?;
-            Err(io::Error::other("disk full"))
-        });
-        assert!(r.is_err());
-        assert!(!path.exists());
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
-        write_atomically(&path, |w| w.write_all(b"{}")).unwrap();
-        assert_eq!(fs::read_to_string(&path).unwrap(), "{}");
-        // Replacing: a failed write keeps the old file; a good one leaves only the new one.
-        let r = write_atomically(&path, |_| Err(io::Error::other("disk full")));
-        assert!(r.is_err());
-        assert_eq!(fs::read_to_string(&path).unwrap(), "{}");
-        write_atomically(&path, |w| w.write_all(b"[1]")).unwrap();
-        assert_eq!(fs::read_to_string(&path).unwrap(), "[1]");
-        let names: Vec<_> = fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names, ["x.json"]);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = fs::metadata(&path).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o644);
-        }
-    }
 }

@@ -16,8 +16,8 @@
 //!
 //! With a population grid (polygons with a `population` property), each cell's people are shared
 //! among the homes whose representative point lies in it (on its edge counts; with overlapping
-//! cells, the first in the file wins), in proportion to floor area; populations are not rounded,
-//! so every cell's total is kept. A cell with people but no home gives them to its `maybe_homes`
+//! cells, the first in the file wins), in proportion to floor area; populations are not rounded
+//! (the files give them with 3 decimals), so every cell's total is kept. A cell with people but no home gives them to its `maybe_homes`
 //! buildings (e.g. `building=yes` outside mapped residential land use); a cell with neither keeps
 //! its people unplaced (counted in [`Inventory::unplaced_population`]). Homes outside every
 //! cell, or in cells with nobody, are left out (counted).
@@ -25,18 +25,24 @@
 //! Without a grid, a home's population is its floor area divided by
 //! `floor_area_per_person_m2` (35 m²), marked `population_estimated: true`.
 //!
+//! # In memory
+//! [`Extract`] holds the planning model ([`Facility`](crate::Facility), [`Residence`](crate::Residence), [`Community`](crate::Community)) with the OSM details beside it
+//! ([`Extracted`]); [`Extract::model`] gives the facilities, residences and communities that
+//! [`crate::analyze`] takes, equal to what [`crate::io`] reads from the written
+//! files but for populations (exact in memory, 3 decimals in the files), so extract and
+//! analysis can run without files.
+//!
 //! Polygon containment is tested in longitude/latitude, because RFC 7946 defines polygon edges
 //! as straight lines in those coordinates; the R-tree there holds the polygons' bounding boxes.
 
 use std::{
     fmt,
-    io::{BufWriter, Write},
     path::{Path, PathBuf},
 };
 
 use geo::{
-    coordinate_position::CoordPos, orient::Direction, BoundingRect, Coord, CoordinatePosition,
-    GeodesicArea, Geometry, InteriorPoint, LineString, MultiPolygon, Orient, Polygon,
+    coordinate_position::CoordPos, BoundingRect, Coord, CoordinatePosition, GeodesicArea, Geometry,
+    InteriorPoint, LineString, MapCoordsInPlace, MultiPolygon, Polygon,
 };
 use rayon::prelude::*;
 use rstar::{primitives::GeomWithData, primitives::Rectangle, RTree};
@@ -45,7 +51,16 @@ use crate::{
     analysis::Progress,
     error::{Error, FeatureError, Result},
     geodesy::LonLat,
-    io::geojson::{self as input, Source},
+    io::geojson::{
+        self as input,
+        write::{
+            self, prepare_dir, push_feature, push_fixed, push_geometry, push_id, push_line_string,
+            push_point, push_str, push_u64, write_atomically, FeatureCollection, Properties,
+            COORDS, COORD_DECIMALS,
+        },
+        Source,
+    },
+    model::{self, Id},
 };
 
 use super::{
@@ -56,32 +71,35 @@ use super::{
     SkipKind, Skipped,
 };
 
-/// A facility: a point with its categories.
+/// A value of the planning model ([`Facility`](crate::Facility), [`Residence`](crate::Residence), [`Community`](crate::Community)) as extracted, with what the OSM data says
+/// beside it (written to the files, not analysed).
+#[derive(Debug, Clone)]
+pub struct Extracted<T, D> {
+    /// The value `analyze` works on. Its positions and geometry are the files' (rounded to 7
+    /// decimals, rings oriented as written), so analysing it in memory finds the nearest
+    /// facilities and gaps that analysing the written files finds; its population is exact (the
+    /// files round it to 3 decimals, so a covered population may differ by 0.0005 a residence). Its `index` is its
+    /// place in its file.
+    pub model: T,
+    /// The OSM details written beside it.
+    pub osm: D,
+}
+
+/// Of a facility: the OSM details written beside the model [`model::Facility`], whose id is
+/// `n123`, `w123` or `r123`, whose point is the node, a point inside an area or a point on a
+/// line, and whose categories follow the mapping's order.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Facility {
-    /// `n123`, `w123` or `r123`.
-    pub id: String,
-    /// Representative position (the node; a point inside an area; a point on a line).
-    pub point: LonLat,
-    /// `name` tag.
-    pub name: Option<String>,
+pub struct FacilityTags {
     /// `name:zh` tag.
     pub name_zh: Option<String>,
-    /// Categories, in the mapping's order.
-    pub categories: Vec<String>,
     /// The OSM tags that decided the categories, sorted by key.
     pub tags: Vec<(String, String)>,
 }
 
-/// A building that holds homes.
+/// Of a residence (a building, id `w123` or `r123`, at a point inside its footprint, with a
+/// share of a grid cell's people or its floor area over the floor area per person).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Residence {
-    /// `w123` or `r123`.
-    pub id: String,
-    /// A point inside the footprint.
-    pub point: LonLat,
-    /// Residents (a share of a grid cell, or floor area / floor area per person).
-    pub population: f64,
+pub struct Building {
     /// Footprint area times levels, square metres.
     pub floor_area_m2: f64,
     /// Storeys used (tagged, or the default).
@@ -90,35 +108,28 @@ pub struct Residence {
     pub population_estimated: bool,
 }
 
-/// The shape of a community.
+/// Of a community: what kind of OSM element it is. Its model geometry is the boundary's
+/// MultiPolygon (rings oriented as written) or the place node's Point.
 #[derive(Debug, Clone, PartialEq)]
-pub enum CommunityShape {
-    /// An administrative boundary relation.
+pub enum CommunityKind {
+    /// An administrative boundary relation (`r123`) of this `admin_level`.
     Boundary {
         /// Its `admin_level`.
         admin_level: u8,
-        /// Its area.
-        area: MultiPolygon<f64>,
     },
-    /// A `place=*` node.
+    /// A `place=*` node (`n123`).
     Place {
         /// The `place` value: `suburb`, `quarter` or `neighbourhood`.
         place: String,
-        /// The node's position.
-        point: LonLat,
     },
 }
 
-/// A community (neighbourhood) to report on.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Community {
-    /// `r123` (boundary) or `n123` (place node).
-    pub id: String,
-    /// `name` tag.
-    pub name: Option<String>,
-    /// Area or point.
-    pub shape: CommunityShape,
-}
+/// A facility as extracted.
+pub type Facility = Extracted<model::Facility, FacilityTags>;
+/// A residence as extracted.
+pub type Residence = Extracted<model::Residence, Building>;
+/// A community as extracted.
+pub type Community = Extracted<model::Community, CommunityKind>;
 
 /// Everything extracted from one file.
 #[derive(Debug, Clone)]
@@ -183,6 +194,28 @@ pub struct Inventory {
 }
 
 impl Extract {
+    /// The planning model of the extract, as [`crate::io`] would read it from the written
+    /// files (but for the populations' last decimals: see [`Extracted::model`]): facilities, residences and communities, each in file order, ready for
+    /// [`crate::analyze`] without writing anything. (The `streets` keep their exact
+    /// OSM positions, as `analyze --network FILE.osm.pbf` uses them; `streets.geojson` rounds
+    /// them to 7 decimals.)
+    pub fn model(
+        &self,
+    ) -> (
+        Vec<model::Facility>,
+        Vec<model::Residence>,
+        Vec<model::Community>,
+    ) {
+        fn models<T: Clone, D>(v: &[Extracted<T, D>]) -> Vec<T> {
+            v.iter().map(|x| x.model.clone()).collect()
+        }
+        (
+            models(&self.facilities),
+            models(&self.residences),
+            models(&self.communities),
+        )
+    }
+
     /// The counts, without writing anything.
     pub fn inventory(&self) -> Inventory {
         let facilities_by_category = self
@@ -192,23 +225,23 @@ impl Extract {
                 let n = self
                     .facilities
                     .iter()
-                    .filter(|f| f.categories.contains(c))
+                    .filter(|f| f.model.categories.iter().any(|x| **x == **c))
                     .count();
                 (c.clone(), n)
             })
             .collect();
-        let community_kind = match self.communities.first().map(|c| &c.shape) {
-            Some(CommunityShape::Boundary { admin_level, .. }) => {
+        let community_kind = match self.communities.first().map(|c| &c.osm) {
+            Some(CommunityKind::Boundary { admin_level }) => {
                 format!("admin_level {admin_level} boundaries")
             }
-            Some(CommunityShape::Place { .. }) => "place points".into(),
+            Some(CommunityKind::Place { .. }) => "place points".into(),
             None => "none found".into(),
         };
         Inventory {
             facilities_by_category,
             facilities: self.facilities.len(),
             residences: self.residences.len(),
-            population: self.residences.iter().map(|r| r.population).sum(),
+            population: self.residences.iter().map(|r| r.model.population).sum(),
             population_estimated: self.population_estimated,
             unplaced_population: self.unplaced_population,
             homes_without_people: self.homes_without_people,
@@ -319,9 +352,9 @@ pub fn extract_with_progress(
     progress.stage("streets");
     let streets = street_lines(&data.found.streets, &data.coords, &mut skipped);
     progress.stage("facilities");
-    let facilities = facilities(&data, &mut skipped);
+    let mut facilities = facilities(&data, &mut skipped);
     progress.stage("communities");
-    let communities = communities(&data, &mut skipped);
+    let mut communities = communities(&data, &mut skipped);
     let grid = match population {
         Some(p) => {
             progress.stage("reading the population grid");
@@ -332,7 +365,10 @@ pub fn extract_with_progress(
     progress.stage("homes");
     let homes = homes(&data, mapping, &mut skipped);
     progress.stage("placing residents");
-    let placed = place_people(homes, grid.as_ref(), mapping);
+    let mut placed = place_people(homes, grid.as_ref(), mapping);
+    number_in_file_order(&mut facilities, |f| &mut f.index);
+    number_in_file_order(&mut placed.residences, |r| &mut r.index);
+    number_in_file_order(&mut communities, |c| &mut c.index);
     Ok(Extract {
         source: pbf.to_path_buf(),
         categories: mapping.categories().iter().map(|c| c.to_string()).collect(),
@@ -523,12 +559,18 @@ fn facilities(data: &OsmData, skipped: &mut Skipped) -> Vec<Facility> {
         };
         let d = &item.data;
         out.push(Facility {
-            id: item.osm_id(),
-            point,
-            name: d.name.clone(),
-            name_zh: d.name_zh.clone(),
-            categories: d.categories.clone(),
-            tags: d.tags.clone(),
+            model: model::Facility {
+                id: Id::Text(item.osm_id().into()),
+                name: d.name.as_deref().map(Into::into),
+                capacity: None,
+                at: as_written(point),
+                categories: d.categories.iter().map(|c| c.as_str().into()).collect(),
+                index: 0,
+            },
+            osm: FacilityTags {
+                name_zh: d.name_zh.clone(),
+                tags: d.tags.clone(),
+            },
         });
     }
     out
@@ -544,15 +586,20 @@ fn communities(data: &OsmData, skipped: &mut Skipped) -> Vec<Community> {
             item.data.admin_level
         );
         match resolve(item, data) {
-            Ok(Resolved::Area(area)) if !area.0.is_empty() => areas.push(Community {
-                id: item.osm_id(),
-                name: item.data.name.clone(),
-                shape: CommunityShape::Boundary {
+            Ok(Resolved::Area(area)) if !area.0.is_empty() => {
+                let area = area_as_written(area);
+                let kind = CommunityKind::Boundary {
                     admin_level: item.data.admin_level,
-                    // RFC 7946: exterior rings counter-clockwise, holes clockwise.
-                    area: area.orient(Direction::Default),
-                },
-            }),
+                };
+                let name = item.data.name.as_deref();
+                match community(item.osm_id(), name, Geometry::MultiPolygon(area), kind) {
+                    Some(c) => areas.push(c),
+                    None => skipped.add(
+                        SkipKind::Degenerate,
+                        format!("{label}: the area has no inside point; skipped"),
+                    ),
+                }
+            }
             Ok(_) => skipped.add(
                 SkipKind::Degenerate,
                 format!("{label}: no area could be formed; skipped"),
@@ -564,32 +611,79 @@ fn communities(data: &OsmData, skipped: &mut Skipped) -> Vec<Community> {
     }
     let finest = areas
         .iter()
-        .filter_map(|c| match c.shape {
-            CommunityShape::Boundary { admin_level, .. } => Some(admin_level),
-            CommunityShape::Place { .. } => None,
+        .filter_map(|c| match c.osm {
+            CommunityKind::Boundary { admin_level } => Some(admin_level),
+            CommunityKind::Place { .. } => None,
         })
         .max();
     if let Some(level) = finest {
-        areas.retain(|c| {
-            matches!(c.shape, CommunityShape::Boundary { admin_level, .. } if admin_level == level)
-        });
+        areas.retain(
+            |c| matches!(c.osm, CommunityKind::Boundary { admin_level } if admin_level == level),
+        );
         return areas;
     }
     data.found
         .places
         .iter()
         .filter_map(|item| match item.shape {
-            Shape::Point(point) => Some(Community {
-                id: item.osm_id(),
-                name: item.data.name.clone(),
-                shape: CommunityShape::Place {
+            Shape::Point(point) => {
+                let p = as_written(point);
+                let kind = CommunityKind::Place {
                     place: item.data.place.clone(),
-                    point,
-                },
-            }),
+                };
+                let point = Geometry::Point(geo::Point::new(p.lon, p.lat));
+                community(item.osm_id(), item.data.name.as_deref(), point, kind)
+            }
             _ => None,
         })
         .collect()
+}
+
+/// A community of `geometry` (as written), at its inside point as [`crate::io`] finds
+/// it; `None` when it has none.
+fn community(
+    id: String,
+    name: Option<&str>,
+    geometry: Geometry<f64>,
+    kind: CommunityKind,
+) -> Option<Community> {
+    let at = match &geometry {
+        Geometry::Point(p) => *p,
+        g => g.interior_point()?,
+    };
+    Some(Community {
+        model: model::Community {
+            id: Id::Text(id.into()),
+            name: name.map(Into::into),
+            population: None,
+            geometry,
+            at: to_lonlat(at),
+            index: 0,
+        },
+        osm: kind,
+    })
+}
+
+/// An area as the files hold it: 7 decimals, exteriors counterclockwise and holes clockwise.
+fn area_as_written(mut area: MultiPolygon<f64>) -> MultiPolygon<f64> {
+    area.map_coords_in_place(|c| coord(as_written(LonLat::unchecked(c.x, c.y))));
+    area.0.iter_mut().for_each(write::orient);
+    area
+}
+
+/// A position as the files hold it (7 decimals): what a reader of the file gets back.
+fn as_written(p: LonLat) -> LonLat {
+    LonLat::unchecked(
+        write::rounded(p.lon, COORD_DECIMALS),
+        write::rounded(p.lat, COORD_DECIMALS),
+    )
+}
+
+/// Set each value's `index` to its place in its file.
+fn number_in_file_order<T, D>(values: &mut [Extracted<T, D>], index: impl Fn(&mut T) -> &mut u32) {
+    for (i, v) in values.iter_mut().enumerate() {
+        *index(&mut v.model) = i as u32;
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -799,6 +893,29 @@ fn geometry_name(g: &Geometry<f64>) -> &'static str {
     }
 }
 
+impl Home {
+    /// The home as a residence of `population` (its position rounded as written).
+    fn residence(self, population: f64, population_estimated: bool) -> Residence {
+        Residence {
+            model: model::Residence {
+                id: Id::Text(self.id.into()),
+                at: as_written(self.point),
+                population,
+                community: None,
+                index: 0,
+            },
+            osm: Building {
+                floor_area_m2: self.floor_area_m2,
+                levels: self.levels,
+                population_estimated,
+            },
+        }
+    }
+}
+
+/// Decimals written for populations.
+const POPULATION_DECIMALS: u32 = 3;
+
 struct Placed {
     residences: Vec<Residence>,
     unplaced: f64,
@@ -812,13 +929,9 @@ fn place_people(homes: Vec<Home>, grid: Option<&Grid>, mapping: &Mapping) -> Pla
         let residences = homes
             .into_iter()
             .filter(|h| h.sure)
-            .map(|h| Residence {
-                population: h.floor_area_m2 / per_person,
-                id: h.id,
-                point: h.point,
-                floor_area_m2: h.floor_area_m2,
-                levels: h.levels,
-                population_estimated: true,
+            .map(|h| {
+                let population = h.floor_area_m2 / per_person;
+                h.residence(population, true)
             })
             .collect();
         return Placed {
@@ -878,14 +991,7 @@ fn place_people(homes: Vec<Home>, grid: Option<&Grid>, mapping: &Mapping) -> Pla
             Some(grid.population.get(c).copied()? * h.floor_area_m2 / total)
         });
         match share {
-            Some(population) => residences.push(Residence {
-                id: h.id,
-                point: h.point,
-                population,
-                floor_area_m2: h.floor_area_m2,
-                levels: h.levels,
-                population_estimated: false,
-            }),
+            Some(population) => residences.push(h.residence(population, false)),
             None if h.sure => without_people += 1,
             None => {}
         }
@@ -901,198 +1007,206 @@ fn place_people(homes: Vec<Home>, grid: Option<&Grid>, mapping: &Mapping) -> Pla
 // ---------------------------------------------------------------------------------------------
 // Writing.
 
-/// Coordinates rounded to 7 decimals (about 1 cm).
-fn num7(x: f64) -> String {
-    num(x, 1e7)
-}
-
-fn num(x: f64, scale: f64) -> String {
-    let r = (x * scale).round() / scale;
-    // Avoid "-0".
-    let r = if r == 0.0 { 0.0 } else { r };
-    format!("{r}")
-}
-
-fn pos(p: LonLat) -> String {
-    format!("[{},{}]", num7(p.lon), num7(p.lat))
-}
-
-fn ring_json(r: &LineString<f64>) -> String {
-    let parts: Vec<String> =
-        r.0.iter()
-            .map(|c| pos(LonLat::unchecked(c.x, c.y)))
-            .collect();
-    format!("[{}]", parts.join(","))
-}
-
-fn multipolygon_json(m: &MultiPolygon<f64>) -> String {
-    let polys: Vec<String> =
-        m.0.iter()
-            .map(|p| {
-                let rings: Vec<String> = std::iter::once(p.exterior())
-                    .chain(p.interiors())
-                    .map(ring_json)
-                    .collect();
-                format!("[{}]", rings.join(","))
-            })
-            .collect();
-    format!(
-        "{{\"type\":\"MultiPolygon\",\"coordinates\":[{}]}}",
-        polys.join(",")
-    )
-}
-
-fn json_str(s: &str) -> String {
-    serde_json::Value::String(s.to_string()).to_string()
-}
-
-/// Write a FeatureCollection: each feature's properties (`"key":value` pairs already encoded)
-/// and geometry JSON. Written to a temporary file in the same directory, then renamed.
-fn write_collection(
-    path: &Path,
-    features: impl Iterator<Item = (Vec<(String, String)>, String)>,
-) -> Result<()> {
-    let werr = |e: std::io::Error| Error::Write {
-        path: path.to_path_buf(),
-        source: e,
-    };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".lifecircle-").suffix(".tmp");
-    // Ordinary file permissions (the user's umask applies), not the private 0600 of temp files.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    let tmp = builder.tempfile_in(dir).map_err(werr)?;
-    {
-        let mut w = BufWriter::new(tmp.as_file());
-        w.write_all(b"{\"type\":\"FeatureCollection\",\"features\":[")
-            .map_err(werr)?;
-        for (i, (props, geometry)) in features.enumerate() {
-            let props: Vec<String> = props
-                .iter()
-                .map(|(k, v)| format!("{}:{v}", json_str(k)))
-                .collect();
-            write!(
-                w,
-                "{}\n{{\"type\":\"Feature\",\"properties\":{{{}}},\"geometry\":{}}}",
-                if i == 0 { "" } else { "," },
-                props.join(","),
-                geometry
-            )
-            .map_err(werr)?;
-        }
-        w.write_all(b"\n]}\n").map_err(werr)?;
-        w.flush().map_err(werr)?;
-    }
-    tmp.as_file().sync_all().map_err(werr)?;
-    tmp.persist(path).map_err(|e| werr(e.error))?;
-    Ok(())
-}
-
-fn point_json(p: LonLat) -> String {
-    format!("{{\"type\":\"Point\",\"coordinates\":{}}}", pos(p))
-}
-
 /// Write the four GeoJSON files into `out_dir` (created if missing) and return the counts.
 ///
 /// # Errors
 /// The directory or a file cannot be created or written (the message names it).
 pub fn write_extract(extract: &Extract, out_dir: &Path) -> Result<Inventory> {
-    std::fs::create_dir_all(out_dir).map_err(|e| Error::Write {
-        path: out_dir.to_path_buf(),
-        source: e,
-    })?;
+    prepare_dir(out_dir)?;
     let mut inventory = extract.inventory();
-    let s = |v: &str| json_str(v);
-
-    let path = out_dir.join("facilities.geojson");
-    write_collection(
-        &path,
-        extract.facilities.iter().map(|f| {
-            let mut p = vec![("id".to_string(), s(&f.id))];
+    let files = &mut inventory.files;
+    let dir = out_dir;
+    files.push(write_file(
+        dir,
+        "facilities.geojson",
+        &extract.facilities,
+        |Extracted { model: f, osm }, p| {
+            push_id(p.key("id"), &f.id);
             if let Some(n) = &f.name {
-                p.push(("name".into(), s(n)));
+                push_str(p.key("name"), n);
             }
-            if let Some(n) = &f.name_zh {
-                p.push(("name:zh".into(), s(n)));
+            if let Some(n) = &osm.name_zh {
+                push_str(p.key("name:zh"), n);
             }
-            p.push(("category".into(), s(&f.categories.join(";"))));
-            for (k, v) in &f.tags {
-                p.push((k.clone(), s(v)));
+            push_str(p.key("category"), &f.categories.join(";"));
+            for (k, v) in &osm.tags {
+                push_str(p.key(k), v);
             }
-            (p, point_json(f.point))
-        }),
-    )?;
-    inventory.files.push(path);
-
-    let path = out_dir.join("residences.geojson");
-    write_collection(
-        &path,
-        extract.residences.iter().map(|r| {
-            let mut p = vec![
-                ("id".to_string(), s(&r.id)),
-                ("population".into(), num(r.population, 1e3)),
-                ("floor_area_m2".into(), num(r.floor_area_m2, 10.0)),
-                ("levels".into(), num(r.levels, 100.0)),
-            ];
-            if r.population_estimated {
-                p.push(("population_estimated".into(), "true".into()));
+        },
+        |f, g| push_point(g, f.model.at, COORDS),
+    )?);
+    files.push(write_file(
+        dir,
+        "residences.geojson",
+        &extract.residences,
+        |Extracted { model: r, osm }, p| {
+            push_id(p.key("id"), &r.id);
+            push_fixed(p.key("population"), r.population, POPULATION_DECIMALS);
+            push_fixed(p.key("floor_area_m2"), osm.floor_area_m2, 1);
+            push_fixed(p.key("levels"), osm.levels, 2);
+            if osm.population_estimated {
+                p.key("population_estimated").extend_from_slice(b"true");
             }
-            (p, point_json(r.point))
-        }),
-    )?;
-    inventory.files.push(path);
-
-    let path = out_dir.join("streets.geojson");
-    write_collection(
-        &path,
-        extract.streets.iter().map(|l| {
-            let coords: Vec<String> = l.coords.iter().map(|&c| pos(c)).collect();
-            (
-                vec![
-                    ("id".to_string(), s(&format!("w{}", l.id))),
-                    ("highway".into(), s(&l.highway)),
-                ],
-                format!(
-                    "{{\"type\":\"LineString\",\"coordinates\":[{}]}}",
-                    coords.join(",")
-                ),
-            )
-        }),
-    )?;
-    inventory.files.push(path);
-
-    let path = out_dir.join("communities.geojson");
-    write_collection(
-        &path,
-        extract.communities.iter().map(|c| {
-            let mut p = vec![("id".to_string(), s(&c.id))];
+        },
+        |r, g| push_point(g, r.model.at, COORDS),
+    )?);
+    files.push(write_file(
+        dir,
+        "streets.geojson",
+        &extract.streets,
+        |l, p| {
+            push_str(p.key("id"), &format!("w{}", l.id));
+            push_str(p.key("highway"), &l.highway);
+        },
+        |l, g| push_line_string(g, l.coords.iter().copied(), COORDS),
+    )?);
+    files.push(write_file(
+        dir,
+        "communities.geojson",
+        &extract.communities,
+        |Extracted { model: c, osm }, p| {
+            push_id(p.key("id"), &c.id);
             if let Some(n) = &c.name {
-                p.push(("name".into(), s(n)));
+                push_str(p.key("name"), n);
             }
-            let geometry = match &c.shape {
-                CommunityShape::Boundary { admin_level, area } => {
-                    p.push(("admin_level".into(), admin_level.to_string()));
-                    multipolygon_json(area)
+            match osm {
+                CommunityKind::Boundary { admin_level } => {
+                    push_u64(p.key("admin_level"), u64::from(*admin_level));
                 }
-                CommunityShape::Place { place, point } => {
-                    p.push(("place".into(), s(place)));
-                    point_json(*point)
-                }
-            };
-            (p, geometry)
-        }),
-    )?;
-    inventory.files.push(path);
+                CommunityKind::Place { place } => push_str(p.key("place"), place),
+            }
+        },
+        |c, g| push_geometry(g, &c.model.geometry, COORDS),
+    )?);
     Ok(inventory)
+}
+
+/// Write `dir/name` atomically: a FeatureCollection of `items`, each with the properties
+/// `properties` appends, then the geometry `geometry` appends. Returns the path.
+fn write_file<T: Sync>(
+    dir: &Path,
+    name: &str,
+    items: &[T],
+    properties: impl Fn(&T, &mut Properties<'_>) + Sync,
+    geometry: impl Fn(&T, &mut Vec<u8>) + Sync,
+) -> Result<PathBuf> {
+    let path = dir.join(name);
+    write_atomically(&path, |w| {
+        let mut fc = FeatureCollection::begin(w, None)?;
+        fc.features_par(items.len(), |buf, i| {
+            let item = &items[i];
+            push_feature(buf, |p| properties(item, p), |g| geometry(item, g));
+        })?;
+        fc.end()
+    })?;
+    Ok(path)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The Helsinki sample's extract (as `data/README.md` makes it), analysed in memory and
+    /// through its written files: the model values are the values read back (populations to the
+    /// 3 decimals written), and the analysis finds the same nearest facilities and gaps, and the
+    /// same coverage but for those decimals.
+    #[test]
+    fn analysing_the_extract_in_memory_equals_analysing_its_files() {
+        use crate::{
+            analysis::{self, Inputs, Plan},
+            io::{self as load, Fields},
+            profile::{Profile, Walk},
+            StraightLine,
+        };
+        let raw = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/raw");
+        let ex = extract(
+            &raw.join("helsinki-centre.osm.pbf"),
+            Some(&raw.join("helsinki-population-2020.geojson")),
+            &Mapping::builtin(),
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        write_extract(&ex, dir.path()).unwrap();
+
+        let (facilities, residences, communities) = ex.model();
+        let (fields, file) = (Fields::default(), |name: &str| {
+            Source::path(dir.path().join(format!("{name}.geojson")))
+        });
+        let read_facilities = load::read_facilities(&file("facilities"), &fields).unwrap();
+        let read_residences = load::read_residences(&file("residences"), &fields).unwrap();
+        let read_communities = load::read_communities(&file("communities"), &fields).unwrap();
+
+        // The values themselves.
+        let facility = |f: &model::Facility| {
+            let (id, name, at) = (f.id.clone(), f.name.clone(), f.at);
+            (id, name, f.capacity, at, f.categories.clone(), f.index)
+        };
+        let residence = |r: &model::Residence| {
+            let population = write::rounded(r.population, POPULATION_DECIMALS);
+            (r.id.clone(), r.at, population, r.community.clone(), r.index)
+        };
+        let community = |c: &model::Community| {
+            let (id, name, geometry) = (c.id.clone(), c.name.clone(), c.geometry.clone());
+            (id, name, c.population, geometry, c.at, c.index)
+        };
+        fn all<T, K>(items: &[T], f: impl Fn(&T) -> K) -> Vec<K> {
+            items.iter().map(f).collect()
+        }
+        assert!(read_facilities.rejected.is_empty());
+        assert_eq!(
+            all(&facilities, facility),
+            all(&read_facilities.items, facility)
+        );
+        assert_eq!(
+            all(&residences, residence),
+            all(&read_residences.items, residence)
+        );
+        assert_eq!(
+            all(&communities, community),
+            all(&read_communities.items, community)
+        );
+
+        let memory = Inputs::new(&facilities)
+            .residences(&residences)
+            .communities(&communities);
+        let files: Inputs<'_> = Inputs::from_loaded(
+            &read_facilities,
+            Some(&read_residences),
+            Some(&read_communities),
+        );
+
+        // The analyses.
+        let run = |inputs| {
+            let plan = Plan::builder(Profile::default())
+                .max_walk(Walk::Metres(900.0))
+                .target_percent(85.0)
+                .build()
+                .unwrap();
+            analysis::analyze(inputs, plan, &StraightLine::default(), &()).unwrap()
+        };
+        let homes = ex.residences.len() as f64;
+        let (m, f) = (run(memory), run(files));
+        assert_eq!(m.categories.len(), f.categories.len());
+        for (a, b) in m.categories.iter().zip(&f.categories) {
+            assert_eq!(a.name, b.name);
+            // Each residence's population differs by at most half a thousandth.
+            let (ca, cb) = (a.covered_population, b.covered_population);
+            assert!((ca - cb).abs() <= 0.5e-3 * homes, "{}: {ca} {cb}", a.name);
+            let (pa, pb) = (a.counted_population, b.counted_population);
+            assert!((pa - pb).abs() <= 0.5e-3 * homes, "{}: {pa} {pb}", a.name);
+            assert!((a.coverage - b.coverage).abs() < 1e-5, "{}", a.name);
+            assert_eq!(a.reach, b.reach, "{}", a.name);
+        }
+        let lacking = |a: &analysis::Analysis| {
+            let r = a.community_results.iter();
+            r.map(|r| r.lacking.clone()).collect::<Vec<_>>()
+        };
+        assert_eq!(lacking(&m), lacking(&f));
+        assert!(m
+            .categories
+            .iter()
+            .any(|c| c.coverage > 0.0 && c.coverage < 1.0));
+    }
 
     /// A building footprint from a synthetic city whose last vertex before closing juts below
     /// its lowest-leftmost one: `Orient` took the counter-clockwise ring for clockwise, and the
@@ -1115,6 +1229,12 @@ mod tests {
             (24.668_459_8, 60.139_828_1),
             (24.668_467_1, 60.139_788_8),
         ]);
+        // Written, it keeps its counterclockwise order: the signed area judges it by its bulk.
+        assert!(
+            geo::Winding::is_cw(&ring),
+            "geo's Orient judges it right now"
+        );
+        assert!(!write::is_reversed(&ring, true) && write::is_reversed(&ring, false));
         let ccw = MultiPolygon::new(vec![Polygon::new(ring.clone(), vec![])]);
         // About 10.9 m x 8.0 m.
         let a = footprint_m2(&ccw);
@@ -1156,12 +1276,56 @@ mod tests {
         }
     }
 
+    /// A boundary given clockwise with a counterclockwise hole and unrounded corners: the
+    /// community in memory is the one read back from the written file.
     #[test]
-    fn numbers_are_rounded() {
-        assert_eq!(num7(24.936_579_649_9), "24.9365796");
-        assert_eq!(num7(-0.000_000_01), "0");
-        assert_eq!(num7(60.0), "60");
-        assert_eq!(num(12.345_6, 1e3), "12.346");
+    fn a_boundary_in_memory_is_the_boundary_read_back() {
+        let ring = |x0: f64, d: f64, ccw: bool| {
+            let mut r = LineString::from(vec![
+                (x0, 60.0),
+                (x0 + d, 60.0),
+                (x0 + d, 60.0 + d),
+                (x0, 60.0 + d),
+                (x0, 60.0),
+            ]);
+            if !ccw {
+                r.0.reverse();
+            }
+            r
+        };
+        let area = MultiPolygon::new(vec![Polygon::new(
+            ring(24.000_000_012_3, 0.010_000_06, false),
+            vec![ring(24.004_000_04, 0.001, true)],
+        )]);
+        let kind = CommunityKind::Boundary { admin_level: 9 };
+        let geometry = Geometry::MultiPolygon(area_as_written(area));
+        let c = community("r7".into(), Some("Kallio"), geometry, kind).unwrap();
+        let ex = Extract {
+            source: PathBuf::from("x.osm.pbf"),
+            categories: Vec::new(),
+            facilities: Vec::new(),
+            residences: Vec::new(),
+            streets: Vec::new(),
+            communities: vec![c.clone()],
+            unplaced_population: 0.0,
+            homes_without_people: 0,
+            fallback_cells: 0,
+            population_estimated: true,
+            skipped: Skipped::default(),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        write_extract(&ex, dir.path()).unwrap();
+        let path = dir.path().join("communities.geojson");
+        let fields = crate::io::Fields::default();
+        let read = crate::io::read_communities(&Source::path(&path), &fields).unwrap();
+        let back = &read.items[0];
+        assert_eq!(back.geometry, c.model.geometry);
+        assert_eq!(
+            (back.at, &back.id, &back.name),
+            (c.model.at, &c.model.id, &c.model.name)
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("[[[24,60],[24.0100001,60],"), "{text}");
     }
 
     fn home(id: &str, lon: f64, floor: f64, sure: bool) -> Home {
@@ -1203,16 +1367,14 @@ mod tests {
         ];
         let m = Mapping::builtin();
         let p = place_people(homes, Some(&grid), &m);
-        let got: Vec<(&str, f64)> = p
+        let got: Vec<(String, f64)> = p
             .residences
             .iter()
-            .map(|r| (r.id.as_str(), r.population))
+            .map(|r| (r.model.id.to_string(), r.model.population))
             .collect();
         // By hand: 100 * 300/400, 100 * 100/400, 60 * 200/800, 60 * 600/800.
-        assert_eq!(
-            got,
-            [("w1", 75.0), ("w2", 25.0), ("w4", 15.0), ("w5", 45.0)]
-        );
+        let want = [("w1", 75.0), ("w2", 25.0), ("w4", 15.0), ("w5", 45.0)];
+        assert_eq!(got, want.map(|(id, p)| (id.to_string(), p)));
         assert_eq!(p.unplaced, 30.0);
         assert_eq!(p.fallback_cells, 1);
         assert_eq!(p.without_people, 2);
@@ -1227,7 +1389,7 @@ mod tests {
             &m,
         );
         assert_eq!(p.residences.len(), 1);
-        assert_eq!(p.residences[0].population, 10.0);
-        assert!(p.residences[0].population_estimated);
+        assert_eq!(p.residences[0].model.population, 10.0);
+        assert!(p.residences[0].osm.population_estimated);
     }
 }

@@ -13,7 +13,7 @@ use geo::{
 
 /// Why rings could not be assembled.
 #[derive(Debug, Clone, PartialEq)]
-pub enum RingError {
+pub(super) enum RingError {
     /// A chain of ways does not close: it ends at this node.
     Open {
         /// The node where the chain stops.
@@ -48,7 +48,7 @@ impl std::fmt::Display for RingError {
 }
 
 /// One member way: its id and its nodes (id, position).
-pub struct MemberWay<'a> {
+pub(super) struct MemberWay<'a> {
     /// Way id.
     pub id: i64,
     /// Node ids, in way order.
@@ -61,7 +61,7 @@ pub struct MemberWay<'a> {
 ///
 /// # Errors
 /// A chain that does not close, or a ring with fewer than 3 distinct nodes.
-pub fn assemble_rings(ways: &[MemberWay<'_>]) -> Result<Vec<LineString<f64>>, RingError> {
+pub(super) fn assemble_rings(ways: &[MemberWay<'_>]) -> Result<Vec<LineString<f64>>, RingError> {
     // Endpoint index of the open ways.
     let mut ends: HashMap<i64, Vec<usize>> = HashMap::new();
     let mut used = vec![false; ways.len()];
@@ -133,7 +133,7 @@ fn inside(inner: &LineString<f64>, outer: &Polygon<f64>) -> bool {
 
 /// Build a multipolygon from closed rings: rings nested an even number of times are outer
 /// boundaries, the others holes of their innermost enclosing ring.
-pub fn multipolygon_from_rings(rings: Vec<LineString<f64>>) -> MultiPolygon<f64> {
+pub(super) fn multipolygon_from_rings(rings: Vec<LineString<f64>>) -> MultiPolygon<f64> {
     let shells: Vec<Polygon<f64>> = rings
         .iter()
         .map(|r| Polygon::new(r.clone(), vec![]))

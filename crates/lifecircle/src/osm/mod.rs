@@ -28,8 +28,8 @@ mod pbf;
 pub mod walkable;
 
 pub use extract::{
-    extract, extract_with_progress, write_extract, Community, CommunityShape, Extract, Facility,
-    Inventory, Residence,
+    extract, extract_with_progress, write_extract, Building, Community, CommunityKind, Extract,
+    Extracted, Facility, FacilityTags, Inventory, Residence,
 };
 pub use mapping::Mapping;
 pub use walkable::{is_walkable, walkable_lines, walkable_lines_counted, StreetLine};

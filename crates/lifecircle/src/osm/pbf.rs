@@ -13,21 +13,20 @@
 //!
 //! # Corrupt blocks
 //! The decoder (`osmpbf`) panics on some corrupt data (e.g. a relation member of an unknown
-//! type). Each block is decoded inside [`quietly`], which catches the panic and turns it into an
-//! error naming the file and the block. The panic message is not printed: the first call installs
-//! a process-wide panic hook that stays silent on a thread while it runs inside [`quietly`] and
-//! hands every other panic to the hook that was installed before.
+//! type). Each block is decoded inside [`caught`], which catches the panic and turns it into an
+//! error naming the file and the block. The library installs no panic hook (that is the
+//! program's choice, not a library's), so the process's hook still reports the caught panic: a
+//! program that wants a quiet stderr installs a hook of its own.
 
 use std::{
-    cell::Cell,
     collections::HashMap,
     fs::File,
     io::{BufReader, Read},
-    panic::{self, catch_unwind, AssertUnwindSafe},
+    panic::{catch_unwind, AssertUnwindSafe},
     path::Path,
     sync::{
         atomic::{AtomicU64, Ordering},
-        Arc, Once,
+        Arc,
     },
 };
 
@@ -77,7 +76,7 @@ pub(crate) struct Item<T> {
 
 impl<T> Item<T> {
     /// `n123`, `w123`, `r123`.
-    pub fn osm_id(&self) -> String {
+    pub(super) fn osm_id(&self) -> String {
         format!("{}{}", self.kind, self.id)
     }
 }
@@ -187,7 +186,7 @@ pub(crate) struct NodeCoords {
 
 impl NodeCoords {
     /// The position of node `id`, if the file has it.
-    pub fn get(&self, id: i64) -> Option<LonLat> {
+    pub(crate) fn get(&self, id: i64) -> Option<LonLat> {
         let i = self.ids.binary_search(&id).ok()?;
         let [lon, lat] = *self.coords.get(i)?;
         (!lon.is_nan()).then_some(LonLat { lon, lat })
@@ -517,26 +516,10 @@ pub(crate) fn parse_levels(v: &str) -> Option<f64> {
     (x.is_finite() && x > 0.0 && x <= 300.0).then_some(x)
 }
 
-thread_local! {
-    /// True while this thread runs inside [`quietly`].
-    static QUIET: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Run `f`, turning a panic inside it into `Err("the block is corrupt (decoder: ...)")` without
-/// printing the panic message (see the [module docs](self)).
-fn quietly<R>(f: impl FnOnce() -> R) -> Result<R, String> {
-    static HOOK: Once = Once::new();
-    HOOK.call_once(|| {
-        let previous = panic::take_hook();
-        panic::set_hook(Box::new(move |info| {
-            if !QUIET.with(Cell::get) {
-                previous(info);
-            }
-        }));
-    });
-    let was = QUIET.with(|q| q.replace(true));
+/// Run `f`, turning a panic inside it into `Err("the block is corrupt (decoder: ...)")` (see the
+/// [module docs](self)).
+fn caught<R>(f: impl FnOnce() -> R) -> Result<R, String> {
     let result = catch_unwind(AssertUnwindSafe(f));
-    QUIET.with(|q| q.set(was));
     result.map_err(|payload| {
         let message = payload
             .downcast_ref::<&str>()
@@ -627,7 +610,7 @@ fn pass<T: Send>(
             if !wanted {
                 return Ok(None);
             }
-            let decoded = quietly(|| -> Result<Option<T>, String> {
+            let decoded = caught(|| -> Result<Option<T>, String> {
                 match blob.decode().map_err(|e| e.to_string())? {
                     BlobDecode::OsmHeader(h) => {
                         for feature in h.required_features() {
@@ -677,13 +660,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn panics_become_quiet_errors() {
-        let e = quietly(|| -> u8 { panic!("unknown member type") }).unwrap_err();
+    fn panics_become_errors() {
+        let e = caught(|| -> u8 { panic!("unknown member type") }).unwrap_err();
         assert_eq!(e, "the block is corrupt (decoder: unknown member type)");
-        let e = quietly(|| -> u8 { panic!("member {}", 9) }).unwrap_err();
+        let e = caught(|| -> u8 { panic!("member {}", 9) }).unwrap_err();
         assert_eq!(e, "the block is corrupt (decoder: member 9)");
-        assert_eq!(quietly(|| 7), Ok(7));
-        assert!(!QUIET.with(Cell::get));
+        assert_eq!(caught(|| 7), Ok(7));
     }
 
     #[test]
