@@ -69,6 +69,7 @@ mod index;
 pub mod io;
 mod model;
 pub mod osm;
+mod par;
 pub mod profile;
 pub mod report;
 pub mod sample;

@@ -5,6 +5,7 @@ use rayon::prelude::*;
 
 use super::assign::UNASSIGNED;
 use super::{CategoryResult, CommunityResult};
+use crate::par::Chunks;
 use crate::{io::GroupCounts, model::Residence};
 
 /// Fewest demand points summed per chunk by [`summarise`].
@@ -194,21 +195,23 @@ pub(super) fn summarise(
     // community, so that the partial sums never take more memory than the demand points
     // themselves. The chunks are summed in parallel a wave at a time, one per thread, into
     // partial sums that are reused from wave to wave.
-    let chunk_len = SUMMARY_CHUNK.max(n_communities.saturating_mul(8));
-    let n_chunks = demand.len().div_ceil(chunk_len);
-    let wave = rayon::current_num_threads().clamp(1, n_chunks.max(1));
+    let chunks = Chunks::new(
+        demand.len(),
+        SUMMARY_CHUNK.max(n_communities.saturating_mul(8)),
+    );
+    let per_wave = rayon::current_num_threads().clamp(1, chunks.count().max(1));
     let mut sums = Sums::new(n_communities, &with);
-    let mut partials: Vec<Sums> = (0..wave).map(|_| Sums::new(n_communities, &with)).collect();
-    for first in (0..n_chunks).step_by(wave) {
-        let count = wave.min(n_chunks - first);
+    let mut partials: Vec<Sums> = (0..per_wave)
+        .map(|_| Sums::new(n_communities, &with))
+        .collect();
+    for wave in chunks.waves(per_wave) {
+        let count = wave.len();
         partials[..count]
             .par_iter_mut()
-            .enumerate()
-            .for_each(|(i, part)| {
+            .zip(wave)
+            .for_each(|(part, chunk)| {
                 part.clear();
-                let start = (first + i) * chunk_len;
-                let end = (start + chunk_len).min(demand.len());
-                for k in start..end {
+                for k in chunks.range(chunk) {
                     part.add(k, &demand[k], demand_community[k], &with);
                 }
             });

@@ -35,6 +35,7 @@ use crate::{
     error::{Error, Result},
     geodesy::LonLat,
     model::Id,
+    par::Chunks,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -481,15 +482,12 @@ impl<'w> FeatureCollection<'w> {
         format: impl Fn(&mut Vec<u8>, usize) + Sync,
     ) -> io::Result<()> {
         let before = self.count;
-        let wave = CHUNK * rayon::current_num_threads().max(1) * 4;
-        let format_wave = |start: usize| -> Vec<Vec<u8>> {
-            let end = (start + wave).min(n);
-            (start..end)
-                .into_par_iter()
-                .step_by(CHUNK)
-                .map(|s| {
+        let chunks = Chunks::new(n, CHUNK);
+        let format_wave = |wave: std::ops::Range<usize>| -> Vec<Vec<u8>> {
+            wave.into_par_iter()
+                .map(|chunk| {
                     let mut buf = Vec::with_capacity(CHUNK * 480);
-                    for k in s..(s + CHUNK).min(end) {
+                    for k in chunks.range(chunk) {
                         buf.extend_from_slice(Self::separator(before + k));
                         format(&mut buf, k);
                     }
@@ -508,12 +506,10 @@ impl<'w> FeatureCollection<'w> {
                 }
                 Ok(())
             });
-            let mut start = 0;
-            while start < n {
-                if tx.send(format_wave(start)).is_err() {
+            for wave in chunks.waves(rayon::current_num_threads().max(1) * 4) {
+                if tx.send(format_wave(wave)).is_err() {
                     break; // the writer failed; its error is returned below
                 }
-                start += wave;
             }
             drop(tx);
             writer
