@@ -400,25 +400,29 @@ fn coord(p: LonLat) -> Coord<f64> {
     Coord { x: p.lon, y: p.lat }
 }
 
+/// The positions of a way's nodes, or how many of them the file lacks (as a message).
+fn way_coords(nodes: &[i64], data: &OsmData) -> Result<Vec<Coord<f64>>, String> {
+    let coords: Vec<Coord<f64>> = nodes
+        .iter()
+        .filter_map(|&n| data.coords.get(n).map(coord))
+        .collect();
+    if coords.len() < nodes.len() {
+        return Err(format!(
+            "{} of its {} nodes are missing from the file",
+            nodes.len() - coords.len(),
+            nodes.len()
+        ));
+    }
+    Ok(coords)
+}
+
 /// The geometry of an element, or why it has none.
 fn resolve<T>(item: &Item<T>, data: &OsmData) -> Result<Resolved, (SkipKind, String)> {
     match &item.shape {
         Shape::Point(p) => Ok(Resolved::Point(*p)),
         Shape::Way(nodes) => {
-            let coords: Vec<Coord<f64>> = nodes
-                .iter()
-                .filter_map(|&n| data.coords.get(n).map(coord))
-                .collect();
-            if coords.len() < nodes.len() {
-                return Err((
-                    SkipKind::MissingNodes,
-                    format!(
-                        "{} of its {} nodes are missing from the file",
-                        nodes.len() - coords.len(),
-                        nodes.len()
-                    ),
-                ));
-            }
+            let coords =
+                way_coords(nodes, data).map_err(|missing| (SkipKind::MissingNodes, missing))?;
             if nodes.len() >= 4 && nodes.first() == nodes.last() {
                 let ring = LineString::new(coords);
                 Ok(Resolved::Area(MultiPolygon::new(vec![Polygon::new(
@@ -454,20 +458,12 @@ fn resolve<T>(item: &Item<T>, data: &OsmData) -> Result<Resolved, (SkipKind, Str
             let mut ways: Vec<ResolvedMember<'_>> = Vec::new();
             for m in members {
                 let nodes = data.member_ways.get(m).map(Vec::as_slice).unwrap_or(&[]);
-                let coords: Vec<Coord<f64>> = nodes
-                    .iter()
-                    .filter_map(|&n| data.coords.get(n).map(coord))
-                    .collect();
-                if coords.len() < nodes.len() {
-                    return Err((
+                let coords = way_coords(nodes, data).map_err(|missing| {
+                    (
                         SkipKind::MissingNodes,
-                        format!(
-                            "member way w{m}: {} of its {} nodes are missing from the file",
-                            nodes.len() - coords.len(),
-                            nodes.len()
-                        ),
-                    ));
-                }
+                        format!("member way w{m}: {missing}"),
+                    )
+                })?;
                 ways.push((*m, nodes, coords));
             }
             let members: Vec<MemberWay<'_>> = ways
