@@ -73,7 +73,7 @@ impl Condition {
     ///
     /// # Errors
     /// A message saying what is malformed.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
         let t = text.trim();
         let bad = |why: &str| {
             format!(

@@ -1529,10 +1529,48 @@ fn is_empty(g: &Geometry<f64>) -> bool {
 // ---------------------------------------------------------------------------------------------
 // Property values.
 
+/// A property value of the wrong kind: what was expected, and the value found (shortened).
+///
+/// `Display` gives `expected a number, found "many"`; [`FeatureRef::error`] takes it as the
+/// problem of a [`FeatureError`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValueError {
+    /// What the property should hold (`a number`, `a finite number`, `a string`).
+    pub expected: &'static str,
+    /// The value found, shortened for messages.
+    pub found: String,
+}
+
+impl ValueError {
+    fn new(expected: &'static str, raw: &str) -> Self {
+        Self {
+            expected,
+            found: shorten(raw),
+        }
+    }
+}
+
+impl fmt::Display for ValueError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "expected {}, found {}", self.expected, self.found)
+    }
+}
+
+impl std::error::Error for ValueError {}
+
+impl From<ValueError> for String {
+    fn from(e: ValueError) -> Self {
+        e.to_string()
+    }
+}
+
 /// A property read as a number: a JSON number, or a string holding one.
 ///
 /// `Ok(None)` when the value is JSON `null`.
-pub fn number(raw: RawJson<'_>) -> Result<Option<f64>, String> {
+///
+/// # Errors
+/// A value that is not a number, or not finite.
+pub fn number(raw: RawJson<'_>) -> Result<Option<f64>, ValueError> {
     let text = raw.get();
     if text == "null" {
         return Ok(None);
@@ -1548,21 +1586,24 @@ pub fn number(raw: RawJson<'_>) -> Result<Option<f64>, String> {
         .unwrap_or(text)
         .trim()
         .parse()
-        .map_err(|_| format!("expected a number, found {}", shorten(text)))?;
+        .map_err(|_| ValueError::new("a number", text))?;
     if !v.is_finite() {
-        return Err(format!("expected a finite number, found {}", shorten(text)));
+        return Err(ValueError::new("a finite number", text));
     }
     Ok(Some(v))
 }
 
 /// A property read as a string (`null` gives `Ok(None)`).
-pub fn string(raw: RawJson<'_>) -> Result<Option<String>, String> {
+///
+/// # Errors
+/// A value that is not a string.
+pub fn string(raw: RawJson<'_>) -> Result<Option<String>, ValueError> {
     if raw.get() == "null" {
         return Ok(None);
     }
     serde_json::from_str::<String>(raw.get())
         .map(Some)
-        .map_err(|_| format!("expected a string, found {}", shorten(raw.get())))
+        .map_err(|_| ValueError::new("a string", raw.get()))
 }
 
 /// A value shortened for an error message.
