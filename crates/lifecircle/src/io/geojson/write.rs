@@ -595,8 +595,8 @@ mod tests {
 
     #[test]
     fn fixed_point_agrees_with_string_rounding() {
-        use rand::{RngExt, SeedableRng};
-        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(7);
+        use rand::RngExt;
+        let mut rng = lifecircle_synth::rng(7);
         for _ in 0..200_000 {
             let magnitude = 10f64.powi(rng.random_range(-8..9));
             let v = rng.random_range(-1.0..1.0) * magnitude;

@@ -304,13 +304,9 @@ mod tests {
     use super::*;
     use crate::geodesy::to_ecef;
 
-    /// A simple deterministic generator (SplitMix64).
-    fn rng(state: &mut u64) -> f64 {
-        *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = *state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    /// A uniform number in [0, 1) from the project's seeded generator.
+    fn rng(state: &mut lifecircle_synth::Rng) -> f64 {
+        rand::RngExt::random::<f64>(state)
     }
 
     #[test]
@@ -346,7 +342,7 @@ mod tests {
         // near-polar cluster), queries inside, at the edge of and far outside the grid.
         for seed in 1..=12u64 {
             println!("seed {seed}");
-            let mut s = seed;
+            let mut s = lifecircle_synth::rng(seed);
             let lat0 = if seed % 4 == 0 {
                 89.9
             } else {
