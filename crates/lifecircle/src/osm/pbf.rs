@@ -326,7 +326,7 @@ fn tag<'a>(tags: &[(&'a str, &'a str)], key: &str) -> Option<&'a str> {
 
 const PLACES: [&str; 3] = ["suburb", "quarter", "neighbourhood"];
 
-fn first_pass(block: &PrimitiveBlock, wants: Wants<'_>) -> (BlockInfo, Found) {
+fn first_pass<'b>(block: &'b PrimitiveBlock, wants: Wants<'_>) -> (BlockInfo, Found) {
     let mut info = BlockInfo {
         min_node: i64::MAX,
         max_node: i64::MIN,
@@ -351,37 +351,30 @@ fn first_pass(block: &PrimitiveBlock, wants: Wants<'_>) -> (BlockInfo, Found) {
             });
         }
     };
-    let mut tags: Vec<(&str, &str)> = Vec::new();
+    let mut tags: Vec<(&'b str, &'b str)> = Vec::new();
+    // Dense and plain nodes alike: the id range, and the tagged ones.
+    let visit = |(id, lon, lat): (i64, f64, f64),
+                 node_tags: &mut dyn ExactSizeIterator<Item = (&'b str, &'b str)>,
+                 info: &mut BlockInfo,
+                 tags: &mut Vec<(&'b str, &'b str)>,
+                 found: &mut Found| {
+        info.nodes = true;
+        info.min_node = info.min_node.min(id);
+        info.max_node = info.max_node.max(id);
+        if node_tags.len() > 0 {
+            tags.clear();
+            tags.extend(node_tags);
+            node(id, LonLat::unchecked(lon, lat), tags, found);
+        }
+    };
     for group in block.groups() {
         for n in group.dense_nodes() {
-            info.nodes = true;
-            info.min_node = info.min_node.min(n.id());
-            info.max_node = info.max_node.max(n.id());
-            if n.tags().len() > 0 {
-                tags.clear();
-                tags.extend(n.tags());
-                node(
-                    n.id(),
-                    LonLat::unchecked(n.lon(), n.lat()),
-                    &tags,
-                    &mut found,
-                );
-            }
+            let at = (n.id(), n.lon(), n.lat());
+            visit(at, &mut n.tags(), &mut info, &mut tags, &mut found);
         }
         for n in group.nodes() {
-            info.nodes = true;
-            info.min_node = info.min_node.min(n.id());
-            info.max_node = info.max_node.max(n.id());
-            if n.tags().len() > 0 {
-                tags.clear();
-                tags.extend(n.tags());
-                node(
-                    n.id(),
-                    LonLat::unchecked(n.lon(), n.lat()),
-                    &tags,
-                    &mut found,
-                );
-            }
+            let at = (n.id(), n.lon(), n.lat());
+            visit(at, &mut n.tags(), &mut info, &mut tags, &mut found);
         }
         for w in group.ways() {
             info.ways = true;
