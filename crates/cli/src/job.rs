@@ -92,6 +92,27 @@ impl AnalyzeJob {
         })
     }
 
+    /// The input files of the job (sources in memory have none).
+    pub fn input_paths(&self) -> Vec<&std::path::Path> {
+        let network = match &self.walking {
+            Walking::Network { source, .. } => Some(source),
+            Walking::StraightLine(_) => None,
+        };
+        [
+            Some(&self.facilities),
+            self.residences.as_ref(),
+            self.communities.as_ref(),
+            network,
+        ]
+        .into_iter()
+        .flatten()
+        .filter_map(|s| match s {
+            Source::Path(p) => Some(p.as_path()),
+            Source::Bytes { .. } => None,
+        })
+        .collect()
+    }
+
     /// `lifecircle` without arguments: the embedded Helsinki sample, along its streets, under
     /// the default profile.
     pub fn sample() -> Self {

@@ -26,6 +26,9 @@ use crate::{
 };
 
 fn run_analyze(job: AnalyzeJob) -> anyhow::Result<()> {
+    // Nothing is read or written when an output would replace an input.
+    let outputs = lio::Written::in_dir(&job.out);
+    lio::refuse_inputs_as_outputs(&outputs.paths(), &job.input_paths())?;
     let spinner = Spinner::new(job.quiet, job.verbose);
     spinner.stage("reading facilities");
     let facilities = lio::read_facilities(&job.facilities, &job.fields)?;

@@ -679,3 +679,111 @@ fn bad_settings() {
     let o = lifecircle().args(["analyze"]).output().unwrap();
     assert_eq!(o.status.code(), Some(2), "a usage error");
 }
+
+/// `--out` naming the folder that holds the inputs (as `extract` writes them) must not replace
+/// them: the run is refused before anything is read or written, whether the output reaches an
+/// input by the same path, through a symbolic link to the folder, or as a hard link; `extract`
+/// likewise.
+#[test]
+fn an_output_never_replaces_an_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = dir.path().join("inputs");
+    fs::create_dir(&inputs).unwrap();
+    let names = [
+        "facilities.geojson",
+        "residences.geojson",
+        "communities.geojson",
+    ];
+    for name in names {
+        fs::copy(data(name), inputs.join(name)).unwrap();
+    }
+    let before: Vec<Vec<u8>> = names
+        .iter()
+        .map(|n| fs::read(inputs.join(n)).unwrap())
+        .collect();
+    let input = |name: &str| inputs.join(name).to_str().unwrap().to_string();
+    let analyze = |out: &str| {
+        let (f, r, c) = (
+            input("facilities.geojson"),
+            input("residences.geojson"),
+            input("communities.geojson"),
+        );
+        let args = [
+            "analyze",
+            "--facilities",
+            &f,
+            "--residences",
+            &r,
+            "--communities",
+            &c,
+            "--out",
+            out,
+        ];
+        run_in(dir.path(), &args)
+    };
+    let unchanged = || {
+        for (name, bytes) in names.iter().zip(&before) {
+            assert_eq!(
+                &fs::read(inputs.join(name)).unwrap(),
+                bytes,
+                "{name} was modified"
+            );
+        }
+        assert!(
+            !inputs.join("summary.json").exists(),
+            "nothing may be written"
+        );
+    };
+
+    let o = analyze("inputs");
+    assert_clean_failure(
+        &o,
+        &[
+            "refusing to write",
+            "communities.geojson",
+            "it is the input",
+        ],
+    );
+    unchanged();
+
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(&inputs, dir.path().join("link")).unwrap();
+        assert_clean_failure(&analyze("link"), &["refusing to write", "it is the input"]);
+        unchanged();
+        let hard = dir.path().join("hard");
+        fs::create_dir(&hard).unwrap();
+        fs::hard_link(
+            inputs.join("residences.geojson"),
+            hard.join("residences.geojson"),
+        )
+        .unwrap();
+        assert_clean_failure(
+            &analyze("hard"),
+            &["refusing to write", "residences.geojson"],
+        );
+        unchanged();
+    }
+
+    // A different folder is fine.
+    let o = analyze("elsewhere");
+    assert!(o.status.success(), "{}", text(&o).1);
+    unchanged();
+
+    // extract: a population grid kept where the extract writes its communities.
+    let grid = inputs.join("communities.geojson");
+    let pbf = data("raw/helsinki-centre.osm.pbf");
+    let args = [
+        "extract",
+        pbf.to_str().unwrap(),
+        "--out",
+        inputs.to_str().unwrap(),
+        "--population",
+        grid.to_str().unwrap(),
+    ];
+    assert_clean_failure(
+        &run_in(dir.path(), &args),
+        &["refusing to write", "it is the input"],
+    );
+    unchanged();
+}

@@ -47,6 +47,19 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// An output would replace an input (the same file, by any path or link): nothing was
+    /// written.
+    #[error(
+        "refusing to write {}: it is the input {}; choose another output directory",
+        output.display(),
+        input.display()
+    )]
+    OutputIsInput {
+        /// The output path.
+        output: PathBuf,
+        /// The input it would replace, as named.
+        input: PathBuf,
+    },
     /// A value given in code is out of range ([`LonLat::new`](crate::LonLat::new),
     /// [`Residence::new`](crate::Residence::new), ...).
     #[error(transparent)]

@@ -10,6 +10,7 @@
 pub mod geojson;
 mod load;
 mod output;
+mod paths;
 mod streets;
 
 pub use self::{
@@ -22,5 +23,6 @@ pub use self::{
         summary, write_communities, write_facilities, write_outputs, write_residences,
         write_summary_csv, Summary, Written,
     },
+    paths::refuse_inputs_as_outputs,
     streets::{read_street_lines, read_street_network},
 };

@@ -75,19 +75,39 @@ pub struct Written {
     pub facilities: PathBuf,
 }
 
-/// Write every output into `dir` (created if missing).
+impl Written {
+    /// The files [`write_outputs`] writes into `dir`.
+    pub fn in_dir(dir: &Path) -> Self {
+        Self {
+            communities: dir.join("communities.geojson"),
+            residences: dir.join("residences.geojson"),
+            summary_json: dir.join("summary.json"),
+            summary_csv: dir.join("summary.csv"),
+            facilities: dir.join("facilities.geojson"),
+        }
+    }
+
+    /// Every path, in the order written.
+    pub fn paths(&self) -> [&Path; 5] {
+        [
+            &self.communities,
+            &self.residences,
+            &self.summary_json,
+            &self.summary_csv,
+            &self.facilities,
+        ]
+    }
+}
+
+/// Write every output into `dir` (created if missing). Check first with
+/// [`refuse_inputs_as_outputs`](crate::io::refuse_inputs_as_outputs) that no output
+/// ([`Written::in_dir`]) is an input.
 ///
 /// # Errors
 /// The directory or a file cannot be written.
 pub fn write_outputs(a: &Analysis, dir: &Path) -> Result<Written> {
     prepare_dir(dir)?;
-    let written = Written {
-        communities: dir.join("communities.geojson"),
-        residences: dir.join("residences.geojson"),
-        summary_json: dir.join("summary.json"),
-        summary_csv: dir.join("summary.csv"),
-        facilities: dir.join("facilities.geojson"),
-    };
+    let written = Written::in_dir(dir);
     write_atomically(&written.communities, |w| write_communities(a, w))?;
     write_atomically(&written.residences, |w| write_residences(a, w))?;
     write_atomically(&written.summary_json, |w| {

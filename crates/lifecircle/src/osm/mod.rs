@@ -19,7 +19,11 @@
 //! missing or rings that do not close, population grid cells that are not polygons. Each skip
 //! message names the OSM element (`w123`) or grid feature.
 
-use std::{collections::BTreeMap, fmt, path::Path};
+use std::{
+    collections::BTreeMap,
+    fmt,
+    path::{Path, PathBuf},
+};
 
 pub mod extract;
 mod geometry;
@@ -120,12 +124,21 @@ impl fmt::Display for Skipped {
     }
 }
 
+/// The files `extract` writes into its output directory.
+pub const EXTRACT_FILES: [&str; 4] = [
+    "facilities.geojson",
+    "residences.geojson",
+    "streets.geojson",
+    "communities.geojson",
+];
+
 /// `lifecircle extract`: read `pbf` (with an optional population grid and mapping file), write
 /// the four GeoJSON files into `out_dir`, and return what was written. Each stage is announced to
 /// `progress` (`&()` for none).
 ///
 /// # Errors
-/// Any error of [`Mapping::from_file`], [`extract()`] or [`write_extract`].
+/// [`Error::OutputIsInput`](crate::Error::OutputIsInput) when an output would replace an input;
+/// any error of [`Mapping::from_file`], [`extract()`] or [`write_extract`].
 pub fn run_extract(
     pbf: &Path,
     out_dir: &Path,
@@ -133,6 +146,15 @@ pub fn run_extract(
     mapping: Option<&Path>,
     progress: &dyn Progress,
 ) -> Result<Inventory> {
+    let outputs: Vec<PathBuf> = EXTRACT_FILES.iter().map(|f| out_dir.join(f)).collect();
+    let inputs: Vec<&Path> = [Some(pbf), population, mapping]
+        .into_iter()
+        .flatten()
+        .collect();
+    crate::io::refuse_inputs_as_outputs(
+        &outputs.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
+        &inputs,
+    )?;
     let mapping = match mapping {
         Some(p) => Mapping::from_file(p)?,
         None => Mapping::builtin(),
