@@ -425,3 +425,20 @@ fn readme_custom_profile_example() {
         Some("elderly_care")
     );
 }
+
+/// Every category value that `extract` writes (its built-in mapping) is measured by every
+/// built-in profile: as one of the profile's categories, or as a local extra where the profile
+/// analyses other categories.
+#[test]
+fn every_builtin_profile_accepts_every_extract_category() {
+    let mapping = lifecircle::osm::mapping::Mapping::builtin();
+    for name in lifecircle::profile::builtin_names() {
+        let p = Profile::builtin(name).unwrap();
+        for category in mapping.categories() {
+            assert!(
+                p.category_for(category).is_some() || p.include_other_categories,
+                "profile {name} does not measure the extract category {category}"
+            );
+        }
+    }
+}
