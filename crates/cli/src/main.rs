@@ -9,11 +9,7 @@ use std::{
 
 use anyhow::Context;
 use clap::Parser;
-use lifecircle::{
-    analyze,
-    io::{self as lio},
-    osm, profile, report, Analysis, Inputs, Progress,
-};
+use lifecircle::{analyze, io as lio, osm, profile, report, Analysis, Inputs, Progress};
 
 mod args;
 mod job;
