@@ -14,7 +14,7 @@ use lifecircle::{
         geojson::{number, read_features, string},
         read_street_lines as read_geojson_lines, Source,
     },
-    osm, surface_distance_m, LonLat, Reach, Snap, StreetNetwork,
+    osm, surface_distance_m, LonLat, Pairs, Reach, Snap, StreetNetwork,
 };
 
 use lifecircle_synth as synth;
@@ -104,6 +104,46 @@ fn river_with_one_bridge() {
         518.0,
         0,
     );
+}
+
+#[test]
+fn every_facility_within_the_walk() {
+    // The river of the test above, with a second facility on the north bank.
+    let net = StreetNetwork::from_lines(&lines(&[
+        &[(0.0, 50.0), (300.0, 50.0), (400.0, 50.0)],
+        &[(0.0, -50.0), (300.0, -50.0), (400.0, -50.0)],
+        &[(300.0, 50.0), (300.0, -50.0)],
+    ]));
+    let demand = net.snap_all(&points(&[(100.0, 60.0), (350.0, -45.0)]), 50.0);
+    let supply = net.snap_all(
+        &points(&[(100.0, -58.0), (150.0, 52.0), (390.0, 40.0)]),
+        50.0,
+    );
+    // Residence 0: 518 m to F0 (across the bridge), 10 + 50 + 2 = 62 m to F1 (same piece),
+    // 10 + 200 + 90 + 10 = 310 m to F2.
+    // Residence 1: 5 + 50 + 200 + 8 = 263 m to F0, 5 + 50 + 100 + 150 + 2 = 307 m to F1,
+    // 5 + 50 + 100 + 90 + 10 = 255 m to F2.
+    let pairs = net.within(&supply, &demand, 518.01);
+    let expected = [
+        (0, 0, 518.0),
+        (0, 1, 263.0),
+        (1, 0, 62.0),
+        (1, 1, 307.0),
+        (2, 0, 310.0),
+        (2, 1, 255.0),
+    ];
+    let got: Vec<(usize, usize, f64)> = pairs.iter().collect();
+    assert_eq!(got.len(), expected.len(), "{got:?}");
+    for (g, e) in got.iter().zip(expected) {
+        assert!(
+            g.0 == e.0 && g.1 == e.1 && (g.2 - e.2).abs() < 0.01,
+            "{got:?}"
+        );
+    }
+    // Just below 518 m, the far pair drops out.
+    assert_eq!(net.within(&supply, &demand, 517.9).len(), 5);
+    assert_eq!(net.within(&supply, &demand, 60.0).len(), 0);
+    assert!(net.within(&supply, &demand, f64::NAN).is_empty());
 }
 
 #[test]
@@ -585,6 +625,13 @@ fn compare(
             .collect();
         let got = net.nearest(&supply, &demand, max_walk_m);
         let all = reference.all_distances(&ref_demand, &ref_supply);
+        check_within(
+            what,
+            c,
+            &net.within(&supply, &demand, max_walk_m),
+            &all,
+            max_walk_m,
+        );
         for (i, (g, row)) in got.iter().zip(&all).enumerate() {
             let best = row
                 .iter()
@@ -619,6 +666,39 @@ fn compare(
         }
     }
     reached
+}
+
+/// Every pair the engine lists is within the walk by the reference, at the reference's distance
+/// (to a micrometre); every pair the reference has within the walk is listed (either answer
+/// within a centimetre of the limit). `all` is the reference by residence, then facility.
+fn check_within(what: &str, c: usize, pairs: &Pairs, all: &[Vec<Option<f64>>], max_walk_m: f64) {
+    let mut listed: HashMap<(usize, usize), f64> = HashMap::new();
+    for (f, r, d) in pairs.iter() {
+        assert!(
+            listed.insert((r, f), d).is_none(),
+            "{what}: pair ({r}, {f}) twice"
+        );
+    }
+    for (r, row) in all.iter().enumerate() {
+        for (f, reference) in row.iter().enumerate() {
+            let near_limit = reference.is_some_and(|d| (d - max_walk_m).abs() < 0.01);
+            match (listed.remove(&(r, f)), reference.filter(|&d| d <= max_walk_m)) {
+                (None, None) => {}
+                _ if near_limit => {}
+                (Some(g), Some(d)) => assert!(
+                    (g - d).abs() < 1e-6,
+                    "{what}: category {c}, residence {r}, facility {f}: {g} m, reference {d} m"
+                ),
+                (g, d) => panic!(
+                    "{what}: category {c}, residence {r}, facility {f}: listed {g:?}, reference {d:?}"
+                ),
+            }
+        }
+    }
+    assert!(
+        listed.is_empty(),
+        "{what}: pairs of no residence or facility: {listed:?}"
+    );
 }
 
 /// A random small network near `origin`: lines through a shared pool of vertices (so lines

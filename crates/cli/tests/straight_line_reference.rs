@@ -1,5 +1,6 @@
-//! The fast straight-line nearest-facility search against exhaustive search with Karney's
-//! geodesic (geo::Geodesic), on random and adversarial point sets.
+//! The fast straight-line nearest-facility search, and the table of every facility within the
+//! walk, against exhaustive search with Karney's geodesic (geo::Geodesic), on random and
+//! adversarial point sets.
 
 use lifecircle::{LonLat, PointIndex, StraightLine, WalkingDistance};
 use lifecircle_synth as synth;
@@ -14,6 +15,84 @@ fn wrap_lon(lon: f64) -> f64 {
         lon + 360.0
     } else {
         lon
+    }
+}
+
+/// Check [`PreparedDemand::within`] against every (demand, facility) pair measured with
+/// Karney's geodesic: the same pairs (either answer within a micrometre of the limit), the same
+/// distances to 1e-9 relative up to walking scale (5 km; the chord-to-arc formula's error grows
+/// with the cube of the distance, to 1e-7 relative at 50 km, then Karney's algorithm takes over),
+/// and its least distance per demand point equal to the nearest.
+fn check_within(
+    name: &str,
+    demand: &[LonLat],
+    facilities: &[LonLat],
+    max_walk_m: f64,
+    detour: f64,
+) {
+    let walk = StraightLine::new(detour).unwrap();
+    let prepared = walk.prepare(demand);
+    let pairs = prepared.within(facilities, max_walk_m);
+    assert_eq!(pairs.facilities(), facilities.len(), "{name}");
+    let rel = if max_walk_m <= 5000.0 { 1e-9 } else { 1e-7 };
+    let mut found = 0;
+    for (j, f) in facilities.iter().enumerate() {
+        let (ids, dists) = pairs.of_facility(j);
+        assert!(
+            ids.windows(2).all(|w| w[0] < w[1]),
+            "{name}: facility {j} not in order"
+        );
+        let mut got = ids.iter().zip(dists).peekable();
+        for (i, p) in demand.iter().enumerate() {
+            let d = geodesic_m(*p, *f) * detour;
+            let listed = got.next_if(|(&k, _)| k as usize == i);
+            let near_limit = (d - max_walk_m).abs() <= 1e-6 * max_walk_m.max(1.0);
+            match listed {
+                Some((_, &g)) => {
+                    assert!(
+                        d <= max_walk_m || near_limit,
+                        "{name}: demand {i} listed for facility {j} at {g} m, Karney {d} m > {max_walk_m} m"
+                    );
+                    assert!(
+                        (g - d).abs() <= rel * d + 1e-6,
+                        "{name}: demand {i}, facility {j}: {g} m, Karney {d} m"
+                    );
+                    found += 1;
+                }
+                None => assert!(
+                    d > max_walk_m || near_limit,
+                    "{name}: demand {i} missing for facility {j}: Karney {d} m <= {max_walk_m} m"
+                ),
+            }
+        }
+        assert!(
+            got.next().is_none(),
+            "{name}: facility {j}: an index out of range"
+        );
+    }
+    assert_eq!(found, pairs.len(), "{name}");
+    // The least distance of each demand point's pairs is its nearest facility's.
+    let mut least = vec![f64::INFINITY; demand.len()];
+    for (_, i, d) in pairs.iter() {
+        least[i] = least[i].min(d);
+    }
+    for (i, (r, l)) in prepared
+        .nearest(facilities, max_walk_m)
+        .iter()
+        .zip(&least)
+        .enumerate()
+    {
+        if r.within(max_walk_m) {
+            assert!(
+                (f64::from(r.distance_m) - l).abs() <= 1e-6 * l + 1e-3,
+                "{name}: demand {i}: nearest {r:?}, least pair {l} m"
+            );
+        } else {
+            assert!(
+                l.is_infinite() || (l - max_walk_m).abs() < 1e-3,
+                "{name}: demand {i}: {l} m"
+            );
+        }
     }
 }
 
@@ -48,6 +127,8 @@ fn check(name: &str, demand: &[LonLat], facilities: &[LonLat]) {
             "{name}: PointIndex::nearest for demand {k}: {single} at {single_d} m vs {best} m"
         );
     }
+    check_within(name, demand, facilities, 900.0, 1.0);
+    check_within(name, demand, facilities, 1200.0, 1.3);
 }
 
 fn random_in(rng: &mut synth::Rng, n: usize, lon: (f64, f64), lat: (f64, f64)) -> Vec<LonLat> {
@@ -115,6 +196,9 @@ fn far_apart_cities() {
     let mut demand2 = random_in(&mut rng, 200, (121.2, 121.7), (31.0, 31.4));
     demand2.extend(random_in(&mut rng, 50, (2.2, 2.5), (48.8, 48.9)));
     check("mixed", &demand2, &facilities);
+    // Every pair, some of them 20,000 km apart.
+    check_within("whole earth", &demand2, &facilities, 2.1e7, 1.0);
+    check_within("continental", &demand2, &facilities, 1.2e7, 1.1);
 }
 
 #[test]

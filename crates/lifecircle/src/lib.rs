@@ -89,6 +89,6 @@ pub use crate::{
     walk::{
         network::{NetworkWalk, Snap, StreetNetwork},
         straight_line::StraightLine,
-        PreparedDemand, Reach, WalkingDistance,
+        Pairs, PreparedDemand, Reach, WalkingDistance,
     },
 };

@@ -11,18 +11,31 @@
 //! way as geodesic distance at city scale; when the nearest chord is longer than
 //! [`SHORT_CHORD_M`], the point is searched again exactly with Karney's geodesic.
 //!
+//! # Every facility within the walk
+//! [`PreparedDemand::within`] keeps the demand points by cube and an R-tree of the cube
+//! centres (built on first use). For each facility, the cubes whose centre lies within the
+//! walk's chord plus the half-diagonal hold every point that can be in reach (a chord is never
+//! longer than its geodesic); each of their points is measured exactly, as for the nearest.
+//!
 //! # Units
 //! Metres throughout.
 
-use std::collections::{HashMap, HashSet};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::OnceLock,
+};
 
 use rayon::prelude::*;
+use rstar::RTree;
 
 use crate::{
     error::{Setting, SettingsError},
-    geodesy::{arc_from_short_chord_m, chord2_m2, Ecef, LonLat, SHORT_CHORD_M},
-    index::PointIndex,
-    walk::{PreparedDemand, Reach, WalkingDistance},
+    geodesy::{
+        arc_from_short_chord_m, chord2_m2, surface_distance_from_chord_m, Ecef, LonLat,
+        SHORT_CHORD_M,
+    },
+    index::{Entry, PointIndex},
+    walk::{Pairs, PreparedDemand, Reach, WalkingDistance},
 };
 
 /// Edge of the cubes demand points are grouped in, metres.
@@ -85,6 +98,50 @@ struct DemandCells<'a> {
     cube: Vec<u32>,
     /// The centre of every cube holding a demand point, in cube-key order.
     centres: Vec<Ecef>,
+    /// The demand points by cube, for [`PreparedDemand::within`]; built on first use.
+    by_cube: OnceLock<CubeMembers>,
+}
+
+/// The demand points of every cube, and an R-tree of the cube centres.
+struct CubeMembers {
+    /// The points of cube `c` are `point[start[c]..start[c + 1]]`, in input order.
+    start: Vec<u32>,
+    point: Vec<u32>,
+    centres: RTree<Entry>,
+}
+
+impl CubeMembers {
+    fn new(cube: &[u32], centres: &[Ecef]) -> Self {
+        let mut start = vec![0u32; centres.len() + 1];
+        for &c in cube {
+            start[c as usize + 1] += 1;
+        }
+        for c in 0..centres.len() {
+            start[c + 1] += start[c];
+        }
+        let mut fill = start[..centres.len()].to_vec();
+        let mut point = vec![0u32; cube.len()];
+        for (i, &c) in cube.iter().enumerate() {
+            let slot = &mut fill[c as usize];
+            point[*slot as usize] = i as u32;
+            *slot += 1;
+        }
+        let entries = centres
+            .iter()
+            .enumerate()
+            .map(|(c, &e)| Entry::new(e, c as u32))
+            .collect();
+        Self {
+            start,
+            point,
+            centres: RTree::bulk_load(entries),
+        }
+    }
+
+    fn points(&self, cube: u32) -> &[u32] {
+        let c = cube as usize;
+        &self.point[self.start[c] as usize..self.start[c + 1] as usize]
+    }
 }
 
 /// Cube coordinates are offset by this to pack them as unsigned 16-bit fields.
@@ -165,6 +222,7 @@ impl<'a> DemandCells<'a> {
             ecef,
             cube,
             centres: keys.into_iter().map(cube_centre).collect(),
+            by_cube: OnceLock::new(),
         }
     }
 }
@@ -228,6 +286,48 @@ impl PreparedDemand for DemandCells<'_> {
                 }
             })
             .collect()
+    }
+
+    fn within(&self, facilities: &[LonLat], max_walk_m: f64) -> Pairs {
+        if max_walk_m.is_nan() || max_walk_m < 0.0 || self.ecef.is_empty() {
+            return Pairs::none(facilities.len());
+        }
+        let members = self
+            .by_cube
+            .get_or_init(|| CubeMembers::new(&self.cube, &self.centres));
+        // A geodesic of at most `reach_m` has a chord of at most `reach_m`.
+        let reach_m = max_walk_m / self.detour;
+        let half_diagonal_m = CELL_M * 3f64.sqrt() / 2.0;
+        let cube_radius_m = reach_m + half_diagonal_m;
+        let lists = facilities
+            .par_iter()
+            .map(|&f| {
+                let fe = f.to_ecef();
+                let mut found: Vec<(u32, f64)> = Vec::new();
+                for cube in members
+                    .centres
+                    .locate_within_distance(fe, cube_radius_m * cube_radius_m)
+                {
+                    for &i in members.points(cube.data) {
+                        let chord2 = chord2_m2(&self.ecef[i as usize], &fe);
+                        if chord2 > reach_m * reach_m {
+                            continue;
+                        }
+                        let arc_m = surface_distance_from_chord_m(
+                            chord2.sqrt(),
+                            self.lonlat[i as usize],
+                            f,
+                        );
+                        let walk_m = arc_m * self.detour;
+                        if walk_m <= max_walk_m {
+                            found.push((i, walk_m));
+                        }
+                    }
+                }
+                found
+            })
+            .collect();
+        Pairs::from_lists(lists)
     }
 }
 

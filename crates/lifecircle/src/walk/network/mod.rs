@@ -66,7 +66,7 @@ use rayon::prelude::*;
 
 use crate::{
     geodesy::{chord2_m2, surface_distance_from_chord_m, to_ecef, Ecef, LonLat},
-    walk::Reach,
+    walk::{Pairs, Reach},
 };
 
 mod grid;
@@ -78,6 +78,71 @@ use grid::PieceGrid;
 
 /// No node / no facility.
 const NONE: u32 = u32::MAX;
+
+/// A facility's snap as the searches use it: piece, facility index, along, egress (metres).
+type Seed = (u32, u32, f64, f64);
+
+/// The residences on each piece, for [`StreetNetwork::within`]: (residence, along, access).
+pub(crate) struct DemandByPiece {
+    start: Vec<u32>,
+    entries: Vec<(u32, f64, f64)>,
+}
+
+impl DemandByPiece {
+    pub(crate) fn new(net: &StreetNetwork, demand: &[Option<Snap>]) -> Self {
+        let pieces = net.pieces();
+        let usable = |s: &Option<Snap>| -> Option<(u32, f64, f64)> {
+            let s = s.as_ref()?;
+            let len_m = *net.piece_len_m.get(s.piece as usize)?;
+            let (along_m, access_m) = checked(s, len_m)?;
+            Some((s.piece, along_m, access_m))
+        };
+        let mut start = vec![0u32; pieces + 1];
+        for (piece, ..) in demand.iter().filter_map(usable) {
+            start[piece as usize + 1] += 1;
+        }
+        for p in 0..pieces {
+            start[p + 1] += start[p];
+        }
+        let mut fill = start[..pieces].to_vec();
+        let mut entries = vec![(0u32, 0.0, 0.0); start[pieces] as usize];
+        for (r, snap) in demand.iter().enumerate() {
+            if let Some((piece, along_m, access_m)) = usable(snap) {
+                let slot = &mut fill[piece as usize];
+                entries[*slot as usize] = (r as u32, along_m, access_m);
+                *slot += 1;
+            }
+        }
+        Self { start, entries }
+    }
+
+    fn on(&self, piece: u32) -> &[(u32, f64, f64)] {
+        let p = piece as usize;
+        &self.entries[self.start[p] as usize..self.start[p + 1] as usize]
+    }
+}
+
+/// A search's distances, reset through the list of nodes it reached.
+struct Scratch {
+    dist: Vec<f64>,
+    touched: Vec<u32>,
+}
+
+impl Scratch {
+    fn new(nodes: usize) -> Self {
+        Self {
+            dist: vec![f64::INFINITY; nodes],
+            touched: Vec::new(),
+        }
+    }
+
+    fn clear(&mut self) {
+        for &n in &self.touched {
+            self.dist[n as usize] = f64::INFINITY;
+        }
+        self.touched.clear();
+    }
+}
 
 /// Where a point meets the street network.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -104,6 +169,8 @@ pub struct StreetNetwork {
     adj_start: Vec<u32>,
     adj_node: Vec<u32>,
     adj_len_m: Vec<f64>,
+    /// The piece of each adjacency entry.
+    adj_piece: Vec<u32>,
     grid: PieceGrid,
     length_m: f64,
 }
@@ -268,11 +335,13 @@ impl StreetNetwork {
         let mut fill: Vec<u32> = adj_start[..n].to_vec();
         let mut adj_node = vec![0u32; 2 * piece_nodes.len()];
         let mut adj_len_m = vec![0f64; 2 * piece_nodes.len()];
-        for (&[u, v], &len) in piece_nodes.iter().zip(&piece_len_m) {
+        let mut adj_piece = vec![0u32; 2 * piece_nodes.len()];
+        for (p, (&[u, v], &len)) in piece_nodes.iter().zip(&piece_len_m).enumerate() {
             for (from, to) in [(u, v), (v, u)] {
                 let slot = &mut fill[from as usize];
                 adj_node[*slot as usize] = to;
                 adj_len_m[*slot as usize] = len;
+                adj_piece[*slot as usize] = p as u32;
                 *slot += 1;
             }
         }
@@ -284,6 +353,7 @@ impl StreetNetwork {
             adj_start,
             adj_node,
             adj_len_m,
+            adj_piece,
             grid,
             length_m,
         }
@@ -387,21 +457,7 @@ impl StreetNetwork {
             return vec![None; demand.len()];
         }
         // Facilities by piece, for residences on the same piece, and the Dijkstra seeds.
-        let mut on_piece: Vec<(u32, u32, f64, f64)> = Vec::new(); // piece, facility, along, egress
-        for (f, snap) in facilities.iter().enumerate() {
-            let (Some(s), Ok(f)) = (snap, u32::try_from(f)) else {
-                continue;
-            };
-            if f == NONE {
-                continue;
-            }
-            let Some(&len_m) = self.piece_len_m.get(s.piece as usize) else {
-                continue;
-            };
-            if let Some((along_m, access_m)) = checked(s, len_m) {
-                on_piece.push((s.piece, f, along_m, access_m));
-            }
-        }
+        let mut on_piece = self.seeds(facilities);
         on_piece.sort_unstable_by_key(|&(piece, f, ..)| (piece, f));
         let (dist, from) = self.flood(&on_piece, max_walk_m);
 
@@ -455,6 +511,148 @@ impl StreetNetwork {
             .collect()
     }
 
+    /// The usable facility snaps, as (piece, facility, along, egress), in facility order.
+    fn seeds(&self, facilities: &[Option<Snap>]) -> Vec<Seed> {
+        let mut seeds = Vec::new();
+        for (f, snap) in facilities.iter().enumerate() {
+            let (Some(s), Ok(f)) = (snap, u32::try_from(f)) else {
+                continue;
+            };
+            if f == NONE {
+                continue;
+            }
+            let Some(&len_m) = self.piece_len_m.get(s.piece as usize) else {
+                continue;
+            };
+            if let Some((along_m, access_m)) = checked(s, len_m) {
+                seeds.push((s.piece, f, along_m, access_m));
+            }
+        }
+        seeds
+    }
+
+    /// Every (residence, facility) pair with a walk of at most `max_walk_m` metres
+    /// (inclusive), with its length, by the same distance model as [`nearest`](Self::nearest):
+    /// the least distance among a residence's pairs is its nearest facility's.
+    ///
+    /// One Dijkstra per facility, bounded by the walk, in parallel; each piece that a search
+    /// reaches is read for the residences on it. Off-network facilities and residences (`None`)
+    /// have no pairs; the table has one entry per element of `facilities`.
+    ///
+    /// # Units
+    /// `max_walk_m` and the distances are metres.
+    pub fn within(
+        &self,
+        facilities: &[Option<Snap>],
+        demand: &[Option<Snap>],
+        max_walk_m: f64,
+    ) -> Pairs {
+        self.within_on(facilities, &DemandByPiece::new(self, demand), max_walk_m)
+    }
+
+    pub(crate) fn within_on(
+        &self,
+        facilities: &[Option<Snap>],
+        demand: &DemandByPiece,
+        max_walk_m: f64,
+    ) -> Pairs {
+        if max_walk_m.is_nan() || max_walk_m < 0.0 {
+            return Pairs::none(facilities.len());
+        }
+        let seeds = self.seeds(facilities);
+        let mut lists: Vec<Vec<(u32, f64)>> = vec![Vec::new(); facilities.len()];
+        let found: Vec<(u32, Vec<(u32, f64)>)> = seeds
+            .par_iter()
+            .map_init(
+                || Scratch::new(self.nodes()),
+                |scratch, seed| (seed.1, self.reach_of(seed, demand, max_walk_m, scratch)),
+            )
+            .collect();
+        for (f, list) in found {
+            lists[f as usize] = list;
+        }
+        Pairs::from_lists(lists)
+    }
+
+    /// The residences within `max_walk_m` of one facility, by a Dijkstra from its snap.
+    fn reach_of(
+        &self,
+        &(own_piece, _, f_along_m, egress_m): &Seed,
+        demand: &DemandByPiece,
+        max_walk_m: f64,
+        scratch: &mut Scratch,
+    ) -> Vec<(u32, f64)> {
+        scratch.clear();
+        let dist = &mut scratch.dist;
+        let [u, v] = self.piece_nodes[own_piece as usize];
+        let own_len_m = self.piece_len_m[own_piece as usize];
+        let mut heap: BinaryHeap<Reverse<(u64, u32)>> = BinaryHeap::new();
+        for (node, d) in [
+            (u, egress_m + f_along_m),
+            (v, egress_m + (own_len_m - f_along_m)),
+        ] {
+            let i = node as usize;
+            if d <= max_walk_m && d < dist[i] {
+                if dist[i].is_infinite() {
+                    scratch.touched.push(node);
+                }
+                dist[i] = d;
+                heap.push(Reverse((d.to_bits(), node)));
+            }
+        }
+        while let Some(Reverse((bits, node))) = heap.pop() {
+            let d = f64::from_bits(bits);
+            let i = node as usize;
+            if d != dist[i] {
+                continue; // superseded
+            }
+            let (a, b) = (self.adj_start[i] as usize, self.adj_start[i + 1] as usize);
+            for (&next, &len) in self.adj_node[a..b].iter().zip(&self.adj_len_m[a..b]) {
+                let nd = d + len;
+                let j = next as usize;
+                if nd <= max_walk_m && nd < dist[j] {
+                    if dist[j].is_infinite() {
+                        scratch.touched.push(next);
+                    }
+                    dist[j] = nd;
+                    heap.push(Reverse((nd.to_bits(), next)));
+                }
+            }
+        }
+        // Each piece once: from its first end, or from its second when the first is unreached;
+        // the facility's own piece always (its residences may walk straight along it).
+        let mut found = Vec::new();
+        let read_piece = |piece: u32, found: &mut Vec<(u32, f64)>| {
+            let [a, b] = self.piece_nodes[piece as usize];
+            let (da, db) = (dist[a as usize], dist[b as usize]);
+            let len_m = self.piece_len_m[piece as usize];
+            for &(r, along_m, access_m) in demand.on(piece) {
+                let along_m = along_m.clamp(0.0, len_m);
+                let mut best = (da + along_m).min(db + (len_m - along_m));
+                if piece == own_piece {
+                    best = best.min(egress_m + (along_m - f_along_m).abs());
+                }
+                let total = best + access_m;
+                if total <= max_walk_m {
+                    found.push((r, total));
+                }
+            }
+        };
+        read_piece(own_piece, &mut found);
+        for &node in &scratch.touched {
+            let i = node as usize;
+            let (a, b) = (self.adj_start[i] as usize, self.adj_start[i + 1] as usize);
+            for &piece in &self.adj_piece[a..b] {
+                let [first, _] = self.piece_nodes[piece as usize];
+                let from_first = first == node || dist[first as usize].is_infinite();
+                if piece != own_piece && from_first {
+                    read_piece(piece, &mut found);
+                }
+            }
+        }
+        found
+    }
+
     /// [`nearest`](Self::nearest) for several facility categories at once, in parallel: one
     /// result vector per category, in the order of `categories`.
     ///
@@ -474,7 +672,7 @@ impl StreetNetwork {
 
     /// Multi-source Dijkstra bounded by `max_walk_m`: for every node, the shortest distance to
     /// the nearest facility (ties: lowest index) and that facility, or infinity and [`NONE`].
-    fn flood(&self, on_piece: &[(u32, u32, f64, f64)], max_walk_m: f64) -> (Vec<f64>, Vec<u32>) {
+    fn flood(&self, on_piece: &[Seed], max_walk_m: f64) -> (Vec<f64>, Vec<u32>) {
         let n = self.nodes();
         let mut dist = vec![f64::INFINITY; n];
         let mut from = vec![NONE; n];

@@ -1,10 +1,12 @@
 //! The street network as a [`WalkingDistance`] model for the analysis.
 
-use super::{Snap, StreetNetwork};
+use std::sync::OnceLock;
+
+use super::{DemandByPiece, Snap, StreetNetwork};
 use crate::{
     error::{Setting, SettingsError},
     geodesy::LonLat,
-    walk::{PreparedDemand, Reach, WalkingDistance},
+    walk::{Pairs, PreparedDemand, Reach, WalkingDistance},
 };
 
 /// Walking along the streets: demand points and facilities farther than `max_snap_m` from
@@ -59,6 +61,7 @@ impl WalkingDistance for NetworkWalk {
         Box::new(SnappedDemand {
             walk: self,
             snaps: self.network.snap_all(demand, self.max_snap_m),
+            by_piece: OnceLock::new(),
         })
     }
 }
@@ -66,6 +69,8 @@ impl WalkingDistance for NetworkWalk {
 struct SnappedDemand<'a> {
     walk: &'a NetworkWalk,
     snaps: Vec<Option<Snap>>,
+    /// The demand by piece, for [`PreparedDemand::within`]; built on first use.
+    by_piece: OnceLock<DemandByPiece>,
 }
 
 impl PreparedDemand for SnappedDemand<'_> {
@@ -76,6 +81,15 @@ impl PreparedDemand for SnappedDemand<'_> {
             .into_iter()
             .map(|r| r.unwrap_or(Reach::NONE))
             .collect()
+    }
+
+    fn within(&self, facilities: &[LonLat], max_walk_m: f64) -> Pairs {
+        let net = &self.walk.network;
+        let facility_snaps = net.snap_all(facilities, self.walk.max_snap_m);
+        let by_piece = self
+            .by_piece
+            .get_or_init(|| DemandByPiece::new(net, &self.snaps));
+        net.within_on(&facility_snaps, by_piece, max_walk_m)
     }
 
     fn unplaced(&self) -> Vec<bool> {
