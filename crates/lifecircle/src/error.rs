@@ -96,6 +96,12 @@ pub enum Setting {
     Demand,
     /// A residence's community reference.
     CommunityRef,
+    /// The distance weights of a category's floating catchment (bands, or a Gaussian sigma).
+    Weighting,
+    /// A category's provision standard (places per people).
+    Standard,
+    /// The facility property holding a category's capacity.
+    CapacityField,
 }
 
 impl Setting {
@@ -113,6 +119,9 @@ impl Setting {
             Self::StreetNetwork => "street_network",
             Self::Demand => "demand",
             Self::CommunityRef => "community",
+            Self::Weighting => "access_weights",
+            Self::Standard => "standard",
+            Self::CapacityField => "capacity_field",
         }
     }
 }

@@ -62,6 +62,7 @@
 #![warn(missing_docs, unreachable_pub)]
 
 mod analysis;
+pub mod capacity;
 pub mod coords;
 mod error;
 pub mod geodesy;
@@ -77,7 +78,7 @@ mod walk;
 
 pub use crate::{
     analysis::{
-        analyze, Analysis, CategoryPlan, CategoryResult, CommunityResult, Inputs, Plan,
+        analyze, Analysis, CapacityResult, CategoryPlan, CategoryResult, CommunityResult, Inputs, Plan,
         PlanBuilder, Progress,
     },
     coords::{CoordSystems, Crs},

@@ -51,7 +51,10 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result, Setting, SettingsError};
+use crate::{
+    capacity::{Standard, Weighting},
+    error::{Error, Result, Setting, SettingsError},
+};
 
 /// The profile used when none is named.
 pub const DEFAULT_PROFILE: &str = "six-functions";
@@ -255,6 +258,24 @@ struct CategoryFile {
     walk_speed_m_per_s: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    capacity_field: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    access_bands: Option<Vec<[f64; 2]>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    access_gaussian_sigma_m: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    standard: Option<StandardFile>,
+}
+
+/// A category's `standard = { places = 30, per = 1000, source = "..." }` as written.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StandardFile {
+    places: f64,
+    per: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    source: Option<String>,
 }
 
 /// One facility category of a profile, validated.
@@ -280,6 +301,13 @@ pub struct CategorySpec {
     pub walk_speed_m_per_s: Option<f64>,
     /// Citation or reasoning for the numbers.
     pub source: Option<String>,
+    /// Facility property holding this category's capacity; `None`: the analysis's capacity
+    /// field (`capacity` unless changed).
+    pub capacity_field: Option<String>,
+    /// Distance weights of the floating catchment (2SFCA when uniform).
+    pub weighting: Weighting,
+    /// Provision standard: places per counted people, if the profile gives one.
+    pub standard: Option<Standard>,
 }
 
 impl CategorySpec {
@@ -568,7 +596,41 @@ impl Profile {
                 .name_en
                 .map(|s| s.trim().to_string())
                 .filter(|s| !s.is_empty());
+            let weighting = match (c.access_bands, c.access_gaussian_sigma_m) {
+                (Some(_), Some(_)) => {
+                    return Err(format!(
+                        "{at}: give access_bands or access_gaussian_sigma_m, not both"
+                    ))
+                }
+                (Some(bands), None) => {
+                    Weighting::steps(bands.into_iter().map(|[l, w]| (l, w)).collect())
+                        .map_err(|e| format!("{at}: access_bands {}", e.reason))?
+                }
+                (None, Some(sigma)) => Weighting::gaussian(sigma)
+                    .map_err(|e| format!("{at}: access_gaussian_sigma_m: {}", e.reason))?,
+                (None, None) => Weighting::Uniform,
+            };
+            let standard = c
+                .standard
+                .map(|st| Standard::new(st.places, st.per, st.source))
+                .transpose()
+                .map_err(|e| {
+                    format!(
+                        "{at}: standard ({}): {}",
+                        e.value.as_deref().unwrap_or_default(),
+                        e.reason
+                    )
+                })?;
+            let capacity_field = match c.capacity_field {
+                Some(f) if f.trim().is_empty() => {
+                    return Err(format!("{at}: capacity_field must not be empty"))
+                }
+                f => f.map(|f| f.trim().to_string()),
+            };
             categories.push(CategorySpec {
+                capacity_field,
+                weighting,
+                standard,
                 name_zh: name_zh
                     .clone()
                     .or_else(|| name_en.clone())
@@ -687,6 +749,22 @@ impl Profile {
                     group: c.group.clone(),
                     walk_speed_m_per_s: c.walk_speed_m_per_s,
                     source: c.source.clone(),
+                    capacity_field: c.capacity_field.clone(),
+                    access_bands: match &c.weighting {
+                        Weighting::Steps(bands) => {
+                            Some(bands.iter().map(|&(l, w)| [l, w]).collect())
+                        }
+                        _ => None,
+                    },
+                    access_gaussian_sigma_m: match c.weighting {
+                        Weighting::Gaussian { sigma_m } => Some(sigma_m),
+                        _ => None,
+                    },
+                    standard: c.standard.as_ref().map(|st| StandardFile {
+                        places: st.places,
+                        per: st.per,
+                        source: st.source.clone(),
+                    }),
                 })
                 .collect(),
         };

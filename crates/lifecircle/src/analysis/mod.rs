@@ -12,12 +12,14 @@ use rayon::prelude::*;
 
 mod assign;
 mod inputs;
+mod places;
 mod plan;
 mod result;
 mod sums;
 
 pub use self::{
     inputs::Inputs,
+    places::CapacityResult,
     plan::{CategoryPlan, Plan, PlanBuilder},
     result::{Analysis, CategoryResult, CommunityResult},
 };
@@ -34,6 +36,20 @@ use crate::{
     profile::Walk,
     walk::WalkingDistance,
 };
+
+/// The capacities of a category's facilities, when any of them gives one.
+fn category_capacity(
+    category: &CategoryPlan,
+    idx: &[u32],
+    facilities: &[crate::model::Facility],
+) -> Option<Vec<Option<f64>>> {
+    let field = category.capacity_field.as_deref();
+    let capacity: Vec<Option<f64>> = idx
+        .iter()
+        .map(|&i| facilities[i as usize].capacity_in(field))
+        .collect();
+    capacity.iter().any(Option::is_some).then_some(capacity)
+}
 
 /// Stages reported while an analysis runs (for progress display).
 pub trait Progress: Sync {
@@ -153,7 +169,11 @@ pub fn analyze<'a>(
         progress.stage(&format!("measuring walks to {}", category.key));
         let at: Vec<LonLat> = idx.iter().map(|&i| facilities[i as usize].at).collect();
         let reach = prepared.nearest(&at, category.max_walk_m);
-        categories.push(CategoryResult {
+        let pairs = category_capacity(&category, &idx, &facilities).map(|capacity| {
+            progress.stage(&format!("measuring capacity within reach of {}", category.key));
+            (capacity, prepared.within(&at, category.max_walk_m))
+        });
+        let mut result = CategoryResult {
             name: category.key.clone(),
             plan: category,
             facilities: idx,
@@ -166,7 +186,20 @@ pub fn analyze<'a>(
             group_defaulted: 0,
             communities_lacking: 0,
             catchment: Vec::new(),
-        });
+            capacity: None,
+        };
+        if let Some((capacity, pairs)) = pairs {
+            let people = places::counted_people(&result, &demand, groups);
+            result.capacity = Some(places::capacity_result(
+                &result,
+                capacity,
+                &pairs,
+                &people,
+                &demand_community,
+                communities.len(),
+            ));
+        }
+        categories.push(result);
     }
     drop(prepared);
     drop(points);
@@ -179,6 +212,8 @@ pub fn analyze<'a>(
         &mut categories,
         groups,
     );
+    let mut community_results = community_results;
+    places::mark_short(&categories, &mut community_results);
     let population = demand.iter().map(|r| r.population).sum();
     let profile = plan.profile();
     let mut levels: Vec<(String, Walk)> = profile

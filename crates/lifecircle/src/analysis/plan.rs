@@ -4,6 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use crate::{
+    capacity::{Standard, Weighting},
     coords::CoordSystems,
     error::{Result, Setting, SettingsError},
     model::Facility,
@@ -196,19 +197,37 @@ impl Plan {
     /// categories need, each once, in profile order.
     pub fn group_fields(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
-        let selected: Vec<&CategorySpec> = match &self.categories {
-            None => self.profile.categories.iter().collect(),
-            Some(names) => names
-                .iter()
-                .filter_map(|n| self.profile.category_for(n))
-                .collect(),
-        };
-        for g in selected.into_iter().filter_map(|c| c.group.as_ref()) {
+        for g in self.selected_specs().into_iter().filter_map(|c| c.group.as_ref()) {
             if !out.contains(g) {
                 out.push(g.clone());
             }
         }
         out
+    }
+
+    /// The facility properties holding capacities that the analysed profile categories name
+    /// (`capacity_field`), each once, in profile order.
+    pub fn capacity_fields(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for c in self.selected_specs() {
+            if let Some(f) = &c.capacity_field {
+                if !out.contains(f) {
+                    out.push(f.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// The profile categories the plan analyses.
+    fn selected_specs(&self) -> Vec<&CategorySpec> {
+        match &self.categories {
+            None => self.profile.categories.iter().collect(),
+            Some(names) => names
+                .iter()
+                .filter_map(|n| self.profile.category_for(n))
+                .collect(),
+        }
     }
 
     /// The resolved plan for a profile category.
@@ -230,6 +249,9 @@ impl Plan {
             group: spec.group.clone(),
             level: spec.level.clone(),
             extra: false,
+            capacity_field: spec.capacity_field.clone(),
+            weighting: spec.weighting.clone(),
+            standard: spec.standard.clone(),
         }
     }
 
@@ -258,6 +280,9 @@ impl Plan {
             group: None,
             level: None,
             extra: true,
+            capacity_field: None,
+            weighting: Weighting::Uniform,
+            standard: None,
         })
     }
 }
@@ -283,6 +308,12 @@ pub struct CategoryPlan {
     pub level: Option<String>,
     /// True for a category found in the data but not listed by the profile (the "X").
     pub extra: bool,
+    /// Facility property holding the capacity; `None`: the facilities' default capacity.
+    pub capacity_field: Option<String>,
+    /// Distance weights of the floating catchment.
+    pub weighting: Weighting,
+    /// Provision standard, if the profile gives one.
+    pub standard: Option<Standard>,
 }
 
 impl CategoryPlan {

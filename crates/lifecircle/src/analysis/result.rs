@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use super::{assign::UNASSIGNED, CategoryPlan, Plan};
+use super::{assign::UNASSIGNED, places::CapacityResult, CategoryPlan, Plan};
 use crate::{
     error::FeatureError,
     model::{Community, Facility, Id, Residence},
@@ -43,6 +43,9 @@ pub struct CategoryResult {
     /// Per facility of the category (in [`CategoryResult::facilities`] order), its catchment:
     /// the people the category counts who have it as their nearest facility within the walk.
     pub catchment: Vec<f64>,
+    /// Capacity within reach (2SFCA / E2SFCA), for a category whose facilities give a
+    /// capacity.
+    pub capacity: Option<CapacityResult>,
 }
 
 impl CategoryResult {
@@ -91,6 +94,8 @@ pub struct CommunityResult {
     pub counted: Vec<f64>,
     /// Indices of categories below target (judged on `coverage`).
     pub lacking: Vec<usize>,
+    /// Indices of categories short of places against their standard (capacity within reach).
+    pub lacking_capacity: Vec<usize>,
     /// People lacking at least one category.
     pub gap_population: f64,
 }

@@ -247,6 +247,7 @@ pub(super) fn summarise(
                     .collect(),
                 counted: counted.to_vec(),
                 lacking,
+                lacking_capacity: Vec::new(),
                 gap_population: sums.gap_population[c],
             }
         })

@@ -26,6 +26,9 @@ pub struct Fields {
     pub name: String,
     /// Capacity property (default `capacity`).
     pub capacity: String,
+    /// Further facility properties holding capacities (the `capacity_field`s of a profile's
+    /// categories); read into [`Facility::capacity_in`].
+    pub capacities: Vec<String>,
 }
 
 impl Default for Fields {
@@ -37,6 +40,7 @@ impl Default for Fields {
             community: "community".into(),
             name: "name".into(),
             capacity: "capacity".into(),
+            capacities: Vec::new(),
         }
     }
 }
@@ -289,12 +293,29 @@ fn reject_duplicate_ids<T: Sync>(
 /// The file cannot be read or is not a GeoJSON FeatureCollection. Bad features are returned in
 /// [`Loaded::rejected`].
 pub fn read_facilities(source: &Source, fields: &Fields) -> Result<Loaded<Facility>> {
-    let wanted = [
+    let extra: Vec<&str> = fields
+        .capacities
+        .iter()
+        .map(String::as_str)
+        .filter(|&c| c != fields.capacity)
+        .collect();
+    let mut wanted = vec![
         fields.id.as_str(),
         &fields.category,
         &fields.name,
         &fields.capacity,
     ];
+    wanted.extend(&extra);
+    let capacity_of = |f: &FeatureRef, i: usize, field: &str| -> std::result::Result<Option<f64>, FeatureError> {
+        let capacity = match f.property(i) {
+            None => None,
+            Some(raw) => input::number(raw).map_err(|p| f.error(field, p))?,
+        };
+        if capacity.is_some_and(|c| c < 0.0) {
+            return Err(f.error(field, "the capacity must not be negative"));
+        }
+        Ok(capacity)
+    };
     let read = read_features(source, &wanted, |f| {
         let geometry = f.geometry()?;
         let at = representative_point(f, &geometry)?;
@@ -302,17 +323,18 @@ pub fn read_facilities(source: &Source, fields: &Fields) -> Result<Loaded<Facili
             None => return Err(f.error(&fields.category, "the facility has no category")),
             Some(raw) => parse_categories(raw).map_err(|p| f.error(&fields.category, p))?,
         };
-        let capacity = match f.property(3) {
-            None => None,
-            Some(raw) => input::number(raw).map_err(|p| f.error(&fields.capacity, p))?,
-        };
-        if capacity.is_some_and(|c| c < 0.0) {
-            return Err(f.error(&fields.capacity, "the capacity must not be negative"));
+        let capacity = capacity_of(f, 3, &fields.capacity)?;
+        let mut capacities = Vec::new();
+        for (k, field) in extra.iter().enumerate() {
+            if let Some(c) = capacity_of(f, 4 + k, field)? {
+                capacities.push((Box::from(*field), c));
+            }
         }
         Ok(Facility {
             id: id_of(f, 0, &fields.id)?,
             name: name_of(f, 2, &fields.name)?,
             capacity,
+            capacities,
             at,
             categories,
             index: f.index() as u32,

@@ -20,6 +20,8 @@ pub struct Facility {
     pub(crate) id: Id,
     pub(crate) name: Option<Box<str>>,
     pub(crate) capacity: Option<f64>,
+    /// Capacities under other properties (a centre's `beds`, `places`...), by property name.
+    pub(crate) capacities: Vec<(Box<str>, f64)>,
     pub(crate) at: LonLat,
     pub(crate) categories: Vec<Box<str>>,
     pub(crate) index: u32,
@@ -51,6 +53,7 @@ impl Facility {
             id: id.into(),
             name: None,
             capacity: None,
+            capacities: Vec::new(),
             at,
             categories,
             index: NOT_FROM_FILE,
@@ -71,6 +74,35 @@ impl Facility {
     pub fn with_capacity(mut self, capacity: f64) -> Result<Self, InvalidValue> {
         self.capacity = Some(check_count("capacity", capacity)?);
         Ok(self)
+    }
+
+    /// With a capacity under a named property (`beds`, `places`...), for categories whose
+    /// profile names that property as their `capacity_field`.
+    ///
+    /// # Errors
+    /// A capacity that is negative or not finite.
+    pub fn with_capacity_in(
+        mut self,
+        field: impl Into<Box<str>>,
+        capacity: f64,
+    ) -> Result<Self, InvalidValue> {
+        let capacity = check_count("capacity", capacity)?;
+        let field = field.into();
+        self.capacities.retain(|(f, _)| *f != field);
+        self.capacities.push((field, capacity));
+        Ok(self)
+    }
+
+    /// The capacity under `field` (`None`: the default capacity of [`capacity`](Self::capacity)).
+    pub fn capacity_in(&self, field: Option<&str>) -> Option<f64> {
+        match field {
+            None => self.capacity,
+            Some(f) => self
+                .capacities
+                .iter()
+                .find(|(k, _)| k.as_ref() == f)
+                .map(|&(_, c)| c),
+        }
     }
 
     /// Identifier.

@@ -559,6 +559,7 @@ fn facilities(data: &OsmData, skipped: &mut Skipped) -> Vec<Facility> {
                 id: Id::Text(item.osm_id().into()),
                 name: d.name.as_deref().map(Into::into),
                 capacity: None,
+                capacities: Vec::new(),
                 at: as_written(point),
                 categories: d.categories.iter().map(|c| c.as_str().into()).collect(),
                 index: 0,
