@@ -136,6 +136,11 @@ pub struct AnalyzeArgs {
     /// Property holding a facility's category.
     #[arg(long, default_value = "category", value_name = "NAME")]
     pub category_field: String,
+    /// Property holding a facility's capacity (places, beds); a category whose facilities
+    /// give one also gets capacity within reach (2SFCA). A profile category's own
+    /// `capacity_field` takes precedence.
+    #[arg(long, default_value = "capacity", value_name = "NAME")]
+    pub capacity_field: String,
     /// Property holding a residence's or community's population.
     #[arg(long, default_value = "population", value_name = "NAME")]
     pub population_field: String,

@@ -63,6 +63,7 @@ impl AnalyzeJob {
             plan = plan.categories(categories);
         }
         let plan = plan.build().map_err(|e| flagged(e.into()))?;
+        let capacities = plan.capacity_fields();
         let walking = match a.network {
             None => {
                 Walking::StraightLine(StraightLine::new(a.detour).map_err(|e| flagged(e.into()))?)
@@ -84,7 +85,8 @@ impl AnalyzeJob {
                 population: a.population_field,
                 community: a.community_field,
                 name: a.name_field,
-                capacity: "capacity".into(),
+                capacity: a.capacity_field,
+                capacities,
             },
             out: a.out,
             quiet: a.quiet,

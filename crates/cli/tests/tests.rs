@@ -3,6 +3,7 @@
 
 mod support;
 
+mod capacity;
 mod cli;
 mod cli_profiles;
 mod coords_reference;

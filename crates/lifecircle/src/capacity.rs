@@ -103,7 +103,9 @@ impl Weighting {
                 .iter()
                 .find(|&&(limit_m, _)| distance_m <= limit_m)
                 .map_or(0.0, |&(_, w)| w),
-            Self::Gaussian { sigma_m } => (-(distance_m * distance_m) / (2.0 * sigma_m * sigma_m)).exp(),
+            Self::Gaussian { sigma_m } => {
+                (-(distance_m * distance_m) / (2.0 * sigma_m * sigma_m)).exp()
+            }
         }
     }
 

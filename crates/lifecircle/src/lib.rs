@@ -78,8 +78,8 @@ mod walk;
 
 pub use crate::{
     analysis::{
-        analyze, Analysis, CapacityResult, CategoryPlan, CategoryResult, CommunityResult, Inputs, Plan,
-        PlanBuilder, Progress,
+        analyze, Analysis, CapacityResult, CategoryPlan, CategoryResult, CommunityResult, Inputs,
+        Plan, PlanBuilder, Progress,
     },
     coords::{CoordSystems, Crs},
     error::{Error, FeatureError, InvalidValue, Result, Setting, SettingsError},

@@ -170,7 +170,10 @@ pub fn analyze<'a>(
         let at: Vec<LonLat> = idx.iter().map(|&i| facilities[i as usize].at).collect();
         let reach = prepared.nearest(&at, category.max_walk_m);
         let pairs = category_capacity(&category, &idx, &facilities).map(|capacity| {
-            progress.stage(&format!("measuring capacity within reach of {}", category.key));
+            progress.stage(&format!(
+                "measuring capacity within reach of {}",
+                category.key
+            ));
             (capacity, prepared.within(&at, category.max_walk_m))
         });
         let mut result = CategoryResult {

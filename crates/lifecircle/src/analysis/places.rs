@@ -3,12 +3,7 @@
 //! and the shortfall.
 
 use super::{assign::UNASSIGNED, CategoryResult, CommunityResult};
-use crate::{
-    capacity::Catchments,
-    io::GroupCounts,
-    model::Residence,
-    walk::Pairs,
-};
+use crate::{capacity::Catchments, io::GroupCounts, model::Residence, walk::Pairs};
 
 /// A category's capacity-aware results (for categories whose facilities give a capacity).
 #[derive(Debug, Clone)]

@@ -197,7 +197,11 @@ impl Plan {
     /// categories need, each once, in profile order.
     pub fn group_fields(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
-        for g in self.selected_specs().into_iter().filter_map(|c| c.group.as_ref()) {
+        for g in self
+            .selected_specs()
+            .into_iter()
+            .filter_map(|c| c.group.as_ref())
+        {
             if !out.contains(g) {
                 out.push(g.clone());
             }

@@ -306,16 +306,17 @@ pub fn read_facilities(source: &Source, fields: &Fields) -> Result<Loaded<Facili
         &fields.capacity,
     ];
     wanted.extend(&extra);
-    let capacity_of = |f: &FeatureRef, i: usize, field: &str| -> std::result::Result<Option<f64>, FeatureError> {
-        let capacity = match f.property(i) {
-            None => None,
-            Some(raw) => input::number(raw).map_err(|p| f.error(field, p))?,
+    let capacity_of =
+        |f: &FeatureRef, i: usize, field: &str| -> std::result::Result<Option<f64>, FeatureError> {
+            let capacity = match f.property(i) {
+                None => None,
+                Some(raw) => input::number(raw).map_err(|p| f.error(field, p))?,
+            };
+            if capacity.is_some_and(|c| c < 0.0) {
+                return Err(f.error(field, "the capacity must not be negative"));
+            }
+            Ok(capacity)
         };
-        if capacity.is_some_and(|c| c < 0.0) {
-            return Err(f.error(field, "the capacity must not be negative"));
-        }
-        Ok(capacity)
-    };
     let read = read_features(source, &wanted, |f| {
         let geometry = f.geometry()?;
         let at = representative_point(f, &geometry)?;

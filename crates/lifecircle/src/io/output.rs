@@ -39,6 +39,46 @@ pub(super) fn push_amount(buf: &mut Vec<u8>, v: f64) {
     push_fixed(buf, v, 3);
 }
 
+/// Append a real number at full precision (shortest round-trip form, always with a decimal
+/// point so that GIS tools type it Real), or null when it is not finite.
+fn push_real(buf: &mut Vec<u8>, v: f64) {
+    use std::io::Write as _;
+    if !v.is_finite() {
+        buf.extend_from_slice(b"null");
+        return;
+    }
+    let start = buf.len();
+    let _ = write!(buf, "{v}");
+    if !buf[start..].contains(&b'.') {
+        buf.extend_from_slice(b".0");
+    }
+}
+
+/// Append `,"<key>":` and a real number (null when `None` or not finite).
+fn push_real_field(buf: &mut Vec<u8>, key: &[u8], v: Option<f64>) {
+    buf.push(b',');
+    buf.extend_from_slice(key);
+    push_real(buf, v.unwrap_or(f64::NAN));
+}
+
+/// Per category with capacity results, its index and the keys `<category><suffix>`.
+fn capacity_keys(a: &Analysis, suffixes: &[&str]) -> Vec<(usize, Vec<Vec<u8>>)> {
+    a.categories
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.capacity.is_some())
+        .map(|(j, c)| {
+            (
+                j,
+                suffixes
+                    .iter()
+                    .map(|s| key(&format!("{}{s}", c.name)))
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
 /// Per category, the keys `<category><first>` and `<category><second>`.
 fn key_pairs(a: &Analysis, first: &str, second: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
     a.categories
@@ -170,9 +210,18 @@ pub fn write_communities(a: &Analysis, w: &mut (dyn Write + Send)) -> io::Result
             )
         })
         .collect();
+    let capacity_keys = capacity_keys(
+        a,
+        &[
+            "_access",
+            "_places_in_reach",
+            "_places_needed",
+            "_shortfall",
+        ],
+    );
     let out_crs = a.plan.coords().output;
     let mut fc = FeatureCollection::begin(w, None)?;
-    for (c, r) in a.communities.iter().zip(&a.community_results) {
+    for (n, (c, r)) in a.communities.iter().zip(&a.community_results).enumerate() {
         fc.feature(|buf| {
             buf.extend_from_slice(br#"{"type":"Feature","geometry":"#);
             if out_crs == Crs::Wgs84 {
@@ -220,6 +269,21 @@ pub fn write_communities(a: &Analysis, w: &mut (dyn Write + Send)) -> io::Result
                     r.lacking.iter().copied().filter(|j| members.contains(j)),
                 );
             }
+            for (j, keys) in &capacity_keys {
+                let Some(cap) = &a.categories[*j].capacity else {
+                    continue;
+                };
+                let counted = r.counted.get(*j).copied().unwrap_or(0.0);
+                push_real_field(buf, &keys[0], cap.access_of(n, counted));
+                push_real_field(buf, &keys[1], cap.places_in_reach.get(n).copied());
+                let standard = !cap.places_needed.is_empty();
+                push_real_field(buf, &keys[2], cap.places_needed.get(n).copied());
+                push_real_field(buf, &keys[3], standard.then(|| cap.shortfall(n)));
+            }
+            if !capacity_keys.is_empty() {
+                buf.extend_from_slice(br#","lacking_capacity":"#);
+                push_names(buf, a, r.lacking_capacity.iter().copied());
+            }
             buf.extend_from_slice(br#","gap_population":"#);
             push_amount(buf, r.gap_population);
             buf.extend_from_slice(br#","served_all":"#);
@@ -252,6 +316,7 @@ pub fn write_facilities(a: &Analysis, w: &mut (dyn Write + Send)) -> io::Result<
         }
     }
     let keys = key_pairs(a, "_catchment", "_load");
+    let capacity_keys = capacity_keys(a, &["_ratio", "_demand_in_reach"]);
     let out_crs = a.plan.coords().output;
     let mut fc = FeatureCollection::begin(w, None)?;
     for (f, at) in a.facilities.iter().zip(&position) {
@@ -285,6 +350,15 @@ pub fn write_facilities(a: &Analysis, w: &mut (dyn Write + Send)) -> io::Result<
                     (Some(v), Some(cap)) if cap > 0.0 => push_fixed(buf, v / cap, 4),
                     _ => buf.extend_from_slice(b"null"),
                 }
+            }
+            for (j, keys) in &capacity_keys {
+                let cap = a.categories[*j].capacity.as_ref();
+                let catchments = cap.map(|c| &c.catchments);
+                let k = at[*j];
+                let ratio = k.and_then(|k| catchments?.ratio.get(k).copied());
+                let demand = k.and_then(|k| catchments?.demand_in_reach.get(k).copied());
+                push_real_field(buf, &keys[0], ratio);
+                push_real_field(buf, &keys[1], demand);
             }
             buf.extend_from_slice(b"}}");
         })?;
@@ -329,6 +403,7 @@ pub fn write_residences(a: &Analysis, w: &mut (dyn Write + Send)) -> io::Result<
     let facility_ids: Vec<Vec<u8>> = a.facilities.iter().map(|f| encode(&f.id)).collect();
     let community_ids: Vec<Vec<u8>> = a.communities.iter().map(|c| encode(&c.id)).collect();
     let network = !a.unplaced.is_empty();
+    let capacity_keys = capacity_keys(a, &["_access"]);
     let out_crs = a.plan.coords().output;
     let format_one = |buf: &mut Vec<u8>, k: usize| {
         let r = &a.demand[k];
@@ -360,6 +435,13 @@ pub fn write_residences(a: &Analysis, w: &mut (dyn Write + Send)) -> io::Result<
                     buf.extend_from_slice(b"null");
                 }
             }
+        }
+        for (j, keys) in &capacity_keys {
+            let access = a.categories[*j]
+                .capacity
+                .as_ref()
+                .and_then(|c| c.catchments.access.get(k).copied());
+            push_real_field(buf, &keys[0], access);
         }
         if network {
             buf.extend_from_slice(br#","off_network":"#);
@@ -423,6 +505,50 @@ pub struct CategorySummary {
     pub capacity: Option<f64>,
     /// Facilities with a capacity whose catchment (see `facilities.geojson`) exceeds it.
     pub facilities_over_capacity: usize,
+    /// Capacity within reach (2SFCA / E2SFCA), for a category whose facilities give a capacity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access: Option<AccessSummary>,
+}
+
+/// A category's capacity within reach, in `summary.json`.
+#[derive(Debug, Serialize)]
+pub struct AccessSummary {
+    /// `2SFCA` or `E2SFCA`.
+    pub method: &'static str,
+    /// The facility property read for the capacity (`capacity` unless the profile names one).
+    pub capacity_field: Option<String>,
+    /// Total capacity of the category's facilities that give one.
+    pub capacity: f64,
+    /// Facilities of the category without a capacity (they take no part).
+    pub facilities_without_capacity: usize,
+    /// Weighted counted people within the walk of the facilities (step 1, summed).
+    pub demand_in_reach: f64,
+    /// (Demand point, facility) pairs within the walk.
+    pub pairs: usize,
+    /// Places within reach of the counted people, city-wide.
+    pub places_in_reach: f64,
+    /// Places per counted person, city-wide (null when nobody is counted).
+    pub access: Option<f64>,
+    /// The standard: places per `per` people, if the profile gives one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub standard: Option<StandardSummary>,
+}
+
+/// A provision standard, in `summary.json`.
+#[derive(Debug, Serialize)]
+pub struct StandardSummary {
+    /// Places asked for per `per` people.
+    pub places: f64,
+    /// People the places are for.
+    pub per: f64,
+    /// Where the numbers come from.
+    pub source: Option<String>,
+    /// Places the standard asks for, summed over the communities.
+    pub places_needed: f64,
+    /// Places short, summed over the communities short of places.
+    pub shortfall: f64,
+    /// Communities short of places.
+    pub communities_short: usize,
 }
 
 /// One walking level in `summary.json`.
@@ -614,6 +740,7 @@ pub fn summary(a: &Analysis) -> Summary {
                             communities_lacking: c.communities_lacking,
                             capacity: capacity.map(|(total, _)| round(total, 3)),
                             facilities_over_capacity: capacity.map_or(0, |(_, over)| over),
+                            access: access_summary(a, c),
                         },
                     )
                 })
@@ -627,6 +754,29 @@ pub fn summary(a: &Analysis) -> Summary {
             .map(|(c, _)| id_value(&c.id))
             .collect(),
     }
+}
+
+fn access_summary(a: &Analysis, c: &crate::CategoryResult) -> Option<AccessSummary> {
+    let cap = c.capacity.as_ref()?;
+    let communities = a.community_results.len();
+    Some(AccessSummary {
+        method: c.plan.weighting.method(),
+        capacity_field: c.plan.capacity_field.clone(),
+        capacity: round(cap.total_capacity, 3),
+        facilities_without_capacity: cap.without_capacity,
+        demand_in_reach: round(cap.demand_in_reach, 3),
+        pairs: cap.pairs,
+        places_in_reach: round(cap.city_places_in_reach, 3),
+        access: cap.city_access(c.counted_population).map(|v| round(v, 9)),
+        standard: c.plan.standard.as_ref().map(|st| StandardSummary {
+            places: st.places,
+            per: st.per,
+            source: st.source.clone(),
+            places_needed: round(cap.places_needed.iter().sum(), 3),
+            shortfall: round((0..communities).map(|n| cap.shortfall(n)).sum(), 3),
+            communities_short: (0..communities).filter(|&n| cap.lacks(n)).count(),
+        }),
+    })
 }
 
 /// A CSV field, quoted when it needs to be.
