@@ -1008,7 +1008,7 @@ fn place_people(homes: Vec<Home>, grid: Option<&Grid>, mapping: &Mapping) -> Pla
 ///
 /// # Errors
 /// The directory or a file cannot be created or written (the message names it);
-/// [`Error::OutputLocked`](crate::Error::OutputLocked) while another run writes there.
+/// [`Error::OutputLocked`] while another run writes there.
 pub fn write_extract(extract: &Extract, out_dir: &Path) -> Result<Inventory> {
     write_extract_set(extract, OutputSet::begin(out_dir)?)
 }
