@@ -25,6 +25,8 @@ fn run_analyze(job: AnalyzeJob) -> anyhow::Result<()> {
     // Nothing is read or written when an output would replace an input.
     let outputs = lio::Written::in_dir(&job.out);
     lio::refuse_inputs_as_outputs(&outputs.paths(), &job.input_paths())?;
+    // Locked before anything is read: a second run into the directory stops at once.
+    let set = lio::geojson::write::OutputSet::begin(&job.out)?;
     let spinner = Spinner::new(job.quiet, job.verbose);
     spinner.stage("reading facilities");
     let facilities = lio::read_facilities(&job.facilities, &job.fields)?;
@@ -52,9 +54,17 @@ fn run_analyze(job: AnalyzeJob) -> anyhow::Result<()> {
     let inputs = Inputs::from_loaded(&facilities, residences.as_ref(), communities.as_ref());
     let a = analyze(inputs, job.plan, walking.as_ref(), &spinner).map_err(flagged)?;
     spinner.stage("writing outputs");
-    let written = lio::write_outputs(&a, &job.out)?;
+    let written = lio::write_output_set(&a, set)?;
     spinner.finish();
     warn_skipped(&a);
+    if written.removed_stale > 0 {
+        eprintln!(
+            "note: removed {} temporary file{} left in {} by an earlier run that was stopped",
+            written.removed_stale,
+            if written.removed_stale == 1 { "" } else { "s" },
+            job.out.display()
+        );
+    }
     if !job.quiet {
         let mut text = report::text(&a);
         text.push_str(&format!(

@@ -384,8 +384,21 @@ fn shipped_sample_is_the_output_of_extract() {
     assert_eq!(code, Some(0), "{stderr}");
     for name in ["facilities", "residences", "streets", "communities"] {
         let file = format!("{name}.geojson");
-        let made = std::fs::read(out.join(&file)).unwrap();
-        let shipped = std::fs::read(root.join("data").join(&file)).unwrap();
+        // Every extract has its own run id (`lifecircle_run`); the rest is the same.
+        let without_run = |p: &Path| {
+            let text = std::fs::read_to_string(p).unwrap();
+            let (first, rest) = text.split_once('\n').unwrap_or((&text, ""));
+            let first = match (
+                first.find(",\"lifecircle_run\":"),
+                first.find(",\"features\""),
+            ) {
+                (Some(a), Some(b)) if a < b => format!("{}{}", &first[..a], &first[b..]),
+                _ => first.to_string(),
+            };
+            format!("{first}\n{rest}")
+        };
+        let made = without_run(&out.join(&file));
+        let shipped = without_run(&root.join("data").join(&file));
         assert!(
             made == shipped,
             "data/{file} is not what `lifecircle extract` writes: run the command in data/README.md"

@@ -11,5 +11,6 @@ mod gdal;
 mod network;
 mod osm_extract;
 mod profiles;
+mod reliability;
 mod straight_line_reference;
 mod summary_reference;

@@ -69,16 +69,16 @@ fn bench(c: &mut Criterion) {
         b.iter(|| output::write_outputs(black_box(&a), out.path()).unwrap())
     });
     g.bench_function("write_residences 100k to a sink", |b| {
-        b.iter(|| output::write_residences(black_box(&a), &mut io::sink()).unwrap())
+        b.iter(|| output::write_residences(black_box(&a), "bench", &mut io::sink()).unwrap())
     });
     g.finish();
     // The smaller files, without a per-residence rate.
     let mut g = c.benchmark_group("geojson_write");
     g.bench_function("write_communities to a sink", |b| {
-        b.iter(|| output::write_communities(black_box(&a), &mut io::sink()).unwrap())
+        b.iter(|| output::write_communities(black_box(&a), "bench", &mut io::sink()).unwrap())
     });
     g.bench_function("write_facilities to a sink", |b| {
-        b.iter(|| output::write_facilities(black_box(&a), &mut io::sink()).unwrap())
+        b.iter(|| output::write_facilities(black_box(&a), "bench", &mut io::sink()).unwrap())
     });
     g.finish();
 }

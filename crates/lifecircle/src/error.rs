@@ -60,6 +60,23 @@ pub enum Error {
         /// The input it would replace, as named.
         input: PathBuf,
     },
+    /// Another run is writing into the output directory (it holds the directory's lock
+    /// file): nothing was written.
+    #[error(
+        "cannot write into {}: another lifecircle run{} is writing there (lock file {}); wait \
+         for it to finish or choose another output directory",
+        dir.display(),
+        owner.map(|p| format!(" (process {p})")).unwrap_or_default(),
+        lock.display()
+    )]
+    OutputLocked {
+        /// The output directory.
+        dir: PathBuf,
+        /// Its lock file.
+        lock: PathBuf,
+        /// The process id the lock file names, when it can be read.
+        owner: Option<u32>,
+    },
     /// A value given in code is out of range ([`LonLat::new`](crate::LonLat::new),
     /// [`Residence::new`](crate::Residence::new), ...).
     #[error(transparent)]

@@ -37,8 +37,8 @@ use rayon::prelude::*;
 use lifecircle::{
     geodesy::{WGS84_A_M, WGS84_F},
     io::geojson::write::{
-        prepare_dir, push_feature, push_line_string, push_point, push_polygon, push_str, push_u64,
-        rounded, write_atomically, Decimals, FeatureCollection, COORD_DECIMALS,
+        push_feature, push_line_string, push_point, push_polygon, push_str, push_u64, rounded,
+        Decimals, FeatureCollection, OutputSet, COORD_DECIMALS,
     },
     Error, LonLat,
 };
@@ -822,7 +822,8 @@ fn streets(spec: &CitySpec, frame: &Frame, rng: &mut Rng) -> Vec<Vec<LonLat>> {
 /// # Errors
 /// [`Error::Write`] naming the file or directory that could not be created or written.
 pub fn write_geojson(city: &City, dir: &Path) -> Result<()> {
-    prepare_dir(dir)?;
+    let mut set = OutputSet::begin(dir)?;
+    let dir = &mut set;
     let (residences, communities) = (&city.residences, &city.communities);
     write_collection(dir, RESIDENCES_FILE, residences.len(), |out, i| {
         let (at, population) = residences[i];
@@ -868,23 +869,26 @@ pub fn write_geojson(city: &City, dir: &Path) -> Result<()> {
             );
         })?;
     }
+    set.commit()?;
     Ok(())
 }
 
 /// Coordinates are written with exactly 7 decimals (trailing zeros kept).
 const DEGREES: Decimals = Decimals::Exactly(COORD_DECIMALS);
 
-/// Write `dir/file` atomically: a FeatureCollection named after the file (`residences` for
-/// `residences.geojson`), `feature(out, i)` appending feature `i` of `n`, formatted in parallel.
+/// Write `file` into the set: a FeatureCollection named after the file (`residences` for
+/// `residences.geojson`) with the set's run id, `feature(out, i)` appending feature `i` of
+/// `n`, formatted in parallel.
 fn write_collection(
-    dir: &Path,
+    set: &mut OutputSet,
     file: &str,
     n: usize,
     feature: impl Fn(&mut Vec<u8>, usize) + Sync,
 ) -> Result<()> {
     let name = file.trim_end_matches(".geojson");
-    write_atomically(&dir.join(file), |w| {
-        let mut fc = FeatureCollection::begin(w, Some(name))?;
+    let run = set.run_id().to_string();
+    set.write(file, |w| {
+        let mut fc = FeatureCollection::begin(w, Some(name), Some(&run))?;
         fc.features_par(n, feature)?;
         fc.end()
     })?;

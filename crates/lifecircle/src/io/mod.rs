@@ -3,7 +3,8 @@
 //! Inputs are GeoJSON FeatureCollections (RFC 7946), from a file or from memory ([`Source`]).
 //! Each reader returns the usable features as model values and a [`FeatureError`] for every
 //! feature it skipped ([`Loaded`]); the analysis reports those. [`write_outputs`] writes a
-//! finished analysis to a directory, every file atomically.
+//! finished analysis to a directory as one set of files: all or none of them replace the
+//! previous set.
 //!
 //! [`FeatureError`]: crate::FeatureError
 
@@ -20,8 +21,8 @@ pub use self::{
         GroupCounts, Loaded, MAX_GROUPS,
     },
     output::{
-        summary, write_communities, write_facilities, write_outputs, write_residences,
-        write_summary_csv, Summary, Written,
+        summary, write_communities, write_facilities, write_output_set, write_outputs,
+        write_residences, write_summary_csv, write_summary_csvt, Summary, Written,
     },
     paths::refuse_inputs_as_outputs,
     streets::{read_street_lines, read_street_network},

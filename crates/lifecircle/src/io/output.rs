@@ -2,9 +2,12 @@
 //! the facilities with their catchments (`facilities.geojson`) and the summary (`summary.json`,
 //! `summary.csv`).
 //!
-//! Every file is written atomically, and GeoJSON as RFC 7946 with 7-decimal coordinates and
-//! counterclockwise exteriors, by the shared writer ([`crate::io::geojson::write`]);
-//! residences are formatted in parallel and written in input order.
+//! The files are written as one set ([`OutputSet`]): all to temporary names first, then put in
+//! place together, so a failed run leaves the previous set as it was; every file carries the
+//! run id (`lifecircle_run`), and the directory is locked while it is written. GeoJSON is
+//! RFC 7946 with 7-decimal coordinates and counterclockwise exteriors, from the shared writer
+//! ([`crate::io::geojson::write`]); residences are formatted in parallel and written in input
+//! order.
 
 use std::{
     io::{self, Write},
@@ -18,8 +21,8 @@ use crate::{
     coords::{self, Crs},
     error::Result,
     io::geojson::write::{
-        prepare_dir, push_fixed, push_geometry, push_id, push_key, push_point, push_str,
-        write_atomically, FeatureCollection, COORDS,
+        push_fixed, push_geometry, push_id, push_key, push_point, push_str, FeatureCollection,
+        OutputSet, COORDS,
     },
     model::Id,
 };
@@ -111,8 +114,14 @@ pub struct Written {
     pub summary_json: PathBuf,
     /// One row per category.
     pub summary_csv: PathBuf,
+    /// The column types of `summary.csv`, for GDAL (its `.csvt` sidecar).
+    pub summary_csvt: PathBuf,
     /// Every facility of an analysed category with its catchment.
     pub facilities: PathBuf,
+    /// The run id every file carries (empty from [`in_dir`](Self::in_dir)).
+    pub run_id: String,
+    /// Temporaries of earlier, killed runs removed from the directory.
+    pub removed_stale: usize,
 }
 
 impl Written {
@@ -123,39 +132,69 @@ impl Written {
             residences: dir.join("residences.geojson"),
             summary_json: dir.join("summary.json"),
             summary_csv: dir.join("summary.csv"),
+            summary_csvt: dir.join("summary.csvt"),
             facilities: dir.join("facilities.geojson"),
+            run_id: String::new(),
+            removed_stale: 0,
         }
     }
 
     /// Every path, in the order written.
-    pub fn paths(&self) -> [&Path; 5] {
+    pub fn paths(&self) -> [&Path; 6] {
         [
             &self.communities,
             &self.residences,
-            &self.summary_json,
             &self.summary_csv,
+            &self.summary_csvt,
             &self.facilities,
+            &self.summary_json,
         ]
     }
 }
 
-/// Write every output into `dir` (created if missing). Check first with
-/// [`refuse_inputs_as_outputs`](crate::io::refuse_inputs_as_outputs) that no output
-/// ([`Written::in_dir`]) is an input.
+/// Write every output into `dir` (created if missing) as one [`OutputSet`]: the previous
+/// set stays in place until every file has been written, and `summary.json` is put in place
+/// last. Check first with [`refuse_inputs_as_outputs`](crate::io::refuse_inputs_as_outputs)
+/// that no output ([`Written::in_dir`]) is an input.
 ///
 /// # Errors
-/// The directory or a file cannot be written.
+/// The directory or a file cannot be written; [`Error::OutputLocked`](crate::Error::OutputLocked)
+/// while another run writes into `dir`.
 pub fn write_outputs(a: &Analysis, dir: &Path) -> Result<Written> {
-    prepare_dir(dir)?;
-    let written = Written::in_dir(dir);
-    write_atomically(&written.communities, |w| write_communities(a, w))?;
-    write_atomically(&written.residences, |w| write_residences(a, w))?;
-    write_atomically(&written.summary_json, |w| {
-        serde_json::to_writer_pretty(&mut *w, &summary(a))?;
+    write_output_set(a, OutputSet::begin(dir)?)
+}
+
+/// [`write_outputs`] into a set begun earlier (a command locks its output directory before it
+/// reads the inputs, so that a second run stops at once).
+///
+/// # Errors
+/// A file cannot be written.
+pub fn write_output_set(a: &Analysis, mut set: OutputSet) -> Result<Written> {
+    let run = set.run_id().to_string();
+    let mut written = Written::in_dir(set.dir());
+    let name = |p: &Path| {
+        p.file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned()
+    };
+    // In the order of `Written::paths`, which is the order they are put in place.
+    set.write(&name(&written.communities), |w| {
+        write_communities(a, &run, w)
+    })?;
+    set.write(&name(&written.residences), |w| write_residences(a, &run, w))?;
+    set.write(&name(&written.summary_csv), |w| {
+        write_summary_csv(a, &run, w)
+    })?;
+    set.write(&name(&written.summary_csvt), |w| write_summary_csvt(w))?;
+    set.write(&name(&written.facilities), |w| write_facilities(a, &run, w))?;
+    set.write(&name(&written.summary_json), |w| {
+        serde_json::to_writer_pretty(&mut *w, &summary(a, &run))?;
         w.write_all(b"\n")
     })?;
-    write_atomically(&written.summary_csv, |w| write_summary_csv(a, w))?;
-    write_atomically(&written.facilities, |w| write_facilities(a, w))?;
+    written.removed_stale = set.removed_stale();
+    set.commit()?;
+    written.run_id = run;
     Ok(written)
 }
 
@@ -183,7 +222,7 @@ fn groups_of<'a>(a: &'a Analysis) -> Vec<(&'a str, usize)> {
 ///
 /// # Errors
 /// The writer fails.
-pub fn write_communities(a: &Analysis, w: &mut (dyn Write + Send)) -> io::Result<()> {
+pub fn write_communities(a: &Analysis, run: &str, w: &mut (dyn Write + Send)) -> io::Result<()> {
     let coverage_keys: Vec<(Vec<u8>, Option<Vec<u8>>)> = a
         .categories
         .iter()
@@ -220,7 +259,7 @@ pub fn write_communities(a: &Analysis, w: &mut (dyn Write + Send)) -> io::Result
         ],
     );
     let out_crs = a.plan.coords().output;
-    let mut fc = FeatureCollection::begin(w, None)?;
+    let mut fc = FeatureCollection::begin(w, None, Some(run))?;
     for (n, (c, r)) in a.communities.iter().zip(&a.community_results).enumerate() {
         fc.feature(|buf| {
             buf.extend_from_slice(br#"{"type":"Feature","geometry":"#);
@@ -306,7 +345,7 @@ pub fn write_communities(a: &Analysis, w: &mut (dyn Write + Send)) -> io::Result
 ///
 /// # Errors
 /// The writer fails.
-pub fn write_facilities(a: &Analysis, w: &mut (dyn Write + Send)) -> io::Result<()> {
+pub fn write_facilities(a: &Analysis, run: &str, w: &mut (dyn Write + Send)) -> io::Result<()> {
     // Per facility, per category: the position in the category's facility list.
     let mut position: Vec<Vec<Option<usize>>> =
         vec![vec![None; a.categories.len()]; a.facilities.len()];
@@ -318,7 +357,7 @@ pub fn write_facilities(a: &Analysis, w: &mut (dyn Write + Send)) -> io::Result<
     let keys = key_pairs(a, "_catchment", "_load");
     let capacity_keys = capacity_keys(a, &["_ratio", "_demand_in_reach"]);
     let out_crs = a.plan.coords().output;
-    let mut fc = FeatureCollection::begin(w, None)?;
+    let mut fc = FeatureCollection::begin(w, None, Some(run))?;
     for (f, at) in a.facilities.iter().zip(&position) {
         if at.iter().all(Option::is_none) {
             continue;
@@ -383,7 +422,7 @@ fn push_names(buf: &mut Vec<u8>, a: &Analysis, categories: impl Iterator<Item = 
 ///
 /// # Errors
 /// The writer fails.
-pub fn write_residences(a: &Analysis, w: &mut (dyn Write + Send)) -> io::Result<()> {
+pub fn write_residences(a: &Analysis, run: &str, w: &mut (dyn Write + Send)) -> io::Result<()> {
     let keys = key_pairs(a, "_m", "_id");
     let names: Vec<Vec<u8>> = a
         .categories
@@ -456,7 +495,7 @@ pub fn write_residences(a: &Analysis, w: &mut (dyn Write + Send)) -> io::Result<
         }
         buf.extend_from_slice(b"]}}");
     };
-    let mut fc = FeatureCollection::begin(w, None)?;
+    let mut fc = FeatureCollection::begin(w, None, Some(run))?;
     fc.features_par(a.demand.len(), format_one)?;
     fc.end()
 }
@@ -607,6 +646,9 @@ impl<T: Serialize> Serialize for Ordered<T> {
 /// The content of `summary.json`.
 #[derive(Debug, Serialize)]
 pub struct Summary {
+    /// The run id, which every file of the run carries (the `lifecircle_run` member of each
+    /// GeoJSON file, the `run` column of `summary.csv`).
+    pub run: String,
     /// `straight-line` or `network`.
     pub mode: &'static str,
     /// The planning profile.
@@ -662,14 +704,15 @@ fn round(v: f64, decimals: i32) -> f64 {
     (v * s).round() / s
 }
 
-/// The summary of an analysis.
-pub fn summary(a: &Analysis) -> Summary {
+/// The summary of an analysis, for the run `run`.
+pub fn summary(a: &Analysis, run: &str) -> Summary {
     let (unassigned_residences, unassigned_population) = a.unassigned();
     let network = !a.unplaced.is_empty();
     let (off_n, off_p) = a.off_network();
     let c = a.plan.coords();
     let has_residences = !a.demand_is_communities;
     Summary {
+        run: run.to_string(),
         mode: a.mode,
         profile: ProfileSummary {
             name: a.plan.profile().name.clone(),
@@ -788,20 +831,50 @@ fn csv_field(text: &str) -> String {
     }
 }
 
-/// Write `summary.csv`: one row per category. `population` is the people the category counts
-/// (see `counts`).
+/// The columns of `summary.csv` and their GDAL types (`summary.csvt`), in order.
+const SUMMARY_COLUMNS: [(&str, &str); 14] = [
+    ("category", "String"),
+    ("facilities", "Integer"),
+    ("population", "Real"),
+    ("covered_population", "Real"),
+    ("coverage", "Real"),
+    ("communities_lacking", "Integer"),
+    ("communities", "Integer"),
+    ("max_walk_m", "Real"),
+    ("mode", "String"),
+    ("counts", "String"),
+    ("target_percent", "Real"),
+    ("walk_speed_m_per_s", "Real"),
+    ("level", "String"),
+    ("run", "String"),
+];
+
+/// Write `summary.csvt`, the column types of `summary.csv` as GDAL's CSV driver reads them
+/// (one line, `"String","Integer",...`).
 ///
 /// # Errors
 /// The writer fails.
-pub fn write_summary_csv(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
-    writeln!(
-        w,
-        "category,facilities,population,covered_population,coverage,communities_lacking,communities,max_walk_m,mode,counts,target_percent,walk_speed_m_per_s,level"
-    )?;
+pub fn write_summary_csvt(w: &mut dyn Write) -> io::Result<()> {
+    let types: Vec<String> = SUMMARY_COLUMNS
+        .iter()
+        .map(|(_, t)| format!("\"{t}\""))
+        .collect();
+    writeln!(w, "{}", types.join(","))
+}
+
+/// Write `summary.csv`: one row per category, each with the run id `run`. `population` is the
+/// people the category counts (see `counts`). The column types are in `summary.csvt`
+/// ([`write_summary_csvt`]).
+///
+/// # Errors
+/// The writer fails.
+pub fn write_summary_csv(a: &Analysis, run: &str, w: &mut dyn Write) -> io::Result<()> {
+    let header: Vec<&str> = SUMMARY_COLUMNS.iter().map(|(name, _)| *name).collect();
+    writeln!(w, "{}", header.join(","))?;
     for c in &a.categories {
         writeln!(
             w,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             csv_field(&c.name),
             c.facilities.len(),
             round(c.counted_population, 3),
@@ -815,6 +888,7 @@ pub fn write_summary_csv(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
             round(c.plan.target_percent, 6),
             round(c.plan.walk_speed_m_per_s, 6),
             csv_field(c.plan.level.as_deref().unwrap_or("")),
+            csv_field(run),
         )?;
     }
     Ok(())

@@ -54,9 +54,8 @@ use crate::{
     io::geojson::{
         self as input,
         write::{
-            self, prepare_dir, push_feature, push_fixed, push_geometry, push_id, push_line_string,
-            push_point, push_str, push_u64, write_atomically, FeatureCollection, Properties,
-            COORDS, COORD_DECIMALS,
+            self, push_feature, push_fixed, push_geometry, push_id, push_line_string, push_point,
+            push_str, push_u64, FeatureCollection, OutputSet, Properties, COORDS, COORD_DECIMALS,
         },
         Source,
     },
@@ -1004,15 +1003,26 @@ fn place_people(homes: Vec<Home>, grid: Option<&Grid>, mapping: &Mapping) -> Pla
 // ---------------------------------------------------------------------------------------------
 // Writing.
 
-/// Write the four GeoJSON files into `out_dir` (created if missing) and return the counts.
+/// Write the four GeoJSON files into `out_dir` (created if missing) as one
+/// [`OutputSet`]: all or none of them replace the files of an earlier extract, and each
+/// carries the run id (`lifecircle_run`). Returns the counts.
 ///
 /// # Errors
-/// The directory or a file cannot be created or written (the message names it).
+/// The directory or a file cannot be created or written (the message names it);
+/// [`Error::OutputLocked`] while another run writes there.
 pub fn write_extract(extract: &Extract, out_dir: &Path) -> Result<Inventory> {
-    prepare_dir(out_dir)?;
+    write_extract_set(extract, OutputSet::begin(out_dir)?)
+}
+
+/// [`write_extract`] into a set begun earlier (the command locks the directory before it
+/// reads anything).
+///
+/// # Errors
+/// A file cannot be written (the message names it).
+pub fn write_extract_set(extract: &Extract, mut set: OutputSet) -> Result<Inventory> {
     let mut inventory = extract.inventory();
     let files = &mut inventory.files;
-    let dir = out_dir;
+    let dir = &mut set;
     files.push(write_file(
         dir,
         "facilities.geojson",
@@ -1075,28 +1085,28 @@ pub fn write_extract(extract: &Extract, out_dir: &Path) -> Result<Inventory> {
         },
         |c, g| push_geometry(g, &c.model.geometry, COORDS),
     )?);
+    set.commit()?;
     Ok(inventory)
 }
 
-/// Write `dir/name` atomically: a FeatureCollection of `items`, each with the properties
-/// `properties` appends, then the geometry `geometry` appends. Returns the path.
+/// Write `name` into the set: a FeatureCollection of `items` with the set's run id, each with
+/// the properties `properties` appends, then the geometry `geometry` appends. Returns the path.
 fn write_file<T: Sync>(
-    dir: &Path,
+    set: &mut OutputSet,
     name: &str,
     items: &[T],
     properties: impl Fn(&T, &mut Properties<'_>) + Sync,
     geometry: impl Fn(&T, &mut Vec<u8>) + Sync,
 ) -> Result<PathBuf> {
-    let path = dir.join(name);
-    write_atomically(&path, |w| {
-        let mut fc = FeatureCollection::begin(w, None)?;
+    let run = set.run_id().to_string();
+    set.write(name, |w| {
+        let mut fc = FeatureCollection::begin(w, None, Some(&run))?;
         fc.features_par(items.len(), |buf, i| {
             let item = &items[i];
             push_feature(buf, |p| properties(item, p), |g| geometry(item, g));
         })?;
         fc.end()
-    })?;
-    Ok(path)
+    })
 }
 
 #[cfg(test)]

@@ -32,8 +32,8 @@ mod pbf;
 pub mod walkable;
 
 pub use extract::{
-    extract, extract_with_progress, write_extract, Building, Community, CommunityKind, Extract,
-    Extracted, Facility, FacilityTags, Inventory, Residence,
+    extract, extract_with_progress, write_extract, write_extract_set, Building, Community,
+    CommunityKind, Extract, Extracted, Facility, FacilityTags, Inventory, Residence,
 };
 pub use mapping::Mapping;
 pub use walkable::{is_walkable, walkable_lines, walkable_lines_counted, StreetLine};
@@ -138,6 +138,7 @@ pub const EXTRACT_FILES: [&str; 4] = [
 ///
 /// # Errors
 /// [`Error::OutputIsInput`](crate::Error::OutputIsInput) when an output would replace an input;
+/// [`Error::OutputLocked`](crate::Error::OutputLocked) while another run writes into `out_dir`;
 /// any error of [`Mapping::from_file`], [`extract()`] or [`write_extract`].
 pub fn run_extract(
     pbf: &Path,
@@ -155,11 +156,13 @@ pub fn run_extract(
         &outputs.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
         &inputs,
     )?;
+    // Locked before anything is read, so that a second run into the directory stops at once.
+    let set = crate::io::geojson::write::OutputSet::begin(out_dir)?;
     let mapping = match mapping {
         Some(p) => Mapping::from_file(p)?,
         None => Mapping::builtin(),
     };
     let extract = extract_with_progress(pbf, population, &mapping, progress)?;
     progress.stage("writing outputs");
-    write_extract(&extract, out_dir)
+    write_extract_set(&extract, set)
 }

@@ -25,7 +25,7 @@
 use std::{
     fs,
     io::{self, BufWriter, Write},
-    path::Path,
+    path::{Path, PathBuf},
 };
 
 use geo::{Coord, Geometry, LineString, MultiPolygon, Polygon};
@@ -43,45 +43,365 @@ use crate::{
 
 /// Write `path` atomically: `write` fills a temporary file in the same directory, which is
 /// renamed to `path` only when everything succeeded (see the [module docs](self) for its
-/// permissions).
+/// permissions). A one-file [`OutputSet`]: the directory is locked while it is written.
 ///
 /// # Errors
-/// [`Error::Write`] naming `path`: the directory is not writable, or `write` fails.
+/// [`Error::Write`] naming `path`: the directory is not writable, or `write` fails;
+/// [`Error::OutputLocked`] while another run writes into the directory.
 pub fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut (dyn Write + Send)) -> io::Result<()>,
 ) -> Result<()> {
-    let err = |source| Error::Write {
-        path: path.to_path_buf(),
-        source,
-    };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".lifecircle-").suffix(".tmp");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        // Outputs are ordinary files for GIS tools and colleagues, not the private 0600 of
-        // temporary files. The mode is given to open(2), so the umask applies.
-        builder.permissions(fs::Permissions::from_mode(0o666));
-    }
-    let tmp = builder.tempfile_in(dir).map_err(err)?;
-    let mut w = BufWriter::with_capacity(1 << 20, tmp);
-    write(&mut w).map_err(err)?;
-    let tmp = w.into_inner().map_err(|e| err(e.into_error()))?;
-    #[cfg(target_os = "linux")]
-    if exchange(tmp.path(), path).is_ok() {
-        // The temporary name now holds the previous file, which dropping `tmp` deletes.
-        drop(tmp);
-        return Ok(());
-    }
-    tmp.persist(path).map_err(|e| err(e.error))?;
-    Ok(())
+    let mut set = OutputSet::begin(dir)?;
+    set.write_path(path.to_path_buf(), write)?;
+    set.commit()
 }
 
+/// The lock file an [`OutputSet`] holds in its directory while it writes: it names the owner's
+/// process id and run id.
+pub const LOCK_FILE: &str = ".lifecircle.lock";
+/// Temporary files are named `.lifecircle-XXXXXX.tmp`.
+const TEMP_PREFIX: &str = ".lifecircle-";
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// The files of one run, written as a set into one directory: each file goes to a temporary
+/// name there, and only [`commit`](Self::commit) puts them all in place, so a run that fails
+/// (or is killed) before then leaves the previous set as it was.
+///
+/// - **Run id.** Every set has a [`run_id`](Self::run_id), which the files carry (a
+///   `lifecircle_run` member of each FeatureCollection, a column of `summary.csv`), so that a
+///   tool can tell files of different runs apart.
+/// - **Lock.** While it exists, the set holds [`LOCK_FILE`] in the directory (an advisory
+///   `flock` on Linux, released by the system when the process dies; the file holds the
+///   owner's process id for the message another run gives). A second run into the same
+///   directory stops with [`Error::OutputLocked`] instead of interleaving its files.
+/// - **Stale temporaries.** With the lock held, no other run is writing there, so temporaries
+///   (`.lifecircle-*.tmp`) in the directory were left by a run that was killed: they are
+///   removed ([`removed_stale`](Self::removed_stale) counts them).
+/// - **Commit.** Every file is swapped in (on Linux, atomically exchanged with the previous
+///   file of that name, which keeps it at the temporary name until the end); if one cannot be
+///   put in place, the files already swapped are swapped back, so the previous set is
+///   restored, and the error names the file. Between the first and the last swap, a kill -9
+///   can still leave a mixed set, which the run ids show.
+pub struct OutputSet {
+    dir: PathBuf,
+    run_id: String,
+    removed_stale: usize,
+    /// Temporary file and final path of every file written, in order.
+    staged: Vec<(PathBuf, PathBuf)>,
+    /// The directory did not exist before: a set dropped without a commit removes it again
+    /// (when empty), so a failed run leaves no trace.
+    created_dir: bool,
+    committed: bool,
+    lock: Option<DirLock>,
+}
+
+impl OutputSet {
+    /// Create `dir` if needed, lock it, and remove stale temporaries of earlier runs.
+    ///
+    /// # Errors
+    /// [`Error::Write`] naming the directory or lock file when they cannot be created;
+    /// [`Error::OutputLocked`] while another run holds the lock.
+    pub fn begin(dir: &Path) -> Result<Self> {
+        let created_dir = !dir.is_dir();
+        prepare_dir(dir)?;
+        let run_id = new_run_id();
+        let lock = DirLock::take(dir, &run_id)?;
+        let removed_stale = remove_stale_temporaries(dir);
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            run_id,
+            removed_stale,
+            staged: Vec::new(),
+            created_dir,
+            committed: false,
+            lock: Some(lock),
+        })
+    }
+
+    /// The run id the files of this set carry: the UTC time, the process id and a sequence
+    /// number, e.g. `20261202T081530.123456Z-4242-0`.
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// How many stale temporaries of earlier runs [`begin`](Self::begin) removed.
+    pub fn removed_stale(&self) -> usize {
+        self.removed_stale
+    }
+
+    /// Write the file `name` of the directory to a temporary name: `write` fills it. It is put
+    /// in place by [`commit`](Self::commit). Returns the final path.
+    ///
+    /// # Errors
+    /// [`Error::Write`] naming the final path when the temporary file cannot be created or
+    /// `write` fails.
+    pub fn write(
+        &mut self,
+        name: &str,
+        write: impl FnOnce(&mut (dyn Write + Send)) -> io::Result<()>,
+    ) -> Result<PathBuf> {
+        let path = self.dir.join(name);
+        self.write_path(path.clone(), write)?;
+        Ok(path)
+    }
+
+    fn write_path(
+        &mut self,
+        path: PathBuf,
+        write: impl FnOnce(&mut (dyn Write + Send)) -> io::Result<()>,
+    ) -> Result<()> {
+        let err = |source| Error::Write {
+            path: path.clone(),
+            source,
+        };
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(TEMP_PREFIX).suffix(TEMP_SUFFIX);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            // Outputs are ordinary files for GIS tools and colleagues, not the private 0600 of
+            // temporary files. The mode is given to open(2), so the umask applies.
+            builder.permissions(fs::Permissions::from_mode(0o666));
+        }
+        let tmp = builder.tempfile_in(&self.dir).map_err(err)?;
+        let (file, tmp_path) = tmp.keep().map_err(|e| err(e.error))?;
+        // From here on the set removes the temporary file unless it is committed.
+        self.staged.push((tmp_path, path.clone()));
+        let mut w = BufWriter::with_capacity(1 << 20, file);
+        write(&mut w).map_err(err)?;
+        w.into_inner().map_err(|e| err(e.into_error()))?;
+        Ok(())
+    }
+
+    /// Put every file written in place, in the order written.
+    ///
+    /// # Errors
+    /// [`Error::Write`] naming the file that could not be put in place; the files put in place
+    /// before it are put back (see the [type docs](Self)).
+    pub fn commit(mut self) -> Result<()> {
+        self.committed = true;
+        let staged = std::mem::take(&mut self.staged);
+        let mut installed: Vec<Installed> = Vec::with_capacity(staged.len());
+        for (tmp, path) in &staged {
+            match install(tmp, path) {
+                Ok(how) => installed.push(how),
+                Err(source) => {
+                    for ((tmp, path), how) in staged.iter().zip(&installed).rev() {
+                        uninstall(tmp, path, *how);
+                    }
+                    for (tmp, _) in &staged {
+                        let _ = fs::remove_file(tmp);
+                    }
+                    return Err(Error::Write {
+                        path: path.clone(),
+                        source,
+                    });
+                }
+            }
+        }
+        // The temporary names of exchanged files now hold the previous files.
+        for ((tmp, _), how) in staged.iter().zip(&installed) {
+            if *how == Installed::Exchanged {
+                let _ = fs::remove_file(tmp);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for OutputSet {
+    /// A set dropped without [`commit`](OutputSet::commit) removes its temporaries.
+    fn drop(&mut self) {
+        for (tmp, _) in &self.staged {
+            let _ = fs::remove_file(tmp);
+        }
+        drop(self.lock.take());
+        if self.created_dir && !self.committed {
+            let _ = fs::remove_dir(&self.dir);
+        }
+    }
+}
+
+/// How a file was put in place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Installed {
+    /// Exchanged with the previous file, which is now at the temporary name.
+    Exchanged,
+    /// Renamed; `replaced` when a previous file was there (and is gone).
+    Renamed { replaced: bool },
+}
+
+fn install(tmp: &Path, path: &Path) -> io::Result<Installed> {
+    #[cfg(target_os = "linux")]
+    if exchange(tmp, path).is_ok() {
+        return Ok(Installed::Exchanged);
+    }
+    let replaced = fs::symlink_metadata(path).is_ok();
+    fs::rename(tmp, path)?;
+    Ok(Installed::Renamed { replaced })
+}
+
+/// Undo [`install`] as far as it can be undone: the previous file back in place, or no file
+/// where there was none.
+fn uninstall(tmp: &Path, path: &Path, how: Installed) {
+    match how {
+        #[cfg(target_os = "linux")]
+        Installed::Exchanged => {
+            let _ = exchange(tmp, path);
+        }
+        #[cfg(not(target_os = "linux"))]
+        Installed::Exchanged => {}
+        Installed::Renamed { replaced: false } => {
+            let _ = fs::rename(path, tmp);
+        }
+        Installed::Renamed { replaced: true } => {}
+    }
+}
+
+/// Remove the temporaries (`.lifecircle-*.tmp`, regular files) in `dir`; returns how many.
+fn remove_stale_temporaries(dir: &Path) -> usize {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with(TEMP_PREFIX)
+                && name.ends_with(TEMP_SUFFIX)
+                && e.file_type().is_ok_and(|t| t.is_file())
+        })
+        .filter(|e| fs::remove_file(e.path()).is_ok())
+        .count()
+}
+
+/// A new run id: UTC time to the microsecond, process id, and a sequence number within the
+/// process.
+fn new_run_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static SEQUENCE: AtomicU64 = AtomicU64::new(0);
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = since.as_secs();
+    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+    let s = secs % 86_400;
+    format!(
+        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}.{:06}Z-{}-{}",
+        s / 3600,
+        s / 60 % 60,
+        s % 60,
+        since.subsec_micros(),
+        std::process::id(),
+        SEQUENCE.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// The proleptic Gregorian date of a day number counted from 1970-01-01 (Howard Hinnant's
+/// `civil_from_days`).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// The lock on an output directory ([`LOCK_FILE`]), removed when dropped.
+struct DirLock {
+    path: PathBuf,
+    _file: fs::File,
+}
+
+impl DirLock {
+    fn take(dir: &Path, run_id: &str) -> Result<Self> {
+        let path = dir.join(LOCK_FILE);
+        let err = |source| Error::Write {
+            path: path.clone(),
+            source,
+        };
+        let Some(mut file) = Self::open_locked(&path).map_err(err)? else {
+            // The owner's process id, as it wrote it (`pid N` on the first line).
+            let owner = fs::read_to_string(&path).ok().and_then(|text| {
+                let first = text.lines().next()?;
+                first.strip_prefix("pid ")?.trim().parse().ok()
+            });
+            return Err(Error::OutputLocked {
+                dir: dir.to_path_buf(),
+                lock: path,
+                owner,
+            });
+        };
+        file.set_len(0).map_err(err)?;
+        writeln!(file, "pid {}\nrun {run_id}", std::process::id()).map_err(err)?;
+        Ok(Self { path, _file: file })
+    }
+
+    /// Open and lock the lock file, `None` when another process holds it. On Linux an
+    /// advisory `flock`, which the system releases when the process dies; a file another run
+    /// removed after we opened it is opened again.
+    #[cfg(target_os = "linux")]
+    fn open_locked(path: &Path) -> io::Result<Option<fs::File>> {
+        use std::os::{fd::AsRawFd, unix::fs::MetadataExt};
+        loop {
+            let file = fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(path)?;
+            // SAFETY: a valid open file descriptor.
+            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+                let e = io::Error::last_os_error();
+                if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
+                    return Ok(None);
+                }
+                return Err(e);
+            }
+            let (ours, now) = (file.metadata()?, fs::metadata(path));
+            if now.is_ok_and(|m| m.ino() == ours.ino() && m.dev() == ours.dev()) {
+                return Ok(Some(file));
+            }
+        }
+    }
+
+    /// Elsewhere the lock is the file's existence (a killed run's lock file must be removed
+    /// by hand; the message says so).
+    #[cfg(not(target_os = "linux"))]
+    fn open_locked(path: &Path) -> io::Result<Option<fs::File>> {
+        match fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+        {
+            Ok(f) => Ok(Some(f)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        // Removed while still locked, so no other run can lock this file and lose it.
+        let _ = fs::remove_file(&self.path);
+    }
+}
 /// Swap two existing paths atomically (`renameat2` with `RENAME_EXCHANGE`).
 ///
 /// Replacing a large file by `rename` makes ext4 start writing the new file out at once
@@ -419,6 +739,9 @@ pub fn push_feature(
 // ---------------------------------------------------------------------------------------------
 // Collections.
 
+/// The top-level member of every FeatureCollection of an [`OutputSet`] that holds its run id.
+pub const RUN_MEMBER: &str = "lifecircle_run";
+
 /// Features formatted per parallel task by [`FeatureCollection::features_par`].
 const CHUNK: usize = 4096;
 
@@ -433,17 +756,25 @@ pub struct FeatureCollection<'w> {
 }
 
 impl<'w> FeatureCollection<'w> {
-    /// Start a collection, with a top-level `name` member when given (as GDAL writes one).
+    /// Start a collection, with a top-level `name` member when given (as GDAL writes one),
+    /// and a `lifecircle_run` member with the run id of the [`OutputSet`] it belongs to (a
+    /// foreign member, which RFC 7946 §6.1 allows).
     ///
     /// # Errors
     /// The writer fails.
-    pub fn begin(out: &'w mut (dyn Write + Send), name: Option<&str>) -> io::Result<Self> {
+    pub fn begin(
+        out: &'w mut (dyn Write + Send),
+        name: Option<&str>,
+        run: Option<&str>,
+    ) -> io::Result<Self> {
         let mut buf = Vec::with_capacity(1 << 12);
         buf.extend_from_slice(br#"{"type":"FeatureCollection","#);
-        if let Some(name) = name {
-            push_key(&mut buf, "name");
-            push_str(&mut buf, name);
-            buf.push(b',');
+        for (key, value) in [("name", name), (RUN_MEMBER, run)] {
+            if let Some(value) = value {
+                push_key(&mut buf, key);
+                push_str(&mut buf, value);
+                buf.push(b',');
+            }
         }
         buf.extend_from_slice(br#""features":["#);
         out.write_all(&buf)?;
@@ -718,7 +1049,7 @@ mod tests {
     fn collections_frame_their_features_in_order() {
         let collect = |name: Option<&str>, n: usize, par: bool| {
             let mut out: Vec<u8> = Vec::new();
-            let mut fc = FeatureCollection::begin(&mut out, name).unwrap();
+            let mut fc = FeatureCollection::begin(&mut out, name, None).unwrap();
             fc.feature(|b| b.extend_from_slice(b"{}")).unwrap();
             let format = |b: &mut Vec<u8>, k: usize| push_u64(b, k as u64);
             if par {
@@ -743,11 +1074,14 @@ mod tests {
         let n = 3 * CHUNK * rayon::current_num_threads() * 4 + 17;
         assert_eq!(collect(None, n, true), collect(None, n, false));
         let mut out: Vec<u8> = Vec::new();
-        FeatureCollection::begin(&mut out, None)
+        FeatureCollection::begin(&mut out, None, Some("r1"))
             .unwrap()
             .end()
             .unwrap();
-        assert_eq!(out, b"{\"type\":\"FeatureCollection\",\"features\":[\n]}\n");
+        assert_eq!(
+            out,
+            b"{\"type\":\"FeatureCollection\",\"lifecircle_run\":\"r1\",\"features\":[\n]}\n"
+        );
     }
 
     #[test]
@@ -774,6 +1108,92 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, ["x.json"]);
+    }
+
+    #[test]
+    fn run_ids_carry_the_utc_date_and_are_distinct() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(civil_from_days(20_788), (2026, 12, 1));
+        let (a, b) = (new_run_id(), new_run_id());
+        assert_ne!(a, b);
+        assert_eq!(&a[8..9], "T", "{a}");
+        assert!(a.contains(&format!("Z-{}-", std::process::id())), "{a}");
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_set_is_put_in_place_whole_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let mut set = OutputSet::begin(d).unwrap();
+        assert!(d.join(LOCK_FILE).exists());
+        set.write("a", |w| w.write_all(b"a1")).unwrap();
+        set.write("b", |w| w.write_all(b"b1")).unwrap();
+        // Nothing is in place before the commit.
+        assert!(!d.join("a").exists());
+        set.commit().unwrap();
+        assert_eq!(names(d), ["a", "b"]);
+
+        // A write that fails: nothing changes, no temporary is left.
+        let mut set = OutputSet::begin(d).unwrap();
+        set.write("a", |w| w.write_all(b"a2")).unwrap();
+        assert!(set
+            .write("b", |_| Err(io::Error::other("disk full")))
+            .is_err());
+        drop(set);
+        assert_eq!(names(d), ["a", "b"]);
+        assert_eq!(fs::read_to_string(d.join("a")).unwrap(), "a1");
+
+        // A file that cannot be put in place (a directory holds its name): the files already
+        // swapped in are swapped back, and the error names the file.
+        fs::create_dir(d.join("c")).unwrap();
+        fs::write(d.join("c").join("keep"), "x").unwrap();
+        let mut set = OutputSet::begin(d).unwrap();
+        set.write("a", |w| w.write_all(b"a3")).unwrap();
+        set.write("new", |w| w.write_all(b"n3")).unwrap();
+        set.write("c", |w| w.write_all(b"c3")).unwrap();
+        let e = set.commit().unwrap_err();
+        assert!(
+            e.to_string().contains(&d.join("c").display().to_string()),
+            "{e}"
+        );
+        assert_eq!(names(d), ["a", "b", "c"]);
+        assert_eq!(fs::read_to_string(d.join("a")).unwrap(), "a1");
+    }
+
+    #[test]
+    fn a_locked_directory_is_refused_and_stale_temporaries_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let set = OutputSet::begin(d).unwrap();
+        let Err(e) = OutputSet::begin(d) else {
+            panic!("a second set in a locked directory");
+        };
+        assert!(
+            matches!(&e, Error::OutputLocked { owner: Some(p), .. } if *p == std::process::id()),
+            "{e}"
+        );
+        assert!(e.to_string().contains("another lifecircle run"), "{e}");
+        drop(set);
+        assert_eq!(names(d), Vec::<String>::new(), "the lock file is removed");
+
+        // Temporaries of a killed run, and a lock file it left, are cleared by the next set.
+        fs::write(d.join(".lifecircle-AbC123.tmp"), "half").unwrap();
+        fs::write(d.join(".lifecircle-other.tmp.keep"), "not ours").unwrap();
+        fs::write(d.join(LOCK_FILE), "pid 999999999\n").unwrap();
+        let set = OutputSet::begin(d).unwrap();
+        assert_eq!(set.removed_stale(), 1);
+        drop(set);
+        assert_eq!(names(d), [".lifecircle-other.tmp.keep"]);
     }
 
     /// Written files get the permissions of a file the program creates plainly (0666 less the
