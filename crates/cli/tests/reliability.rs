@@ -8,9 +8,11 @@ use std::{
     process::Command,
 };
 
-use lifecircle_synth::{self as synth, CitySpec};
+use lifecircle_synth::CitySpec;
 
-use crate::support::{assert_clean_failure, data, lifecircle, read_json, synth_city, text};
+use crate::support::{
+    analyze_cmd, assert_clean_failure, data, lifecircle, read_json, synth_city, text,
+};
 
 /// The outputs of `analyze`, in the output directory.
 const ANALYZE_FILES: [&str; 6] = [
@@ -21,22 +23,6 @@ const ANALYZE_FILES: [&str; 6] = [
     "summary.csv",
     "summary.csvt",
 ];
-
-/// `lifecircle analyze --quiet` on the synthetic city in `dir`, into `out`, with `extra`
-/// arguments; the command, not yet run.
-fn analyze_cmd(dir: &Path, out: &Path, extra: &[&str]) -> Command {
-    let mut c = lifecircle();
-    c.args(["analyze", "--quiet", "--out"])
-        .arg(out)
-        .arg("--facilities")
-        .arg(dir.join(synth::FACILITIES_FILE))
-        .arg("--residences")
-        .arg(dir.join(synth::RESIDENCES_FILE))
-        .arg("--communities")
-        .arg(dir.join(synth::COMMUNITIES_FILE))
-        .args(extra);
-    c
-}
 
 /// The `lifecircle_run` member of a GeoJSON FeatureCollection (top level).
 fn run_member(path: &Path) -> String {

@@ -157,19 +157,26 @@ pub fn synth_city(spec: &CitySpec) -> (tempfile::TempDir, synth::City) {
 
 /// `lifecircle analyze --quiet` on the facilities, residences and communities that
 /// [`synth_city`] wrote to `dir`, with `extra` arguments, writing to `dir/out`; insists on
-/// success and returns `dir/out`.
-pub fn analyze_synth_city(dir: &Path, extra: &[&str]) -> PathBuf {
-    let out = dir.join("out");
-    let o = lifecircle()
-        .args(["analyze", "--quiet", "--out"])
-        .arg(&out)
+/// `lifecircle analyze --quiet` on the synthetic city in `dir`, into `out`, with `extra`
+/// arguments; the command, not yet run.
+pub fn analyze_cmd(dir: &Path, out: &Path, extra: &[&str]) -> Command {
+    let mut c = lifecircle();
+    c.args(["analyze", "--quiet", "--out"])
+        .arg(out)
         .arg("--facilities")
         .arg(dir.join(synth::FACILITIES_FILE))
         .arg("--residences")
         .arg(dir.join(synth::RESIDENCES_FILE))
         .arg("--communities")
         .arg(dir.join(synth::COMMUNITIES_FILE))
-        .args(extra)
+        .args(extra);
+    c
+}
+
+/// success and returns `dir/out`.
+pub fn analyze_synth_city(dir: &Path, extra: &[&str]) -> PathBuf {
+    let out = dir.join("out");
+    let o = analyze_cmd(dir, &out, extra)
         .output()
         .expect("run lifecircle");
     assert!(o.status.success(), "{}", text(&o).1);
