@@ -6,6 +6,9 @@
 #   benches/run.sh --quick         1M only
 #   benches/run.sh --network       also the 1M case with --network streets.geojson
 #   benches/run.sh --sizes 100000,1000000
+#   benches/run.sh --quick --access [--network] [--peer]
+#                                  capacity within reach (2SFCA, E2SFCA) at 1M, beside the same
+#                                  run without capacities; --peer adds PySAL access
 #
 # Cities are generated once by `examples/synth_city.rs` and cached in bench-out/ (gitignored),
 # keyed by size, seed and a hash of the generator source. Needs GNU time (/usr/bin/time, Debian
@@ -20,6 +23,11 @@ usage: benches/run.sh [options]
   --sizes LIST         comma-separated residence counts (default 1000000,10000000)
   --network            also run with --network streets.geojson (at 1,000,000 residences)
   --network-sizes LIST residence counts for the network case (implies --network)
+  --access             capacity within reach at 1,000,000 residences: six categories with
+                       capacities, 1000 m walk, 2SFCA and E2SFCA, each beside the same run
+                       without capacities (straight line; along the streets with --network)
+  --peer               with --access: also PySAL access 2SFCA for one category (childcare) on
+                       the same city (benches/peer_venv.sh makes its venv; skipped without one)
   --seed N             generator seed (default 42)
   --repeat N           run each case N times, report the fastest (default 1)
   --check              exit with status 2 when a case misses its time or memory target
@@ -27,7 +35,8 @@ usage: benches/run.sh [options]
   --no-build           do not run cargo build first
   -h, --help           this text
 
-Targets: 1M 1.5 s / 300 MB; 10M 15 s / 2500 MB; network 1M 2.5 s / 500 MB.
+Targets: 1M 1.5 s / 300 MB; 10M 15 s / 2500 MB; network 1M 2.5 s / 500 MB; capacity within
+reach 1M at most 2 s (straight line) or 3 s (network) more than without it, and 500 MB.
 Needs GNU time at /usr/bin/time (Debian package `time`).
 EOF
 }
@@ -39,6 +48,8 @@ die() {
 
 sizes="1000000,10000000"
 network=0
+access=0
+peer=0
 network_sizes="1000000"
 seed=42
 repeat=1
@@ -51,6 +62,8 @@ while [[ $# -gt 0 ]]; do
     --quick) sizes="1000000" ;;
     --sizes) [[ $# -ge 2 ]] || die "--sizes needs a list"; sizes="$2"; shift ;;
     --network) network=1 ;;
+    --access) access=1 ;;
+    --peer) peer=1 ;;
     --network-sizes) [[ $# -ge 2 ]] || die "--network-sizes needs a list"; network=1; network_sizes="$2"; shift ;;
     --seed) [[ $# -ge 2 ]] || die "--seed needs a number"; seed="$2"; shift ;;
     --repeat) [[ $# -ge 2 ]] || die "--repeat needs a number"; repeat="$2"; shift ;;
@@ -116,6 +129,7 @@ city() {
 target() {
     case "$1:$2" in
     plain:1000000) echo "1.5 300" ;;
+    line-2sfca:1000000 | line-e2sfca:1000000 | net-2sfca:1000000 | net-e2sfca:1000000) echo "- 500" ;;
     plain:10000000) echo "15 2500" ;;
     network:1000000) echo "2.5 500" ;;
     *) echo "- -" ;;
@@ -127,12 +141,13 @@ failed=0
 missed=0
 run=0
 
-# bench CASE N DIR [extra analyze args...]
+# bench CASE N DIR [extra analyze args...]; FACILITIES (default facilities.geojson) names the
+# facilities file in DIR.
 bench() {
     local case="$1" n="$2" dir="$3"
     shift 3
     timed_runs "$case, $n residences" "$bin" analyze \
-        --facilities "$dir/facilities.geojson" \
+        --facilities "$dir/${FACILITIES:-facilities.geojson}" \
         --residences "$dir/residences.geojson" \
         --communities "$dir/communities.geojson" \
         "$@" --out {out} --quiet
@@ -158,15 +173,76 @@ bench() {
     rows+=("$case|$n|$best_wall|$t_wall|$best_mem|$t_mem|$verdict")
 }
 
+# With --access, only the capacity cases run.
+[[ "$access" == 1 ]] && size_list=()
 for n in "${size_list[@]}"; do
     dir="$(city "$n" 0)"
     bench plain "$n" "$dir"
 done
-if [[ "$network" == 1 ]]; then
+if [[ "$network" == 1 && "$access" == 0 ]]; then
     for n in "${network_list[@]}"; do
         dir="$(city "$n" 1)"
         bench network "$n" "$dir" --network "$dir/streets.geojson"
     done
+fi
+
+# Capacity within reach: a profile of the six categories at 1000 m, plain (2SFCA) or with
+# distance bands (E2SFCA), run on the facilities with and without capacities.
+extra=()
+if [[ "$access" == 1 ]]; then
+    n=1000000
+    dir="$(city "$n" "$network")"
+    for method in 2sfca e2sfca; do
+        {
+            echo "name = \"bench-$method\""
+            echo "max_walk = \"1000m\""
+            for key in elderly_care childcare medical meals culture_sports admin_services; do
+                echo "[[category]]"
+                echo "key = \"$key\""
+                if [[ "$method" == e2sfca ]]; then
+                    echo "access_bands = [[300, 1.0], [600, 0.68], [1000, 0.22]]"
+                fi
+            done
+        } >"$out_root/access-$method.toml"
+    done
+    modes=(line)
+    [[ "$network" == 1 ]] && modes+=(net)
+    for mode in "${modes[@]}"; do
+        walk=()
+        [[ "$mode" == net ]] && walk=(--network "$dir/streets.geojson")
+        bench "$mode-base" "$n" "$dir" --profile "$out_root/access-2sfca.toml" "${walk[@]}"
+        base="$best_wall"
+        for method in 2sfca e2sfca; do
+            FACILITIES=facilities-capacity.geojson bench "$mode-$method" "$n" "$dir" \
+                --profile "$out_root/access-$method.toml" "${walk[@]}"
+            if [[ "$base" != "-" && "$best_wall" != "-" ]]; then
+                limit=2
+                [[ "$mode" == net ]] && limit=3
+                more=$(awk -v a="$best_wall" -v b="$base" 'BEGIN { printf "%.2f", a - b }')
+                verdict=ok
+                if awk -v m="$more" -v l="$limit" 'BEGIN { exit !(m > l) }'; then
+                    verdict=SLOW
+                    missed=1
+                fi
+                extra+=("$mode-$method: $more s more than $mode-base (target at most $limit s): $verdict")
+            fi
+        done
+    done
+    if [[ "$peer" == 1 ]]; then
+        if benches/peer_venv.sh >&2 && [[ -f target/peer-venv/.pins ]]; then
+            echo "running PySAL access 2SFCA (childcare, 1000 m) on the same city..." >&2
+            if line=$(target/peer-venv/bin/python benches/access_peer.py \
+                --facilities "$dir/facilities-capacity.geojson" \
+                --residences "$dir/residences.geojson" \
+                --category childcare --max-walk-m 1000); then
+                extra+=("PySAL access, one category (childcare), cost table + 2SFCA: $line")
+            else
+                extra+=("PySAL access: failed")
+            fi
+        else
+            extra+=("PySAL access: skipped (no venv; see benches/peer_venv.sh)")
+        fi
+    fi
 fi
 
 echo
@@ -176,6 +252,8 @@ for row in "${rows[@]}"; do
     IFS='|' read -r c n w tw m tm v <<<"$row"
     printf '%-8s %11s %8s %8s %9s %9s  %s\n' "$c" "$n" "$w" "$tw" "$m" "$tm" "$v"
 done
+
+for line in "${extra[@]}"; do echo "$line"; done
 
 if [[ "$failed" == 1 ]]; then exit 1; fi
 if [[ "$check" == 1 && "$missed" == 1 ]]; then exit 2; fi

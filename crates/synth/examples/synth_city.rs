@@ -4,8 +4,9 @@
 //! cargo run --release --example synth_city -- --residences 1000000 [--streets] [--seed 42] --out DIR
 //! ```
 //!
-//! Writes residences.geojson, communities.geojson, facilities.geojson (and streets.geojson with
-//! `--streets`) into DIR and prints the counts, file sizes and times.
+//! Writes residences.geojson, communities.geojson, facilities.geojson, the same facilities with a
+//! capacity each (facilities-capacity.geojson), and streets.geojson with `--streets`, into DIR
+//! and prints the counts, file sizes and times.
 
 use std::{path::PathBuf, process::ExitCode, time::Instant};
 
@@ -75,6 +76,7 @@ fn main() -> ExitCode {
         (synth::RESIDENCES_FILE, city.residences.len()),
         (synth::COMMUNITIES_FILE, city.communities.len()),
         (synth::FACILITIES_FILE, city.facilities.len()),
+        (synth::FACILITIES_CAPACITY_FILE, city.facilities.len()),
         (synth::STREETS_FILE, city.streets.len()),
     ];
     for (name, count) in files {

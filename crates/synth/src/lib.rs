@@ -66,6 +66,9 @@ pub const RESIDENCES_FILE: &str = "residences.geojson";
 pub const COMMUNITIES_FILE: &str = "communities.geojson";
 /// File name of the facilities written by [`write_geojson`].
 pub const FACILITIES_FILE: &str = "facilities.geojson";
+/// File name of the same facilities with a `capacity` property each, written by
+/// [`write_geojson`] beside [`FACILITIES_FILE`] (for capacity within reach, 2SFCA).
+pub const FACILITIES_CAPACITY_FILE: &str = "facilities-capacity.geojson";
 /// File name of the streets written by [`write_geojson`] (only when the city has streets).
 pub const STREETS_FILE: &str = "streets.geojson";
 
@@ -216,6 +219,9 @@ pub struct City {
     /// Facilities and their category, grouped by category in the spec's order; the id of
     /// facility `i` is `f{i}`.
     pub facilities: Vec<(LonLat, String)>,
+    /// Capacity of each facility (places, beds, seats), in [`City::facilities`] order: drawn
+    /// uniformly from a range typical of its category (see [`capacity_range`]).
+    pub capacities: Vec<u32>,
     /// Street pieces, 3 vertices each (empty unless the spec asked for streets); the id of piece
     /// `i` is `s{i}`.
     pub streets: Vec<Vec<LonLat>>,
@@ -232,6 +238,7 @@ pub fn generate(spec: &CitySpec) -> Result<City> {
     let residences = residences(spec, &frame, &layout, &mut stage_rng(spec.seed, 2));
     let communities = layout.communities(&frame, &residences);
     let facilities = facilities(spec, &frame, &residences);
+    let capacities = capacities(&facilities, &mut stage_rng(spec.seed, 4));
     let streets = if spec.streets {
         streets(spec, &frame, &mut stage_rng(spec.seed, 3))
     } else {
@@ -241,6 +248,7 @@ pub fn generate(spec: &CitySpec) -> Result<City> {
         residences,
         communities,
         facilities,
+        capacities,
         streets,
     })
 }
@@ -756,6 +764,32 @@ fn facilities(
     out
 }
 
+/// The range capacities of a category's facilities are drawn from: kindergarten places (3 to 12
+/// classes of 30), care beds, seats, visits a day. Synthetic figures of plausible size, not a
+/// standard.
+pub fn capacity_range(category: &str) -> (u32, u32) {
+    match category {
+        "childcare" => (90, 360),
+        "elderly_care" => (30, 200),
+        "medical" => (50, 300),
+        "meals" => (40, 150),
+        "culture_sports" => (100, 500),
+        "admin_services" => (200, 1000),
+        _ => (50, 500),
+    }
+}
+
+/// One capacity per facility, from its own stream so that the facilities do not change.
+fn capacities(facilities: &[(LonLat, String)], rng: &mut Rng) -> Vec<u32> {
+    facilities
+        .iter()
+        .map(|(_, category)| {
+            let (lo, hi) = capacity_range(category);
+            rng.random_range(lo..=hi)
+        })
+        .collect()
+}
+
 // ---------------------------------------------------------------------------------------------
 // Streets.
 
@@ -814,6 +848,7 @@ fn streets(spec: &CitySpec, frame: &Frame, rng: &mut Rng) -> Vec<Vec<LonLat>> {
 /// - [`RESIDENCES_FILE`]: Points with properties `id` (`"r0"`, ...) and `population`;
 /// - [`COMMUNITIES_FILE`]: Polygons with `id` (`"c0"`, ...), `name` and `population`;
 /// - [`FACILITIES_FILE`]: Points with `id` (`"f0"`, ...), `name` and `category`;
+/// - [`FACILITIES_CAPACITY_FILE`]: the same with `capacity`;
 /// - [`STREETS_FILE`]: LineStrings with `id` (`"s0"`, ...), only when the city has streets.
 ///
 /// Features are formatted in parallel and written in order; 10 million residences take a few
@@ -848,18 +883,23 @@ pub fn write_geojson(city: &City, dir: &Path) -> Result<()> {
             |g| push_polygon(g, &c.polygon, DEGREES),
         );
     })?;
-    write_collection(dir, FACILITIES_FILE, city.facilities.len(), |out, i| {
-        let (at, category) = &city.facilities[i];
-        push_feature(
-            out,
-            |p| {
-                push_numbered_id(p.key("id"), b'f', i);
-                push_str(p.key("name"), &facility_name(category, i));
-                push_str(p.key("category"), category);
-            },
-            |g| push_point(g, *at, DEGREES),
-        );
-    })?;
+    for (file, with_capacity) in [(FACILITIES_FILE, false), (FACILITIES_CAPACITY_FILE, true)] {
+        write_collection(dir, file, city.facilities.len(), |out, i| {
+            let (at, category) = &city.facilities[i];
+            push_feature(
+                out,
+                |p| {
+                    push_numbered_id(p.key("id"), b'f', i);
+                    push_str(p.key("name"), &facility_name(category, i));
+                    push_str(p.key("category"), category);
+                    if let Some(&c) = city.capacities.get(i).filter(|_| with_capacity) {
+                        push_u64(p.key("capacity"), u64::from(c));
+                    }
+                },
+                |g| push_point(g, *at, DEGREES),
+            );
+        })?;
+    }
     if !city.streets.is_empty() {
         write_collection(dir, STREETS_FILE, city.streets.len(), |out, i| {
             push_feature(
@@ -1216,6 +1256,7 @@ mod tests {
             RESIDENCES_FILE,
             COMMUNITIES_FILE,
             FACILITIES_FILE,
+            FACILITIES_CAPACITY_FILE,
             STREETS_FILE,
         ] {
             let text = std::fs::read_to_string(dir.path().join(name)).unwrap();
@@ -1257,6 +1298,20 @@ mod tests {
         for (i, ((g, props), (p, cat))) in fac.kept.iter().zip(&city.facilities).enumerate() {
             assert_eq!(*g, geo::Geometry::Point(Point::new(p.lon(), p.lat())));
             assert_eq!(props, &[format!("\"f{i}\""), format!("\"{cat}\"")]);
+        }
+        let fac = read(FACILITIES_CAPACITY_FILE, &["id", "category", "capacity"]);
+        assert_eq!(fac.kept.len(), city.facilities.len());
+        for (i, (g, props)) in fac.kept.iter().enumerate() {
+            let ((p, cat), capacity) = (&city.facilities[i], city.capacities[i]);
+            assert_eq!(*g, geo::Geometry::Point(Point::new(p.lon(), p.lat())));
+            let want = [
+                format!("\"f{i}\""),
+                format!("\"{cat}\""),
+                capacity.to_string(),
+            ];
+            assert_eq!(props, &want);
+            let (lo, hi) = capacity_range(cat);
+            assert!((lo..=hi).contains(&capacity), "{cat}: {capacity}");
         }
         let st = read(STREETS_FILE, &["id"]);
         assert_eq!(st.kept.len(), city.streets.len());
