@@ -138,9 +138,10 @@ pub struct AnalyzeArgs {
     pub category_field: String,
     /// Property holding a facility's capacity (places, beds); a category whose facilities
     /// give one also gets capacity within reach (2SFCA). A profile category's own
-    /// `capacity_field` takes precedence.
-    #[arg(long, default_value = "capacity", value_name = "NAME")]
-    pub capacity_field: String,
+    /// `capacity_field` takes precedence. Given explicitly, at least one facility must have
+    /// it. [default: capacity]
+    #[arg(long, value_name = "NAME")]
+    pub capacity_field: Option<String>,
     /// Property holding a residence's or community's population.
     #[arg(long, default_value = "population", value_name = "NAME")]
     pub population_field: String,

@@ -29,6 +29,8 @@ pub struct AnalyzeJob {
     pub walking: Walking,
     pub plan: Plan,
     pub fields: Fields,
+    /// True when `--capacity-field` was given: then some facility must have it.
+    pub capacity_field_given: bool,
     pub out: PathBuf,
     pub quiet: bool,
     pub verbose: bool,
@@ -85,9 +87,13 @@ impl AnalyzeJob {
                 population: a.population_field,
                 community: a.community_field,
                 name: a.name_field,
-                capacity: a.capacity_field,
+                capacity: a
+                    .capacity_field
+                    .clone()
+                    .unwrap_or_else(|| Fields::default().capacity),
                 capacities,
             },
+            capacity_field_given: a.capacity_field.is_some(),
             out: a.out,
             quiet: a.quiet,
             verbose: a.verbose,
@@ -130,6 +136,7 @@ impl AnalyzeJob {
                 .build()
                 .expect("a plan without overrides is valid"),
             fields: Fields::default(),
+            capacity_field_given: false,
             out: PathBuf::from("lifecircle-out"),
             quiet: false,
             verbose: false,

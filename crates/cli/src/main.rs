@@ -53,10 +53,16 @@ fn run_analyze(job: AnalyzeJob) -> anyhow::Result<()> {
     let walking = walking_model(&job.walking, &job.plan)?;
     let inputs = Inputs::from_loaded(&facilities, residences.as_ref(), communities.as_ref());
     let a = analyze(inputs, job.plan, walking.as_ref(), &spinner).map_err(flagged)?;
+    check_capacity_fields(
+        &a,
+        &job.facilities,
+        job.capacity_field_given.then_some(&job.fields),
+    )?;
     spinner.stage("writing outputs");
     let written = lio::write_output_set(&a, set)?;
     spinner.finish();
     warn_skipped(&a);
+    warn_without_capacity(&a, &job.fields.capacity);
     if written.removed_stale > 0 {
         eprintln!(
             "note: removed {} temporary file{} left in {} by an earlier run that was stopped",
@@ -79,6 +85,51 @@ fn run_analyze(job: AnalyzeJob) -> anyhow::Result<()> {
         print_stdout(&text)?;
     }
     Ok(())
+}
+
+/// A capacity property asked for (by `--capacity-field`, or a profile category's
+/// `capacity_field`) that no facility gives is an error: a misspelt name would otherwise
+/// leave the capacity within reach out without a word.
+fn check_capacity_fields(
+    a: &Analysis,
+    facilities: &lio::Source,
+    flag: Option<&lio::Fields>,
+) -> anyhow::Result<()> {
+    if let Some(fields) = flag {
+        if !a.facilities.iter().any(|f| f.capacity().is_some()) {
+            anyhow::bail!(
+                "{facilities}: no facility has the property `{}` given by --capacity-field \
+                 (property names are case-sensitive)",
+                fields.capacity
+            );
+        }
+    }
+    if let Some((category, field)) = a.absent_capacity_fields().first() {
+        anyhow::bail!(
+            "{facilities}: no {category} facility has the property `{field}`, which the profile \
+             names as the capacity_field of {category} (property names are case-sensitive)"
+        );
+    }
+    Ok(())
+}
+
+/// Facilities of a category with capacities that give none take no part in the floating
+/// catchment: say how many.
+fn warn_without_capacity(a: &Analysis, default_field: &str) {
+    for c in &a.categories {
+        let Some(cap) = &c.capacity else { continue };
+        if cap.without_capacity > 0 {
+            let field = c.plan.capacity_field.as_deref().unwrap_or(default_field);
+            eprintln!(
+                "warning: {} of {} {} facilities have no `{field}`; they take no part in the \
+                 capacity within reach ({})",
+                cap.without_capacity,
+                c.facilities.len(),
+                c.name,
+                c.plan.weighting.method()
+            );
+        }
+    }
 }
 
 fn warn_skipped(a: &Analysis) {

@@ -549,12 +549,14 @@ fn target_groups_walk_speeds_and_aliases_by_hand() {
     assert_eq!(
         lines.next().unwrap(),
         "category,facilities,population,covered_population,coverage,communities_lacking,\
-         communities,max_walk_m,mode,counts,target_percent,walk_speed_m_per_s,level,run"
+         communities,max_walk_m,mode,counts,target_percent,walk_speed_m_per_s,level,\
+         access_method,capacity,demand_in_reach,access,places_needed,shortfall,communities_short,run"
     );
-    // meals lacks in W (0), A (0.2) and C (r_remote, 0). The last column is the run id.
+    // meals lacks in W (0), A (0.2) and C (r_remote, 0). No capacity: the capacity columns are
+    // empty. The last column is the run id.
     assert_eq!(
         lines.next().unwrap().rsplit_once(',').unwrap().0,
-        "meals,1,100,10,0.1,3,3,720,straight-line,elderly,60,0.8,near"
+        "meals,1,100,10,0.1,3,3,720,straight-line,elderly,60,0.8,near,,,,,,,"
     );
 
     // The same city at 1.0 m/s for everyone (--walk-speed overrides every category): meals

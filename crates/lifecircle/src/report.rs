@@ -88,6 +88,7 @@ pub fn text(a: &Analysis) -> String {
         t.add_row(row);
     }
     let _ = writeln!(out, "{t}");
+    capacity_table(a, &mut out);
 
     let mut worst: Vec<usize> = (0..a.communities.len())
         .filter(|&i| !a.community_results[i].lacking.is_empty())
@@ -181,6 +182,73 @@ pub fn text(a: &Analysis) -> String {
         );
     }
     out
+}
+
+/// Places per 1,000 counted people, as the terminal shows access.
+fn per_thousand(access: Option<f64>) -> String {
+    access.map_or_else(|| "-".into(), |v| format!("{:.1}", v * 1000.0))
+}
+
+/// Capacity within reach (2SFCA / E2SFCA), one row per category whose facilities give a
+/// capacity; nothing when none does.
+fn capacity_table(a: &Analysis, out: &mut String) {
+    let rows: Vec<_> = a
+        .categories
+        .iter()
+        .filter_map(|c| c.capacity.as_ref().map(|cap| (c, cap)))
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    let standards = rows.iter().any(|(c, _)| c.plan.standard.is_some());
+    let communities = a.community_results.len();
+    let _ = writeln!(
+        out,
+        "Capacity within reach (places per 1,000 counted people within the walk):"
+    );
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED);
+    let mut header = vec![
+        "category",
+        "method",
+        "capacity",
+        "demand in reach",
+        "places per 1,000",
+    ];
+    if standards {
+        header.extend(["standard", "communities short", "shortfall (places)"]);
+    }
+    t.set_header(header);
+    let right = |text: String| Cell::new(text).set_alignment(CellAlignment::Right);
+    for (c, cap) in rows {
+        let mut capacity = format!("{:.0}", cap.total_capacity);
+        if cap.without_capacity > 0 {
+            capacity.push_str(&format!(" ({} without)", cap.without_capacity));
+        }
+        let mut row = vec![
+            Cell::new(&c.name),
+            Cell::new(c.plan.weighting.method()),
+            right(capacity),
+            right(format!("{:.0}", cap.demand_in_reach)),
+            right(per_thousand(cap.city_access(c.counted_population))),
+        ];
+        if standards {
+            match &c.plan.standard {
+                Some(st) => {
+                    let short = (0..communities).filter(|&n| cap.lacks(n)).count();
+                    let shortfall: f64 = (0..communities).map(|n| cap.shortfall(n)).sum();
+                    row.extend([
+                        right(format!("{} per {}", st.places, st.per)),
+                        right(format!("{short} of {communities}")),
+                        right(format!("{shortfall:.0}")),
+                    ]);
+                }
+                None => row.extend([right("-".into()), right("-".into()), right("-".into())]),
+            }
+        }
+        t.add_row(row);
+    }
+    let _ = writeln!(out, "{t}");
 }
 
 /// Say which groups had no counts and were counted as the whole population.

@@ -185,6 +185,18 @@ impl Analysis<'_> {
             .fold((0, 0.0), |(n, p), (_, r)| (n + 1, p + r.population))
     }
 
+    /// The capacity properties the profile names (a category's `capacity_field`) that none of
+    /// the category's facilities gives, as `(category, property)`: a misspelt name would
+    /// otherwise leave the category without capacity within reach, silently. A category
+    /// without facilities is not listed.
+    pub fn absent_capacity_fields(&self) -> Vec<(&str, &str)> {
+        self.categories
+            .iter()
+            .filter(|c| c.capacity.is_none() && !c.facilities.is_empty())
+            .filter_map(|c| Some((c.name.as_str(), c.plan.capacity_field.as_deref()?)))
+            .collect()
+    }
+
     /// Number of demand points off the walking model, and their population.
     pub fn off_network(&self) -> (usize, f64) {
         self.unplaced

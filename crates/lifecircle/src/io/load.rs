@@ -312,8 +312,11 @@ pub fn read_facilities(source: &Source, fields: &Fields) -> Result<Loaded<Facili
                 None => None,
                 Some(raw) => input::number(raw).map_err(|p| f.error(field, p))?,
             };
-            if capacity.is_some_and(|c| c < 0.0) {
-                return Err(f.error(field, "the capacity must not be negative"));
+            if let Some(c) = capacity.filter(|&c| c < 0.0) {
+                return Err(f.error(
+                    field,
+                    format!("the capacity must not be negative, found {c}"),
+                ));
             }
             Ok(capacity)
         };

@@ -832,7 +832,7 @@ fn csv_field(text: &str) -> String {
 }
 
 /// The columns of `summary.csv` and their GDAL types (`summary.csvt`), in order.
-const SUMMARY_COLUMNS: [(&str, &str); 14] = [
+const SUMMARY_COLUMNS: [(&str, &str); 21] = [
     ("category", "String"),
     ("facilities", "Integer"),
     ("population", "Real"),
@@ -846,8 +846,20 @@ const SUMMARY_COLUMNS: [(&str, &str); 14] = [
     ("target_percent", "Real"),
     ("walk_speed_m_per_s", "Real"),
     ("level", "String"),
+    ("access_method", "String"),
+    ("capacity", "Real"),
+    ("demand_in_reach", "Real"),
+    ("access", "Real"),
+    ("places_needed", "Real"),
+    ("shortfall", "Real"),
+    ("communities_short", "Integer"),
     ("run", "String"),
 ];
+
+/// A number for a CSV cell, empty when absent.
+fn csv_number(v: Option<f64>) -> String {
+    v.map_or_else(String::new, |v| v.to_string())
+}
 
 /// Write `summary.csvt`, the column types of `summary.csv` as GDAL's CSV driver reads them
 /// (one line, `"String","Integer",...`).
@@ -863,7 +875,9 @@ pub fn write_summary_csvt(w: &mut dyn Write) -> io::Result<()> {
 }
 
 /// Write `summary.csv`: one row per category, each with the run id `run`. `population` is the
-/// people the category counts (see `counts`). The column types are in `summary.csvt`
+/// people the category counts (see `counts`). The capacity columns (`access_method` to
+/// `communities_short`) are empty for a category whose facilities give no capacity, and the
+/// standard's (`places_needed`, `shortfall`, `communities_short`) without a standard. The column types are in `summary.csvt`
 /// ([`write_summary_csvt`]).
 ///
 /// # Errors
@@ -872,9 +886,12 @@ pub fn write_summary_csv(a: &Analysis, run: &str, w: &mut dyn Write) -> io::Resu
     let header: Vec<&str> = SUMMARY_COLUMNS.iter().map(|(name, _)| *name).collect();
     writeln!(w, "{}", header.join(","))?;
     for c in &a.categories {
+        let access = access_summary(a, c);
+        let access = access.as_ref();
+        let standard = access.and_then(|s| s.standard.as_ref());
         writeln!(
             w,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             csv_field(&c.name),
             c.facilities.len(),
             round(c.counted_population, 3),
@@ -888,6 +905,13 @@ pub fn write_summary_csv(a: &Analysis, run: &str, w: &mut dyn Write) -> io::Resu
             round(c.plan.target_percent, 6),
             round(c.plan.walk_speed_m_per_s, 6),
             csv_field(c.plan.level.as_deref().unwrap_or("")),
+            access.map_or("", |s| s.method),
+            csv_number(access.map(|s| s.capacity)),
+            csv_number(access.map(|s| s.demand_in_reach)),
+            csv_number(access.and_then(|s| s.access)),
+            csv_number(standard.map(|s| s.places_needed)),
+            csv_number(standard.map(|s| s.shortfall)),
+            standard.map_or_else(String::new, |s| s.communities_short.to_string()),
             csv_field(run),
         )?;
     }

@@ -9,6 +9,7 @@
 //! capacity-aware accessibility and siting are built on).
 
 use crate::geodesy::LonLat;
+use rayon::prelude::*;
 
 pub(crate) mod network;
 pub(crate) mod straight_line;
@@ -104,14 +105,16 @@ pub struct Pairs {
 impl Pairs {
     /// The table from each facility's pairs (demand index, distance in metres), in facility
     /// order; each list is sorted here by demand index.
-    pub(crate) fn from_lists(lists: Vec<Vec<(u32, f64)>>) -> Self {
+    pub(crate) fn from_lists(mut lists: Vec<Vec<(u32, f64)>>) -> Self {
+        lists
+            .par_iter_mut()
+            .for_each(|list| list.sort_unstable_by_key(|&(i, _)| i));
         let total = lists.iter().map(Vec::len).sum();
         let mut start = Vec::with_capacity(lists.len() + 1);
         let mut demand = Vec::with_capacity(total);
         let mut distance_m = Vec::with_capacity(total);
         start.push(0);
-        for mut list in lists {
-            list.sort_unstable_by_key(|&(i, _)| i);
+        for list in lists {
             demand.extend(list.iter().map(|&(i, _)| i));
             distance_m.extend(list.iter().map(|&(_, d)| d));
             start.push(demand.len());
