@@ -157,6 +157,10 @@ pub struct AnalyzeArgs {
     /// Stop at the first bad feature instead of skipping it.
     #[arg(long)]
     pub strict: bool,
+    /// Also write report.html: a self-contained map report (map, coverage table and chart,
+    /// largest gaps, settings) that opens offline in any browser.
+    #[arg(long)]
+    pub report: bool,
     /// No progress display and no summary table.
     #[arg(long, short)]
     pub quiet: bool,

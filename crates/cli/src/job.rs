@@ -32,6 +32,8 @@ pub struct AnalyzeJob {
     /// True when `--capacity-field` was given: then some facility must have it.
     pub capacity_field_given: bool,
     pub out: PathBuf,
+    /// Write the map report (report.html) too.
+    pub report: bool,
     pub quiet: bool,
     pub verbose: bool,
 }
@@ -95,6 +97,7 @@ impl AnalyzeJob {
             },
             capacity_field_given: a.capacity_field.is_some(),
             out: a.out,
+            report: a.report,
             quiet: a.quiet,
             verbose: a.verbose,
         })
@@ -138,6 +141,7 @@ impl AnalyzeJob {
             fields: Fields::default(),
             capacity_field_given: false,
             out: PathBuf::from("lifecircle-out"),
+            report: true,
             quiet: false,
             verbose: false,
         }

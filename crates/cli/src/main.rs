@@ -24,7 +24,12 @@ use crate::{
 fn run_analyze(job: AnalyzeJob) -> anyhow::Result<()> {
     // Nothing is read or written when an output would replace an input.
     let outputs = lio::Written::in_dir(&job.out);
-    lio::refuse_inputs_as_outputs(&outputs.paths(), &job.input_paths())?;
+    let mut output_paths = outputs.paths().to_vec();
+    let report_path = job.out.join(lio::REPORT_FILE);
+    if job.report {
+        output_paths.push(&report_path);
+    }
+    lio::refuse_inputs_as_outputs(&output_paths, &job.input_paths())?;
     // Locked before anything is read: a second run into the directory stops at once.
     let set = lio::geojson::write::OutputSet::begin(&job.out)?;
     let spinner = Spinner::new(job.quiet, job.verbose);
@@ -52,6 +57,7 @@ fn run_analyze(job: AnalyzeJob) -> anyhow::Result<()> {
     }
     let walking = walking_model(&job.walking, &job.plan)?;
     let inputs = Inputs::from_loaded(&facilities, residences.as_ref(), communities.as_ref());
+    let report = job.report.then(|| report_context(&job));
     let a = analyze(inputs, job.plan, walking.as_ref(), &spinner).map_err(flagged)?;
     check_capacity_fields(
         &a,
@@ -59,7 +65,7 @@ fn run_analyze(job: AnalyzeJob) -> anyhow::Result<()> {
         job.capacity_field_given.then_some(&job.fields),
     )?;
     spinner.stage("writing outputs");
-    let written = lio::write_output_set(&a, set)?;
+    let written = lio::write_output_set_with(&a, set, report)?;
     spinner.finish();
     warn_skipped(&a);
     warn_without_capacity(&a, &job.fields.capacity);
@@ -82,9 +88,42 @@ fn run_analyze(job: AnalyzeJob) -> anyhow::Result<()> {
             written.summary_json.display(),
             written.summary_csv.display()
         ));
+        if let Some(report) = &written.report {
+            text.push_str(&format!(
+                "Map report: {} (open it in a browser; it works offline).\n",
+                report.display()
+            ));
+        }
         print_stdout(&text)?;
     }
     Ok(())
+}
+
+/// What the map report states about the inputs and settings of the job.
+fn report_context(job: &AnalyzeJob) -> lifecircle::html_report::ReportContext {
+    let mut inputs = vec![("facilities".to_string(), job.facilities.to_string())];
+    if let Some(r) = &job.residences {
+        inputs.push(("residences".into(), r.to_string()));
+    }
+    if let Some(c) = &job.communities {
+        inputs.push(("communities".into(), c.to_string()));
+    }
+    let mut settings = Vec::new();
+    match &job.walking {
+        job::Walking::Network { source, max_snap_m } => {
+            inputs.push(("street network".into(), source.to_string()));
+            settings.push(("snap".into(), format!("{max_snap_m:.0} m")));
+        }
+        job::Walking::StraightLine(s) => {
+            settings.push(("detour".into(), format!("{}", s.detour())));
+        }
+    }
+    lifecircle::html_report::ReportContext {
+        run_id: String::new(),
+        created: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        inputs,
+        settings,
+    }
 }
 
 /// A capacity property asked for (by `--capacity-field`, or a profile category's

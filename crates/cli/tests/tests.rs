@@ -12,5 +12,6 @@ mod network;
 mod osm_extract;
 mod profiles;
 mod reliability;
+mod report;
 mod straight_line_reference;
 mod summary_reference;

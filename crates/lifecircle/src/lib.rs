@@ -66,6 +66,7 @@ pub mod capacity;
 pub mod coords;
 mod error;
 pub mod geodesy;
+pub mod html_report;
 mod index;
 pub mod io;
 mod model;

@@ -21,8 +21,9 @@ pub use self::{
         GroupCounts, Loaded, MAX_GROUPS,
     },
     output::{
-        summary, write_communities, write_facilities, write_output_set, write_outputs,
-        write_residences, write_summary_csv, write_summary_csvt, Summary, Written,
+        summary, write_communities, write_facilities, write_output_set, write_output_set_with,
+        write_outputs, write_residences, write_summary_csv, write_summary_csvt, Summary, Written,
+        REPORT_FILE,
     },
     paths::refuse_inputs_as_outputs,
     streets::{read_street_lines, read_street_network},

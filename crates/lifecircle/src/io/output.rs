@@ -20,6 +20,7 @@ use crate::{
     analysis::Analysis,
     coords::{self, Crs},
     error::Result,
+    html_report::{self, ReportContext},
     io::geojson::write::{
         push_fixed, push_geometry, push_id, push_key, push_point, push_str, FeatureCollection,
         OutputSet, COORDS,
@@ -103,6 +104,9 @@ fn key(name: &str) -> Vec<u8> {
 
 // ---------------------------------------------------------------------------------------------
 
+/// The file name of the map report in an output set.
+pub const REPORT_FILE: &str = "report.html";
+
 /// The files written by [`write_outputs`].
 #[derive(Debug, Clone)]
 pub struct Written {
@@ -118,6 +122,8 @@ pub struct Written {
     pub summary_csvt: PathBuf,
     /// Every facility of an analysed category with its catchment.
     pub facilities: PathBuf,
+    /// The map report, when one was asked for.
+    pub report: Option<PathBuf>,
     /// The run id every file carries (empty from [`in_dir`](Self::in_dir)).
     pub run_id: String,
     /// Temporaries of earlier, killed runs removed from the directory.
@@ -134,6 +140,7 @@ impl Written {
             summary_csv: dir.join("summary.csv"),
             summary_csvt: dir.join("summary.csvt"),
             facilities: dir.join("facilities.geojson"),
+            report: None,
             run_id: String::new(),
             removed_stale: 0,
         }
@@ -169,7 +176,20 @@ pub fn write_outputs(a: &Analysis, dir: &Path) -> Result<Written> {
 ///
 /// # Errors
 /// A file cannot be written.
-pub fn write_output_set(a: &Analysis, mut set: OutputSet) -> Result<Written> {
+pub fn write_output_set(a: &Analysis, set: OutputSet) -> Result<Written> {
+    write_output_set_with(a, set, None)
+}
+
+/// [`write_output_set`], and with a report context the map report `report.html` in the same
+/// set ([`crate::html_report`]; the context's run id is set to the set's).
+///
+/// # Errors
+/// A file cannot be written.
+pub fn write_output_set_with(
+    a: &Analysis,
+    mut set: OutputSet,
+    report: Option<ReportContext>,
+) -> Result<Written> {
     let run = set.run_id().to_string();
     let mut written = Written::in_dir(set.dir());
     let name = |p: &Path| {
@@ -188,6 +208,12 @@ pub fn write_output_set(a: &Analysis, mut set: OutputSet) -> Result<Written> {
     })?;
     set.write(&name(&written.summary_csvt), |w| write_summary_csvt(w))?;
     set.write(&name(&written.facilities), |w| write_facilities(a, &run, w))?;
+    if let Some(mut ctx) = report {
+        ctx.run_id = run.clone();
+        let path = set.dir().join(REPORT_FILE);
+        set.write(REPORT_FILE, |w| html_report::write_html(a, &ctx, w))?;
+        written.report = Some(path);
+    }
     set.write(&name(&written.summary_json), |w| {
         serde_json::to_writer_pretty(&mut *w, &summary(a, &run))?;
         w.write_all(b"\n")

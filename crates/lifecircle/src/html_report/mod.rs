@@ -1,0 +1,624 @@
+//! The map report: one self-contained HTML page (`report.html`) that shows an analysis as a
+//! planner presents it: a map of the communities coloured by the share of their people who
+//! lack something (or by one category's coverage), the facilities, a legend, a scale bar and a
+//! north arrow, with pan, zoom and a tooltip per community; the coverage table, a bar chart of
+//! coverage by category, the communities with the largest gaps, and the inputs and settings.
+//!
+//! The page works offline: everything is inlined (the map is SVG written here, the style and
+//! the script are the project's own, `report.css` and `report.js` beside this file), and a
+//! Content-Security-Policy forbids every request, so a browser refuses (and reports) any
+//! attempt to load something.
+//!
+//! # Units
+//! The map is drawn in metres east and south of the centre of what it shows, an
+//! equirectangular projection with the WGS84 radii of curvature at the centre's latitude (true
+//! scale there; at 10 km from it the scale bar is off by well under 0.1 %). Geometries are
+//! simplified for display (Douglas-Peucker, tolerance 1/5000 of the map's larger side, at
+//! least 1 m) and coordinates rounded to 0.1 m.
+
+use std::{fmt::Write as _, io};
+
+use geo::{Coord, Geometry, LineString, MultiPolygon, Polygon, Simplify};
+use serde_json::json;
+
+use crate::{analysis::Analysis, geodesy::LonLat};
+
+/// What the report says about where its figures come from, beyond the analysis itself.
+#[derive(Debug, Clone, Default)]
+pub struct ReportContext {
+    /// The run id shared by every file of the output set.
+    pub run_id: String,
+    /// When the analysis ran, as text (for example `2026-12-02 14:07 UTC`).
+    pub created: String,
+    /// The inputs: (what, file), e.g. `("facilities", "data/facilities.geojson")`.
+    pub inputs: Vec<(String, String)>,
+    /// Other settings worth stating: (name, value), e.g. `("snap", "300 m")`.
+    pub settings: Vec<(String, String)>,
+}
+
+const STYLE: &str = include_str!("report.css");
+const SCRIPT: &str = include_str!("report.js");
+
+/// Colours of the five classes of the "share lacking" map, none to all.
+pub const GAP_COLOURS: [&str; 5] = ["#1a9850", "#a6d96a", "#fee08b", "#f46d43", "#a50026"];
+/// Colour of a community that counts nobody.
+pub const EMPTY_COLOUR: &str = "#d9d9d9";
+/// Colour of a demand point that lacks the category shown (or any, on the gap map).
+pub const LACKING_COLOUR: &str = "#d73027";
+/// Colour of a demand point within reach.
+pub const COVERED_COLOUR: &str = "#1a6faf";
+/// Demand points are drawn when there are at most this many (a city of millions of homes
+/// would make the page too large; its communities carry the picture).
+pub const MAX_DEMAND_SHOWN: usize = 20_000;
+/// Colours of the facility symbols, one per category in turn.
+const CATEGORY_COLOURS: [&str; 10] = [
+    "#1f77b4", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f",
+    "#2ca02c", "#d62728",
+];
+
+/// The class (0..5) of a share lacking 0..1: 0, up to 15 %, up to 30 %, up to 50 %, more.
+fn gap_class(share: f64) -> usize {
+    match share {
+        s if s <= 0.0 => 0,
+        s if s <= 0.15 => 1,
+        s if s <= 0.30 => 2,
+        s if s <= 0.50 => 3,
+        _ => 4,
+    }
+}
+
+/// Equirectangular projection about a centre, metres east and south (SVG's y runs down).
+struct Frame {
+    lon0: f64,
+    lat0: f64,
+    m_per_deg_lon: f64,
+    m_per_deg_lat: f64,
+}
+
+impl Frame {
+    fn around(points: impl Iterator<Item = (f64, f64)>) -> Option<Self> {
+        let (mut w, mut s, mut e, mut n) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+        for (x, y) in points {
+            w = w.min(x);
+            e = e.max(x);
+            s = s.min(y);
+            n = n.max(y);
+        }
+        if w > e {
+            return None;
+        }
+        let lat0 = (s + n) / 2.0;
+        let (a, e2) = (6_378_137.0_f64, 6.694_379_990_141_3e-3_f64);
+        let sin = lat0.to_radians().sin();
+        let w2 = 1.0 - e2 * sin * sin;
+        let prime_vertical = a / w2.sqrt();
+        let meridian = a * (1.0 - e2) / (w2 * w2.sqrt());
+        Some(Self {
+            lon0: (w + e) / 2.0,
+            lat0,
+            m_per_deg_lon: prime_vertical * lat0.to_radians().cos() * std::f64::consts::PI / 180.0,
+            m_per_deg_lat: meridian * std::f64::consts::PI / 180.0,
+        })
+    }
+
+    fn xy(&self, lon: f64, lat: f64) -> (f64, f64) {
+        (
+            (lon - self.lon0) * self.m_per_deg_lon,
+            -(lat - self.lat0) * self.m_per_deg_lat,
+        )
+    }
+
+    fn coord(&self, c: Coord<f64>) -> Coord<f64> {
+        let (x, y) = self.xy(c.x, c.y);
+        Coord { x, y }
+    }
+}
+
+/// Append a number rounded to 0.1 (the map's coordinates, metres).
+fn num(out: &mut String, v: f64) {
+    let r = (v * 10.0).round() / 10.0;
+    let _ = write!(out, "{}", if r == 0.0 { 0.0 } else { r });
+}
+
+/// SVG path data of a ring (closed with `Z`).
+fn ring_path(out: &mut String, ring: &LineString<f64>) {
+    for (k, c) in ring.0.iter().enumerate() {
+        out.push(if k == 0 { 'M' } else { 'L' });
+        num(out, c.x);
+        out.push(' ');
+        num(out, c.y);
+    }
+    out.push('Z');
+}
+
+fn polygon_path(out: &mut String, p: &Polygon<f64>) {
+    ring_path(out, p.exterior());
+    for hole in p.interiors() {
+        ring_path(out, hole);
+    }
+}
+
+/// Escape text for HTML content and attribute values.
+fn esc(text: &str) -> String {
+    let mut s = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '&' => s.push_str("&amp;"),
+            '<' => s.push_str("&lt;"),
+            '>' => s.push_str("&gt;"),
+            '"' => s.push_str("&quot;"),
+            '\'' => s.push_str("&#39;"),
+            c if c.is_control() => s.push(' '),
+            c => s.push(c),
+        }
+    }
+    s
+}
+
+/// JSON for a `<script type="application/json">` element: `<` escaped, so that no `</script>`
+/// can end it early.
+fn script_json(v: &serde_json::Value) -> String {
+    v.to_string().replace('<', "\\u003c")
+}
+
+fn percent(share: f64) -> String {
+    format!("{:.1} %", share * 100.0)
+}
+
+/// The map: communities (coloured by share lacking), facilities per category, in metres.
+fn map_svg(a: &Analysis, frame: &Frame, tolerance_m: f64, view: [f64; 4]) -> String {
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        "<svg id=\"map\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"{} {} {} {}\" \
+         preserveAspectRatio=\"xMidYMid meet\" role=\"img\" aria-label=\"Map of the communities\">",
+        view[0], view[1], view[2], view[3]
+    );
+    svg.push_str("<g id=\"communities\">");
+    for (i, (c, r)) in a.communities.iter().zip(&a.community_results).enumerate() {
+        let fill = if r.population > 0.0 {
+            GAP_COLOURS[gap_class(r.gap_population / r.population)]
+        } else {
+            EMPTY_COLOUR
+        };
+        match c.geometry() {
+            Geometry::Polygon(p) => community_path(
+                &mut svg,
+                i,
+                fill,
+                &MultiPolygon(vec![p.clone()]),
+                frame,
+                tolerance_m,
+            ),
+            Geometry::MultiPolygon(m) => community_path(&mut svg, i, fill, m, frame, tolerance_m),
+            _ => {
+                let (x, y) = frame.xy(c.at().lon(), c.at().lat());
+                let _ = write!(
+                    svg,
+                    "<circle class=\"c pt\" data-i=\"{i}\" fill=\"{fill}\" cx=\""
+                );
+                num(&mut svg, x);
+                svg.push_str("\" cy=\"");
+                num(&mut svg, y);
+                let _ = write!(svg, "\" r=\"{:.1}\"/>", view[2].max(view[3]) / 150.0);
+            }
+        }
+    }
+    svg.push_str("</g>");
+    if a.demand.len() <= MAX_DEMAND_SHOWN {
+        // Demand points, each with one character per category: 1 where it lacks the category.
+        let r = view[2].max(view[3]) / 260.0;
+        let _ = write!(svg, "<g id=\"demand\" stroke=\"none\">");
+        for (i, d) in a.demand.iter().enumerate() {
+            let mut lacks = vec![b'0'; a.categories.len()];
+            for j in a.missing(i) {
+                lacks[j] = b'1';
+            }
+            let any = lacks.contains(&b'1');
+            let (x, y) = frame.xy(d.at().lon(), d.at().lat());
+            let _ = write!(
+                svg,
+                "<circle class=\"d\" data-m=\"{}\" fill=\"{}\" cx=\"",
+                String::from_utf8_lossy(&lacks),
+                if any { LACKING_COLOUR } else { COVERED_COLOUR }
+            );
+            num(&mut svg, x);
+            svg.push_str("\" cy=\"");
+            num(&mut svg, y);
+            let _ = write!(svg, "\" r=\"{r:.1}\"/>");
+        }
+        svg.push_str("</g>");
+    }
+    svg.push_str("<g id=\"facilities\">");
+    let r = view[2].max(view[3]) / 600.0;
+    for (j, cat) in a.categories.iter().enumerate() {
+        let colour = CATEGORY_COLOURS[j % CATEGORY_COLOURS.len()];
+        let _ = write!(
+            svg,
+            "<g class=\"fac\" data-j=\"{j}\" fill=\"{colour}\" stroke=\"#fff\" stroke-width=\"{:.1}\">",
+            r / 3.0
+        );
+        for &f in &cat.facilities {
+            let at: LonLat = a.facilities[f as usize].at();
+            let (x, y) = frame.xy(at.lon(), at.lat());
+            svg.push_str("<circle cx=\"");
+            num(&mut svg, x);
+            svg.push_str("\" cy=\"");
+            num(&mut svg, y);
+            let _ = write!(svg, "\" r=\"{r:.1}\"/>");
+        }
+        svg.push_str("</g>");
+    }
+    svg.push_str("</g></svg>");
+    svg
+}
+
+fn community_path(
+    svg: &mut String,
+    i: usize,
+    fill: &str,
+    m: &MultiPolygon<f64>,
+    frame: &Frame,
+    tolerance_m: f64,
+) {
+    let _ = write!(svg, "<path class=\"c\" data-i=\"{i}\" fill=\"{fill}\" d=\"");
+    for p in &m.0 {
+        let projected = Polygon::new(
+            p.exterior().0.iter().map(|&c| frame.coord(c)).collect(),
+            p.interiors()
+                .iter()
+                .map(|r| r.0.iter().map(|&c| frame.coord(c)).collect())
+                .collect(),
+        );
+        let simple = projected.simplify(tolerance_m);
+        // A ring simplified below a triangle keeps its original shape.
+        let shown = if simple.exterior().0.len() >= 4 {
+            simple
+        } else {
+            projected
+        };
+        polygon_path(svg, &shown);
+    }
+    svg.push_str("\"/>");
+}
+
+/// Everything the map is drawn around: communities, facilities and demand points.
+fn extent_points(a: &Analysis) -> Vec<(f64, f64)> {
+    let mut pts: Vec<(f64, f64)> = Vec::new();
+    for c in a.communities.iter() {
+        pts.extend(geo::CoordsIter::coords_iter(c.geometry()).map(|c| (c.x, c.y)));
+    }
+    for j in &a.categories {
+        for &f in &j.facilities {
+            let at = a.facilities[f as usize].at();
+            pts.push((at.lon(), at.lat()));
+        }
+    }
+    if a.communities.is_empty() {
+        pts.extend(a.demand.iter().map(|r| (r.at().lon(), r.at().lat())));
+    }
+    pts
+}
+
+/// The data the page's script reads: categories, colours and every community's figures.
+fn page_data(a: &Analysis, metres_per_unit: f64) -> serde_json::Value {
+    let categories: Vec<_> = a
+        .categories
+        .iter()
+        .enumerate()
+        .map(|(j, c)| {
+            json!({
+                "name": c.name,
+                "label": label(c),
+                "colour": CATEGORY_COLOURS[j % CATEGORY_COLOURS.len()],
+                "target": c.plan.target_percent / 100.0,
+                "counts": c.plan.counts(),
+            })
+        })
+        .collect();
+    let communities: Vec<_> = a
+        .communities
+        .iter()
+        .zip(&a.community_results)
+        .map(|(c, r)| {
+            let round = |v: Option<f64>| v.map(|v| (v * 10_000.0).round() / 10_000.0);
+            json!({
+                "id": c.id().to_string(),
+                "name": c.name(),
+                "population": r.population.round(),
+                "gap": r.gap_population.round(),
+                "coverage": r.coverage.iter().map(|v| round(*v)).collect::<Vec<_>>(),
+                "lacking": r.lacking,
+            })
+        })
+        .collect();
+    json!({
+        "categories": categories,
+        "communities": communities,
+        "gap_colours": GAP_COLOURS,
+        "empty_colour": EMPTY_COLOUR,
+        "lacking_colour": LACKING_COLOUR,
+        "covered_colour": COVERED_COLOUR,
+        "metres_per_unit": metres_per_unit,
+    })
+}
+
+/// A category's name as a planner reads it: `elderly_care (养老服务, Elderly care)`.
+fn label(c: &crate::CategoryResult) -> String {
+    let names: Vec<&str> = [c.plan.name_zh.as_str(), c.plan.name_en.as_str()]
+        .into_iter()
+        .filter(|n| !n.is_empty() && *n != c.name)
+        .collect();
+    if names.is_empty() {
+        c.name.clone()
+    } else {
+        format!("{} ({})", c.name, names.join(", "))
+    }
+}
+
+/// A horizontal bar chart of coverage by category, with each target marked.
+fn bar_chart(a: &Analysis) -> String {
+    let (row, left, width) = (26.0, 150.0, 420.0);
+    let height = row * a.categories.len() as f64 + 30.0;
+    let mut s = format!(
+        "<svg class=\"bars\" viewBox=\"0 0 {} {height}\" role=\"img\" aria-label=\"Coverage by category\">",
+        left + width + 60.0
+    );
+    for (j, c) in a.categories.iter().enumerate() {
+        let y = j as f64 * row + 4.0;
+        let w = (c.coverage.clamp(0.0, 1.0) * width).max(0.5);
+        let met = c.coverage * 100.0 >= c.plan.target_percent;
+        let _ = write!(
+            s,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\
+             <rect x=\"{left}\" y=\"{y}\" width=\"{w:.1}\" height=\"{}\" fill=\"{}\"/>\
+             <line x1=\"{tx:.1}\" x2=\"{tx:.1}\" y1=\"{}\" y2=\"{}\" stroke=\"#222\" stroke-dasharray=\"3 2\"/>\
+             <text x=\"{}\" y=\"{}\">{}</text>",
+            left - 6.0,
+            y + row * 0.6,
+            esc(&c.name),
+            row - 8.0,
+            if met { GAP_COLOURS[0] } else { GAP_COLOURS[3] },
+            y - 2.0,
+            y + row - 6.0,
+            left + width + 6.0,
+            y + row * 0.6,
+            percent(c.coverage),
+            tx = left + c.plan.target_percent / 100.0 * width,
+        );
+    }
+    let y = a.categories.len() as f64 * row + 20.0;
+    let _ = write!(
+        s,
+        "<text x=\"{left}\" y=\"{y}\" class=\"note\">bar: coverage of the people each category \
+         counts; dashed line: the target</text></svg>"
+    );
+    s
+}
+
+fn coverage_table(a: &Analysis) -> String {
+    let mut s = String::from(
+        "<table><thead><tr><th>category</th><th>counts</th><th>walk</th><th>facilities</th>\
+         <th>covered population</th><th>coverage</th><th>target</th>\
+         <th>communities lacking</th></tr></thead><tbody>",
+    );
+    for c in &a.categories {
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td class=\"n\">{:.0} m</td><td class=\"n\">{}</td>\
+             <td class=\"n\">{:.0}</td><td class=\"n\">{}</td><td class=\"n\">{} %</td>\
+             <td class=\"n\">{} of {}</td></tr>",
+            esc(&label(c)),
+            esc(c.plan.counts()),
+            c.plan.max_walk_m,
+            c.facilities.len(),
+            c.covered_population,
+            percent(c.coverage),
+            c.plan.target_percent,
+            c.communities_lacking,
+            a.communities.len()
+        );
+    }
+    s.push_str("</tbody></table>");
+    s
+}
+
+fn worst_table(a: &Analysis) -> String {
+    let mut worst: Vec<usize> = (0..a.communities.len())
+        .filter(|&i| !a.community_results[i].lacking.is_empty())
+        .collect();
+    worst.sort_by(|&x, &y| {
+        let (rx, ry) = (&a.community_results[x], &a.community_results[y]);
+        ry.gap_population
+            .total_cmp(&rx.gap_population)
+            .then(x.cmp(&y))
+    });
+    if worst.is_empty() {
+        return "<p>No community lacks a category.</p>".into();
+    }
+    let mut s = format!(
+        "<p>{} of {} communities lack at least one category; the largest gaps:</p>\
+         <table><thead><tr><th>community</th><th>name</th><th>population</th>\
+         <th>gap population</th><th>lacking</th></tr></thead><tbody>",
+        worst.len(),
+        a.communities.len()
+    );
+    for &i in worst.iter().take(15) {
+        let (c, r) = (&a.communities[i], &a.community_results[i]);
+        let lacking: Vec<&str> = r
+            .lacking
+            .iter()
+            .map(|&j| a.categories[j].name.as_str())
+            .collect();
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td class=\"n\">{:.0}</td><td class=\"n\">{:.0}</td><td>{}</td></tr>",
+            esc(&c.id().to_string()),
+            esc(c.name().unwrap_or("")),
+            r.population,
+            r.gap_population,
+            esc(&lacking.join(", "))
+        );
+    }
+    s.push_str("</tbody></table>");
+    s
+}
+
+fn settings_list(a: &Analysis, ctx: &ReportContext) -> String {
+    let mut rows: Vec<(String, String)> = vec![
+        ("run".into(), ctx.run_id.clone()),
+        ("computed".into(), ctx.created.clone()),
+        ("walk measured".into(), a.mode.to_string()),
+        (
+            "profile".into(),
+            format!("{} ({})", a.plan.profile().name, a.plan.profile().origin),
+        ),
+    ];
+    rows.extend(ctx.inputs.iter().cloned());
+    rows.extend(ctx.settings.iter().cloned());
+    let walks: Vec<String> = a
+        .categories
+        .iter()
+        .map(|c| format!("{} {:.0} m", c.name, c.plan.max_walk_m))
+        .collect();
+    rows.push(("walk per category".into(), walks.join(", ")));
+    rows.push((
+        "demand".into(),
+        format!(
+            "{} {}, population {:.0}; {} facilities; {} communities",
+            a.demand.len(),
+            if a.demand_is_communities {
+                "community points"
+            } else {
+                "residences"
+            },
+            a.population,
+            a.facilities.len(),
+            a.communities.len()
+        ),
+    ));
+    if !a.skipped.is_empty() {
+        rows.push(("skipped features".into(), a.skipped.len().to_string()));
+    }
+    let mut s = String::from("<dl>");
+    for (k, v) in rows {
+        let _ = write!(s, "<dt>{}</dt><dd>{}</dd>", esc(&k), esc(&v));
+    }
+    s.push_str("</dl>");
+    s
+}
+
+/// Write `report.html` for an analysis.
+///
+/// # Errors
+/// The writer fails.
+pub fn write_html(a: &Analysis, ctx: &ReportContext, w: &mut dyn io::Write) -> io::Result<()> {
+    let frame = Frame::around(extent_points(a).into_iter()).unwrap_or(Frame {
+        lon0: 0.0,
+        lat0: 0.0,
+        m_per_deg_lon: 111_319.5,
+        m_per_deg_lat: 110_574.3,
+    });
+    let pts: Vec<(f64, f64)> = extent_points(a)
+        .into_iter()
+        .map(|(x, y)| frame.xy(x, y))
+        .collect();
+    let (mut x0, mut y0, mut x1, mut y1) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
+    for &(x, y) in &pts {
+        x0 = x0.min(x);
+        x1 = x1.max(x);
+        y0 = y0.min(y);
+        y1 = y1.max(y);
+    }
+    let side = (x1 - x0).max(y1 - y0).max(200.0);
+    let pad = side * 0.04;
+    let view = [
+        (x0 - pad).floor(),
+        (y0 - pad).floor(),
+        (x1 - x0 + 2.0 * pad).ceil().max(200.0),
+        (y1 - y0 + 2.0 * pad).ceil().max(200.0),
+    ];
+    let tolerance_m = (side / 5000.0).max(1.0);
+    let title = format!(
+        "Life-circle gaps: {} communities, {} categories",
+        a.communities.len(),
+        a.categories.len()
+    );
+    let mut options =
+        String::from("<option value=\"gap\">share of people lacking something</option>");
+    for (j, c) in a.categories.iter().enumerate() {
+        let _ = write!(
+            options,
+            "<option value=\"{j}\">coverage: {}</option>",
+            esc(&label(c))
+        );
+    }
+    let page = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\
+<title>{title}</title><style>{STYLE}</style></head><body>\
+<header><h1>{title}</h1><p>{summary}</p></header>\
+<main><section class=\"mapbox\"><div class=\"tools\"><label>Colour by <select id=\"mode\">{options}</select></label>\
+<span class=\"zoom\"><button id=\"zin\" title=\"zoom in\">+</button><button id=\"zout\" title=\"zoom out\">&minus;</button><button id=\"zreset\" title=\"whole map\">&#8634;</button></span></div>\
+<div class=\"frame\">{map}<div id=\"north\" aria-label=\"north\">&#9650;<br>N</div><div id=\"scale\"><div id=\"scalebar\"></div><span id=\"scalelabel\"></span></div><div id=\"tip\" hidden></div></div>\
+<div id=\"legend\"></div></section>\
+<section><h2>Coverage by category</h2>{bars}<div class=\"wide\">{table}</div></section>\
+<section><h2>Communities with the largest gaps</h2><div class=\"wide\">{worst}</div></section>\
+<section><h2>Inputs and settings</h2>{settings}<p class=\"note\">Map: equirectangular about the centre, true scale there; geometries simplified for display with a tolerance of {tolerance_m:.0} m. Map data as given in the inputs (for the sample: &copy; OpenStreetMap contributors, ODbL).</p></section></main>\
+<script type=\"application/json\" id=\"data\">{data}</script><script>{SCRIPT}</script></body></html>\n",
+        summary = esc(&format!(
+            "{} walk; {} of {} communities lack at least one category; population {:.0}.",
+            a.mode,
+            a.communities_lacking(),
+            a.communities.len(),
+            a.population
+        )),
+        map = map_svg(a, &frame, tolerance_m, view),
+        bars = bar_chart(a),
+        table = coverage_table(a),
+        worst = worst_table(a),
+        settings = settings_list(a, ctx),
+        data = script_json(&page_data(a, 1.0)),
+    );
+    w.write_all(page.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes_and_escaping() {
+        assert_eq!(gap_class(0.0), 0);
+        assert_eq!(gap_class(0.1), 1);
+        assert_eq!(gap_class(0.3), 2);
+        assert_eq!(gap_class(0.5), 3);
+        assert_eq!(gap_class(0.9), 4);
+        assert_eq!(
+            esc("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+        assert_eq!(
+            script_json(&json!({"name": "</script><b>"})),
+            "{\"name\":\"\\u003c/script>\\u003cb>\"}"
+        );
+    }
+
+    #[test]
+    fn the_frame_is_true_to_scale_at_its_centre() {
+        // 0.01 degree of latitude at 60 N is 1,116.9 m on the ellipsoid; of longitude 558.0 m.
+        let f = Frame::around([(24.9, 59.9), (25.1, 60.1)].into_iter()).unwrap();
+        let (x, y) = f.xy(25.01, 60.01);
+        let north = crate::geodesy::surface_distance_m(
+            LonLat::new(25.0, 60.0).unwrap(),
+            LonLat::new(25.0, 60.01).unwrap(),
+        );
+        let east = crate::geodesy::surface_distance_m(
+            LonLat::new(25.0, 60.0).unwrap(),
+            LonLat::new(25.01, 60.0).unwrap(),
+        );
+        assert!((-y - north).abs() < 0.01, "{y} vs {north}");
+        assert!((x - east).abs() < 0.01, "{x} vs {east}");
+    }
+}
