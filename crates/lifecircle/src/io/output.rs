@@ -682,6 +682,10 @@ pub struct Summary {
     pub off_network_population: Option<f64>,
     /// Communities analysed.
     pub communities: usize,
+    /// Communities with people in them; only these are judged (`communities_lacking`).
+    pub communities_with_population: usize,
+    /// Communities without people: not judged.
+    pub communities_without_population: usize,
     /// The profile's walking levels, nearest first, with their categories.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub levels: Option<Ordered<LevelSummary>>,
@@ -689,6 +693,9 @@ pub struct Summary {
     pub categories: Ordered<CategorySummary>,
     /// Ids of the communities lacking at least one category.
     pub communities_lacking: Vec<serde_json::Value>,
+    /// Inputs that are probably a mistake (implausible counts, coordinates far from the
+    /// facilities, most people in no community), as sentences.
+    pub warnings: Vec<String>,
 }
 
 fn id_value(id: &Id) -> serde_json::Value {
@@ -742,6 +749,8 @@ pub fn summary(a: &Analysis, run: &str) -> Summary {
         off_network_residences: network.then_some(off_n),
         off_network_population: network.then_some(round(off_p, 3)),
         communities: a.communities.len(),
+        communities_with_population: a.populated_communities(),
+        communities_without_population: a.communities.len() - a.populated_communities(),
         levels: (!a.levels.is_empty()).then(|| {
             Ordered(
                 a.levels
@@ -796,6 +805,7 @@ pub fn summary(a: &Analysis, run: &str) -> Summary {
             .filter(|(_, r)| !r.lacking.is_empty())
             .map(|(c, _)| id_value(&c.id))
             .collect(),
+        warnings: a.warnings.iter().map(|w| w.to_string()).collect(),
     }
 }
 

@@ -438,6 +438,18 @@ fn exchange(from: &Path, to: &Path) -> io::Result<()> {
 /// # Errors
 /// [`Error::Write`]: it cannot be created, or exists and is not a directory.
 pub fn prepare_dir(dir: &Path) -> Result<()> {
+    // A file (or a path through one) where the directory should be: say so, rather than
+    // "File exists" or "Not a directory".
+    let mut blocked = Some(dir);
+    while let Some(p) = blocked {
+        if p.exists() && !p.is_dir() {
+            return Err(Error::OutputNotDirectory {
+                path: dir.to_path_buf(),
+                file: p.to_path_buf(),
+            });
+        }
+        blocked = p.parent();
+    }
     fs::create_dir_all(dir).map_err(|source| Error::Write {
         path: dir.to_path_buf(),
         source,
