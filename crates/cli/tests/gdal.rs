@@ -16,7 +16,7 @@ use lifecircle_synth::CitySpec;
 use crate::support::{analyze_synth_city, data, synth_city};
 
 /// True when GDAL's tools can be run; panics when they cannot but are required.
-fn gdal_available() -> bool {
+pub(crate) fn gdal_available() -> bool {
     let found = Command::new("ogrinfo").arg("--version").output().is_ok();
     if !found {
         assert!(

@@ -944,7 +944,7 @@ fn mapping_file_adds_categories() {
 }
 
 /// A minimal .osm.pbf writer (uncompressed blocks, plain nodes), enough to build test files.
-mod pbf {
+pub(crate) mod pbf {
     fn varint(out: &mut Vec<u8>, mut v: u64) {
         loop {
             let b = (v & 0x7f) as u8;

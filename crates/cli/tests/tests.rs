@@ -8,6 +8,7 @@ mod cli;
 mod cli_profiles;
 mod coords_reference;
 mod gdal;
+mod hostile;
 mod network;
 mod osm_extract;
 mod profiles;

@@ -48,9 +48,14 @@ pub enum Warning {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum FarCause {
-    /// The demand points come close when their two coordinates are swapped.
+    /// The two come together when the coordinates of one of them are swapped; the communities
+    /// (when given) do not tell which.
+    Swapped,
+    /// The demand points come close when their two coordinates are swapped, and they lie
+    /// outside the communities too.
     DemandSwapped,
-    /// The facilities come close when their two coordinates are swapped.
+    /// The facilities come close when their two coordinates are swapped, and the demand
+    /// points lie in the communities.
     FacilitiesSwapped,
     /// Neither: different places, or different coordinate systems.
     Unknown,
@@ -78,6 +83,12 @@ impl fmt::Display for Warning {
                     median_m / 1000.0
                 )?;
                 f.write_str(match cause {
+                    FarCause::Swapped => {
+                        "the facilities or the demand points look like [latitude, longitude]: \
+                         with the two coordinates of one of them swapped they lie together. \
+                         GeoJSON is [longitude, latitude] (RFC 7946); swap them in the file \
+                         that has them the wrong way round"
+                    }
                     FarCause::DemandSwapped => {
                         "the demand points look like [latitude, longitude]: with their two \
                          coordinates swapped they lie among the facilities. GeoJSON is \
@@ -192,7 +203,19 @@ fn far_from_facilities(a: &Analysis<'_>) -> Option<Warning> {
         &index,
         sample.iter().filter_map(|&p| swapped(p)),
     )) {
-        FarCause::DemandSwapped
+        // Swapping either set brings them together; the communities can tell which.
+        let in_communities = a
+            .demand_community
+            .iter()
+            .filter(|&&c| c != UNASSIGNED)
+            .count();
+        if !a.communities_given || a.demand_is_communities {
+            FarCause::Swapped
+        } else if in_communities * 2 > a.demand.len() {
+            FarCause::FacilitiesSwapped
+        } else {
+            FarCause::DemandSwapped
+        }
     } else {
         let swapped_at: Vec<LonLat> = at.iter().filter_map(|&p| swapped(p)).collect();
         if !swapped_at.is_empty()

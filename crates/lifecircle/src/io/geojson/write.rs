@@ -479,6 +479,17 @@ pub fn push_fixed(buf: &mut Vec<u8>, v: f64, decimals: u32) {
     push_number(buf, v, Decimals::AtMost(decimals));
 }
 
+/// Append `v` with at most `decimals` decimals and always a decimal point (`1.0`, `0.38`), so
+/// that GIS tools type the field Real even where every value is whole; `null` if not finite.
+pub fn push_fixed_real(buf: &mut Vec<u8>, v: f64, decimals: u32) {
+    let start = buf.len();
+    push_number(buf, v, Decimals::AtMost(decimals));
+    let written = &buf[start..];
+    if written != b"null" && !written.iter().any(|&b| matches!(b, b'.' | b'e' | b'E')) {
+        buf.extend_from_slice(b".0");
+    }
+}
+
 /// Append `v` rounded half away from zero to the given decimals; `null` if not finite. A value
 /// that rounds to zero is written without a sign.
 pub fn push_number(buf: &mut Vec<u8>, v: f64, decimals: Decimals) {
