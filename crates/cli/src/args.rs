@@ -83,11 +83,11 @@ pub struct AnalyzeArgs {
     pub profile: String,
     /// Walking reach for every category, overriding the profile: minutes (`15min`,
     /// `12.5min`) or a distance (`1000m`, `1.2km`). Default: each category's own.
-    #[arg(long, value_name = "WALK")]
+    #[arg(long, value_name = "WALK", allow_hyphen_values = true)]
     pub max_walk: Option<String>,
     /// Walking speed in m/s for every category, overriding the profile, to turn minutes into
     /// metres (1.0: 15 minutes = 900 m). Default: each category's own (the profile's).
-    #[arg(long, value_name = "M_PER_S")]
+    #[arg(long, value_name = "M_PER_S", allow_negative_numbers = true)]
     pub walk_speed: Option<f64>,
     /// Walk along this street network instead of straight lines: GeoJSON LineStrings, or an
     /// OpenStreetMap .osm.pbf (its walkable ways).
@@ -95,11 +95,17 @@ pub struct AnalyzeArgs {
     pub network: Option<PathBuf>,
     /// With --network: the longest straight walk from a point to the nearest street; points
     /// farther away are off the network and never covered.
-    #[arg(long, default_value = "300m", value_name = "DIST")]
+    #[arg(
+        long,
+        default_value = "300m",
+        value_name = "DIST",
+        allow_hyphen_values = true
+    )]
     pub snap: String,
-    /// Multiplier on straight-line distance (1.2-1.4 approximates street circuity).
-    #[arg(long, default_value_t = 1.0)]
-    pub detour: f64,
+    /// Multiplier on straight-line distance (1.2-1.4 approximates street circuity); 1.0 when
+    /// not given. Straight-line walks only: with --network the streets give the detour.
+    #[arg(long, allow_negative_numbers = true)]
+    pub detour: Option<f64>,
     /// Only these categories (comma-separated), overriding the profile's list: a profile
     /// category's key or alias selects it; any other name is matched exactly against facility
     /// categories. Default: the profile's categories (for six-functions, plus every other
@@ -109,7 +115,7 @@ pub struct AnalyzeArgs {
     /// A community lacks a category when less than this percentage of the people the category
     /// counts reaches one; overrides the profile's targets for every category (85 in the
     /// built-in profiles).
-    #[arg(long, value_name = "PCT")]
+    #[arg(long, value_name = "PCT", allow_negative_numbers = true)]
     pub target: Option<f64>,
     /// Coordinate system of every input: wgs84, gcj02 (Amap/Gaode, Tencent) or bd09 (Baidu).
     /// Inputs are converted to WGS84 after loading; distances are always measured in WGS84.

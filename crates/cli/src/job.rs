@@ -6,9 +6,10 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use lifecircle::{
-    io::{Fields, Source},
+    io::{Fields, Loaded, Source},
     profile::{self, Profile},
-    sample, CoordSystems, Error, NetworkWalk, Plan, Setting, SettingsError, StraightLine, Walk,
+    sample, CoordSystems, Error, Facility, NetworkWalk, Plan, Setting, SettingsError, StraightLine,
+    Walk,
 };
 
 use crate::args::AnalyzeArgs;
@@ -36,6 +37,8 @@ pub struct AnalyzeJob {
     pub report: bool,
     pub quiet: bool,
     pub verbose: bool,
+    /// Settings that were given but have no effect, to print before the run.
+    pub warnings: Vec<String>,
 }
 
 impl AnalyzeJob {
@@ -68,15 +71,22 @@ impl AnalyzeJob {
         }
         let plan = plan.build().map_err(|e| flagged(e.into()))?;
         let capacities = plan.capacity_fields();
+        let mut warnings = Vec::new();
         let walking = match a.network {
-            None => {
-                Walking::StraightLine(StraightLine::new(a.detour).map_err(|e| flagged(e.into()))?)
-            }
+            None => Walking::StraightLine(
+                StraightLine::new(a.detour.unwrap_or(1.0)).map_err(|e| flagged(e.into()))?,
+            ),
             Some(path) => Walking::Network {
                 source: Source::Path(path),
                 max_snap_m: parse_snap(&a.snap)?,
             },
         };
+        if let (Some(detour), Walking::Network { .. }) = (a.detour, &walking) {
+            warnings.push(format!(
+                "--detour {detour} is ignored with --network: walks follow the streets, which \
+                 give their own detour"
+            ));
+        }
         Ok(Self {
             facilities: Source::Path(a.facilities),
             residences: a.residences.map(Source::Path),
@@ -100,6 +110,7 @@ impl AnalyzeJob {
             report: a.report,
             quiet: a.quiet,
             verbose: a.verbose,
+            warnings,
         })
     }
 
@@ -124,6 +135,20 @@ impl AnalyzeJob {
         .collect()
     }
 
+    /// What to check when no facility is usable: the category property, when that is what
+    /// every facility lacked.
+    pub fn facilities_hint(&self, loaded: &Loaded<Facility>) -> Option<String> {
+        let field = &self.fields.category;
+        (!loaded.rejected.is_empty() && loaded.rejected.iter().all(|e| e.field == *field)).then(
+            || {
+                format!(
+                    "Every facility lacks a usable `{field}` property: name the property that \
+                     holds the category with --category-field."
+                )
+            },
+        )
+    }
+
     /// `lifecircle` without arguments: the embedded Helsinki sample, along its streets, under
     /// the default profile.
     pub fn sample() -> Self {
@@ -144,8 +169,21 @@ impl AnalyzeJob {
             report: true,
             quiet: false,
             verbose: false,
+            warnings: Vec::new(),
         }
     }
+}
+
+/// What to do when a residences file has no feature: a file `extract` wrote is empty when the
+/// OpenStreetMap extract maps no homes.
+pub fn residences_hint(loaded: &Loaded<lifecircle::Residence>) -> Option<String> {
+    (loaded.total == 0).then(|| {
+        "A residences file written by `lifecircle extract` is empty when the extract maps \
+         (almost) no buildings: give `extract` a population grid (--population GRID.geojson), \
+         or give residences of your own, or analyse the communities alone (leave out \
+         --residences)."
+            .to_string()
+    })
 }
 
 /// The walking model of a job, with the street network read when it walks along streets.

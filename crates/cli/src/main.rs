@@ -3,6 +3,7 @@
 //! bad usage, from clap).
 
 use std::{
+    borrow::Cow,
     io::{self, Write},
     process::ExitCode,
 };
@@ -22,6 +23,9 @@ use crate::{
 };
 
 fn run_analyze(job: AnalyzeJob) -> anyhow::Result<()> {
+    for w in &job.warnings {
+        eprintln!("warning: {}", printable(w));
+    }
     // Nothing is read or written when an output would replace an input.
     let outputs = lio::Written::in_dir(&job.out);
     let mut output_paths = outputs.paths().to_vec();
@@ -35,9 +39,7 @@ fn run_analyze(job: AnalyzeJob) -> anyhow::Result<()> {
     let spinner = Spinner::new(job.quiet, job.verbose);
     spinner.stage("reading facilities");
     let facilities = lio::read_facilities(&job.facilities, &job.fields)?;
-    if facilities.total == 0 {
-        anyhow::bail!("{}: the FeatureCollection has no features", job.facilities);
-    }
+    facilities.require_usable("facility", job.facilities_hint(&facilities))?;
     spinner.stage("reading residences");
     let groups = job.plan.group_fields();
     let residences = job
@@ -46,12 +48,18 @@ fn run_analyze(job: AnalyzeJob) -> anyhow::Result<()> {
         .map(|s| lio::read_residences_with_groups(s, &job.fields, &groups))
         .transpose()
         .map_err(flagged)?;
+    if let Some(r) = &residences {
+        r.require_usable("residence", job::residences_hint(r))?;
+    }
     spinner.stage("reading communities");
     let communities = job
         .communities
         .as_ref()
         .map(|s| lio::read_communities(s, &job.fields))
         .transpose()?;
+    if let Some(c) = &communities {
+        c.require_usable("community", None)?;
+    }
     if matches!(job.walking, job::Walking::Network { .. }) {
         spinner.stage("reading the street network");
     }
@@ -180,7 +188,7 @@ fn warn_skipped(a: &Analysis) {
             if a.skipped.len() == 1 { "" } else { "s" }
         );
         for e in a.skipped.iter().take(SHOWN) {
-            eprintln!("  {e}");
+            eprintln!("  {}", printable(&e.to_string()));
         }
         if a.skipped.len() > SHOWN {
             eprintln!("  ... and {} more", a.skipped.len() - SHOWN);
@@ -190,10 +198,14 @@ fn warn_skipped(a: &Analysis) {
         let (i, id) = &a.unknown_community_refs[0];
         eprintln!(
             "warning: {} residences name a community that is not among the communities \
-             (first: residence {} names \"{id}\"); they are counted as unassigned",
+             (first: residence {} names \"{}\"); they are counted as unassigned",
             a.unknown_community_refs.len(),
-            a.demand[*i].feature_index().unwrap_or(*i)
+            a.demand[*i].feature_index().unwrap_or(*i),
+            printable(&id.to_string())
         );
+    }
+    for w in &a.warnings {
+        eprintln!("warning: {}", printable(&w.to_string()));
     }
     if a.population_defaulted > 0 {
         eprintln!(
@@ -203,8 +215,29 @@ fn warn_skipped(a: &Analysis) {
     }
 }
 
+/// Text with its control characters (NUL, escape sequences, ...) written as escapes, so that
+/// names and values from the inputs cannot garble the terminal; line breaks and tabs stay.
+fn printable(text: &str) -> Cow<'_, str> {
+    if !text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// Print to stdout; a closed pipe (`lifecircle | head`) is not an error.
 fn print_stdout(text: &str) -> anyhow::Result<()> {
+    let text = printable(text);
     let mut out = io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
@@ -280,7 +313,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", error_chain(&e));
+            eprintln!("error: {}", printable(&error_chain(&e)));
             ExitCode::FAILURE
         }
     }

@@ -120,11 +120,11 @@ fn hand_computed_small_city() {
     // Communities: A (r1 10 + r2 30) reaches meals but not medical; B (r3 20) the reverse.
     let com = features(&out.join("communities.geojson"));
     let a = com.iter().find(|f| prop(f, "id") == "A").unwrap();
-    assert_eq!(prop(a, "population"), 40);
-    assert_eq!(prop(a, "meals_coverage"), 1);
-    assert_eq!(prop(a, "medical_coverage"), 0);
+    assert_eq!(prop(a, "population"), 40.0);
+    assert_eq!(prop(a, "meals_coverage"), 1.0);
+    assert_eq!(prop(a, "medical_coverage"), 0.0);
     assert_eq!(prop(a, "lacking"), &serde_json::json!(["medical"]));
-    assert_eq!(prop(a, "gap_population"), 40);
+    assert_eq!(prop(a, "gap_population"), 40.0);
     assert_eq!(prop(a, "served_all"), false);
     let b = com.iter().find(|f| prop(f, "id") == "B").unwrap();
     assert_eq!(prop(b, "lacking"), &serde_json::json!(["meals"]));
@@ -148,12 +148,12 @@ fn hand_computed_small_city() {
     assert_eq!(fac.len(), 2);
     let canteen = fac.iter().find(|f| prop(f, "id") == "canteen").unwrap();
     assert_eq!(prop(canteen, "categories"), &serde_json::json!(["meals"]));
-    assert_eq!(prop(canteen, "capacity"), 25);
-    assert_eq!(prop(canteen, "meals_catchment"), 40);
+    assert_eq!(prop(canteen, "capacity"), 25.0);
+    assert_eq!(prop(canteen, "meals_catchment"), 40.0);
     assert_eq!(prop(canteen, "meals_load"), 1.6);
     assert_eq!(prop(canteen, "medical_catchment"), &Value::Null);
     let clinic = fac.iter().find(|f| prop(f, "id") == "clinic").unwrap();
-    assert_eq!(prop(clinic, "medical_catchment"), 20);
+    assert_eq!(prop(clinic, "medical_catchment"), 20.0);
     assert_eq!(prop(clinic, "medical_load"), &Value::Null);
     assert_eq!(s["categories"]["meals"]["capacity"], 25.0);
     assert_eq!(s["categories"]["meals"]["facilities_over_capacity"], 1);

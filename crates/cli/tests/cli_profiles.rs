@@ -521,18 +521,18 @@ fn target_groups_walk_speeds_and_aliases_by_hand() {
     // Community A holds r_near and r_far: elderly 50, meals covers 10 of them (0.2, below the
     // 60 % target); everyone 50 of 150 (0.3333). Elderly care covers 50 of 50 (1.0).
     let a = by_id(&com, "A");
-    assert_eq!(prop(a, "population"), 150);
-    assert_eq!(prop(a, "population_elderly"), 50);
+    assert_eq!(prop(a, "population"), 150.0);
+    assert_eq!(prop(a, "population_elderly"), 50.0);
     assert_eq!(prop(a, "meals_coverage_elderly"), 0.2);
     assert_eq!(prop(a, "meals_coverage"), 0.3333);
-    assert_eq!(prop(a, "elderly_care_coverage_elderly"), 1);
+    assert_eq!(prop(a, "elderly_care_coverage_elderly"), 1.0);
     assert_eq!(prop(a, "lacking"), &json!(["meals", "pharmacy"]));
     assert_eq!(prop(a, "lacking_near"), &json!(["meals"]));
     // W holds r_nogrp only, counted with its whole population (20).
     let w = by_id(&com, "W");
-    assert_eq!(prop(w, "population_elderly"), 20);
-    assert_eq!(prop(w, "meals_coverage_elderly"), 0);
-    assert_eq!(prop(w, "elderly_care_coverage_elderly"), 0);
+    assert_eq!(prop(w, "population_elderly"), 20.0);
+    assert_eq!(prop(w, "meals_coverage_elderly"), 0.0);
+    assert_eq!(prop(w, "elderly_care_coverage_elderly"), 0.0);
     assert!(prop(w, "pharmacy_coverage_elderly").is_null());
 
     let missing = |id: &str| prop(by_id(&res, id), "missing");
@@ -566,7 +566,7 @@ fn target_groups_walk_speeds_and_aliases_by_hand() {
     assert_eq!(meals["max_walk_m"], 900.0);
     assert_eq!(meals["covered_population"], 70.0);
     assert_eq!(meals["coverage_everyone"], 0.85); // 170 of 200
-    assert_eq!(prop(by_id(&com, "A"), "meals_coverage_elderly"), 1);
+    assert_eq!(prop(by_id(&com, "A"), "meals_coverage_elderly"), 1.0);
     assert_eq!(
         s["categories"]["pharmacy"]["max_walk_m"], 500.0,
         "metres do not scale"
@@ -594,7 +594,7 @@ fn default_profile_resolves_aliases_and_reads_groups() {
     assert_eq!(s["categories"]["childcare"]["counts"], "children");
     assert_eq!(s["categories"]["childcare"]["group_defaulted"], 4);
     assert_eq!(s["categories"]["childcare"]["counted_population"], 200.0);
-    assert_eq!(prop(by_id(&com, "C"), "population_children"), 30);
+    assert_eq!(prop(by_id(&com, "C"), "population_children"), 30.0);
 
     // --categories takes aliases too; --max-walk and --target override every category.
     let (s, _, _) = city.run(

@@ -16,7 +16,7 @@ use lifecircle_synth::CitySpec;
 use crate::support::{analyze_synth_city, data, synth_city};
 
 /// True when GDAL's tools can be run; panics when they cannot but are required.
-fn gdal_available() -> bool {
+pub(crate) fn gdal_available() -> bool {
     let found = Command::new("ogrinfo").arg("--version").output().is_ok();
     if !found {
         assert!(
@@ -102,8 +102,9 @@ fn outputs_open_in_gdal() {
     assert_eq!(facilities.count, city.facilities.len());
 
     for (layer, field, ty) in [
-        (&residences, "population", "Integer"),
-        (&communities, "gap_population", "Integer"),
+        // Real even where every value is whole: appending another city keeps its decimals.
+        (&residences, "population", "Real"),
+        (&communities, "gap_population", "Real"),
         (&communities, "lacking", "StringList"),
         (&communities, "served_all", "Integer(Boolean)"),
     ] {
@@ -119,7 +120,8 @@ fn outputs_open_in_gdal() {
         let id = &residences.fields[&format!("{category}_id")];
         assert_eq!(id, "String", "{category}_id");
         let coverage = &communities.fields[&format!("{category}_coverage")];
-        assert!(coverage == "Real" || coverage == "Integer", "{coverage}");
+        // Never Integer: a coverage of 0 or 1 everywhere is still written 0.0 / 1.0.
+        assert_eq!(coverage, "Real", "{category}_coverage");
     }
 
     // The gap map converts to a GeoPackage, and back comes the same number of features.

@@ -417,7 +417,11 @@ fn readme_custom_profile_example() {
     assert_eq!(m("elderly_care"), 720.0); // 15 min * 60 s * 0.8 m/s
     assert_eq!(m("meals"), 480.0); // 10 min * 60 s * 0.8 m/s
     assert_eq!(m("medical"), 1000.0);
-    assert_eq!(m("pharmacy"), 600.0); // 10 min at the default 1.0 m/s
+    assert_eq!(m("primary_school"), 600.0); // 10 min at the default 1.0 m/s
+    assert_eq!(
+        p.category_for("school_primary").map(|c| c.key.as_str()),
+        Some("primary_school")
+    );
     assert_eq!(p.target_percent_for(p.category("meals").unwrap()), 90.0);
     assert_eq!(p.other_max_walk_m(), Some(900.0));
     assert_eq!(

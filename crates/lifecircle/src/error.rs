@@ -47,6 +47,19 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// The output directory is, or lies under, a file that is not a directory.
+    #[error(
+        "cannot write into {}: {} is a file, not a directory; the output is a directory of \
+         files (created if missing): give a directory's path",
+        path.display(),
+        if file == path { "it".to_string() } else { file.display().to_string() }
+    )]
+    OutputNotDirectory {
+        /// The output directory asked for.
+        path: PathBuf,
+        /// The file in the way (the path itself, or one of its parents).
+        file: PathBuf,
+    },
     /// An output would replace an input (the same file, by any path or link): nothing was
     /// written.
     #[error(
@@ -77,6 +90,20 @@ pub enum Error {
         /// The process id the lock file names, when it can be read.
         owner: Option<u32>,
     },
+    /// An input has no usable feature: it is empty, or every feature was skipped.
+    #[error("{file}: {}{}", none_usable_text(*total, what, first), hint.as_deref().map(|h| format!("\n{h}")).unwrap_or_default())]
+    NoneUsable {
+        /// The file.
+        file: String,
+        /// What each feature should be (`facility`, `residence`, `community`).
+        what: &'static str,
+        /// Features in the file.
+        total: usize,
+        /// The first features skipped, with their reasons.
+        first: Vec<FeatureError>,
+        /// What to check or do, when the caller can say.
+        hint: Option<String>,
+    },
     /// A value given in code is out of range ([`LonLat::new`](crate::LonLat::new),
     /// [`Residence::new`](crate::Residence::new), ...).
     #[error(transparent)]
@@ -84,6 +111,31 @@ pub enum Error {
     /// A setting is out of range, or settings contradict each other or the inputs.
     #[error(transparent)]
     Settings(#[from] SettingsError),
+}
+
+fn none_usable_text(total: usize, what: &str, first: &[FeatureError]) -> String {
+    if total == 0 {
+        return format!("the FeatureCollection has no features: there is no {what} to analyse");
+    }
+    let mut text = if total == 1 {
+        format!("its one feature is not a usable {what}")
+    } else {
+        format!("none of its {total} features is a usable {what}")
+    };
+    if !first.is_empty() {
+        text.push_str(if first.len() == 1 {
+            "; the reason:"
+        } else {
+            "; the first reasons:"
+        });
+        for e in first {
+            text.push_str(&format!(
+                "\n  feature {} ({}): {}",
+                e.index, e.field, e.problem
+            ));
+        }
+    }
+    text
 }
 
 /// A setting of an analysis: a [`PlanBuilder`](crate::PlanBuilder) value, a walking-model

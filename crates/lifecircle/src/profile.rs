@@ -157,15 +157,22 @@ impl std::error::Error for ParseWalkError {}
 
 const WALK_EXAMPLES: &str = "e.g. 15min, 12.5min, 1000m, 1.2km";
 
+/// The longest walk [`parse_walk`] accepts in metres (100 km): anything longer is a mistake
+/// (a wrong unit or exponent), not a walk.
+pub const MAX_WALK_M: f64 = 100_000.0;
+/// The longest walk [`parse_walk`] accepts in minutes (a day).
+pub const MAX_WALK_MIN: f64 = 1440.0;
+
 /// Parses a maximum walk: a positive decimal number and a unit, with or without a space.
 ///
 /// Units (ASCII case ignored): `min`, `mins`, `minute`, `minutes`, `分钟`; `m`, `metre(s)`,
 /// `meter(s)`, `米`; `km`, `kilometre(s)`, `kilometer(s)`, `公里`, `千米`.
-/// Examples: `15min`, `15 min`, `12.5min`, `1000m`, `900 m`, `1.2km`, `1.2 km`.
+/// Examples: `15min`, `15 min`, `12.5min`, `1000m`, `900 m`, `1.2km`, `1.2 km`, `1e3m`.
 ///
 /// # Errors
 /// A message quoting the input when it is empty, has no number, no unit (a bare `1000` is
-/// ambiguous) or an unknown unit, or when the value is not a positive finite number.
+/// ambiguous) or an unknown unit, or when the value is not a positive finite number or is
+/// longer than [`MAX_WALK_M`] / [`MAX_WALK_MIN`].
 pub fn parse_walk(s: &str) -> std::result::Result<Walk, ParseWalkError> {
     let fail = |message: String| ParseWalkError::new(s, message);
     let t = s.trim();
@@ -174,9 +181,19 @@ pub fn parse_walk(s: &str) -> std::result::Result<Walk, ParseWalkError> {
             "empty walking distance or time: expected a number and a unit, {WALK_EXAMPLES}"
         )));
     }
-    let num_end = t
-        .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '-' | '+')))
-        .unwrap_or(t.len());
+    // A number, with an exponent when one follows (`1e3m`, `1.5E+2min`).
+    let number_end = |from: usize| {
+        t[from..]
+            .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '-' | '+')))
+            .map_or(t.len(), |k| from + k)
+    };
+    let mut num_end = number_end(0);
+    if let Some(rest) = t[num_end..].strip_prefix(['e', 'E']) {
+        let digits = rest.trim_start_matches(['+', '-']);
+        if digits.starts_with(|c: char| c.is_ascii_digit()) {
+            num_end = number_end(num_end + 1);
+        }
+    }
     let (num, unit) = t.split_at(num_end);
     let not_a_walk = || {
         fail(format!(
@@ -210,6 +227,16 @@ pub fn parse_walk(s: &str) -> std::result::Result<Walk, ParseWalkError> {
     let (Walk::Minutes(v) | Walk::Metres(v)) = walk;
     if !(v.is_finite() && v > 0.0) {
         return Err(fail(format!("\"{s}\": the walk must be a positive number")));
+    }
+    let too_long = match walk {
+        Walk::Minutes(min) => (min > MAX_WALK_MIN).then(|| format!("{MAX_WALK_MIN} min")),
+        Walk::Metres(m) => (m > MAX_WALK_M).then(|| format!("{} km", MAX_WALK_M / 1000.0)),
+    };
+    if let Some(limit) = too_long {
+        return Err(fail(format!(
+            "\"{s}\" is not a walk: a walking reach is at most {limit} (life circles are \
+             walks of 5 to 15 minutes, 300 m to 1 km)"
+        )));
     }
     Ok(walk)
 }
@@ -854,6 +881,9 @@ mod tests {
             ("250 metres", Walk::Metres(250.0)),
             ("2km", Walk::Metres(2000.0)),
             ("0.5 KM", Walk::Metres(500.0)),
+            ("1e3m", Walk::Metres(1000.0)),
+            ("1.5E+1min", Walk::Minutes(15.0)),
+            ("100km", Walk::Metres(100_000.0)),
         ];
         for (text, want) in cases {
             assert_eq!(parse_walk(text), Ok(want), "{text}");
@@ -874,7 +904,10 @@ mod tests {
             ("   ", "empty walking distance"),
             ("1000", "has no unit: write 1000m for metres or 1000min"),
             ("15 furlongs", "unknown unit \"furlongs\""),
-            ("1e3m", "unknown unit \"e3m\""),
+            ("1e9km", "is not a walk: a walking reach is at most 100 km"),
+            ("100001m", "at most 100 km"),
+            ("2000min", "at most 1440 min"),
+            ("5em", "unknown unit \"em\""),
             ("-5min", "must be a positive number"),
             ("0m", "must be a positive number"),
             ("0 min", "must be a positive number"),

@@ -32,14 +32,22 @@ pub fn text(a: &Analysis) -> String {
             format!("within each category's distance ({min:.0}-{max:.0} m)")
         }
     };
+    let populated = a.populated_communities();
+    let communities = if populated < a.communities.len() {
+        format!(
+            "{} communities ({populated} with residents)",
+            a.communities.len()
+        )
+    } else {
+        format!("{} communities", a.communities.len())
+    };
     let _ = writeln!(
         out,
-        "{} walk {walk}: {} {demand}, population {:.0}, {} facilities, {} communities (profile {})",
+        "{} walk {walk}: {} {demand}, population {:.0}, {} facilities, {communities} (profile {})",
         a.mode,
         a.demand.len(),
         a.population,
         a.facilities.len(),
-        a.communities.len(),
         a.plan.profile().name
     );
     let show_level = a.categories.iter().any(|c| c.plan.level.is_some());
@@ -79,11 +87,7 @@ pub fn text(a: &Analysis) -> String {
             right(c.facilities.len().to_string()),
             right(format!("{:.0}", c.covered_population)),
             right(percent(c.coverage)),
-            right(format!(
-                "{} of {}",
-                c.communities_lacking,
-                a.communities.len()
-            )),
+            right(format!("{} of {populated}", c.communities_lacking)),
         ]);
         t.add_row(row);
     }
@@ -100,16 +104,25 @@ pub fn text(a: &Analysis) -> String {
             .then(ry.lacking.len().cmp(&rx.lacking.len()))
             .then(x.cmp(&y))
     });
-    if worst.is_empty() {
-        if !a.communities.is_empty() {
-            let _ = writeln!(out, "Every community reaches every category at target.");
-        }
+    if a.communities.is_empty() {
+    } else if populated == 0 {
+        let _ = writeln!(
+            out,
+            "No community has residents: every demand point lies outside all {} communities, \
+             so no community's coverage is measured.",
+            a.communities.len()
+        );
+    } else if worst.is_empty() {
+        let _ = writeln!(
+            out,
+            "Every community with residents reaches every category at target."
+        );
     } else {
         let _ = writeln!(
             out,
-            "{} of {} communities lack at least one category; the largest gaps:",
+            "{} of {populated} communities with residents lack at least one category; the \
+             largest gaps:",
             worst.len(),
-            a.communities.len()
         );
         let mut t = Table::new();
         t.load_style(UTF8_FULL_CONDENSED);
@@ -136,6 +149,14 @@ pub fn text(a: &Analysis) -> String {
             ]);
         }
         let _ = writeln!(out, "{t}");
+    }
+    if populated > 0 && populated < a.communities.len() {
+        let n = a.communities.len() - populated;
+        let _ = writeln!(
+            out,
+            "{n} of {} communities have no residents and are not judged.",
+            a.communities.len()
+        );
     }
     let empty: Vec<&str> = a
         .categories

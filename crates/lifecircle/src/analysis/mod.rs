@@ -11,6 +11,7 @@ use std::borrow::Cow;
 use rayon::prelude::*;
 
 mod assign;
+mod checks;
 mod inputs;
 mod places;
 mod plan;
@@ -18,6 +19,7 @@ mod result;
 mod sums;
 
 pub use self::{
+    checks::{FarCause, Warning, FAR_M},
     inputs::Inputs,
     places::CapacityResult,
     plan::{CategoryPlan, Plan, PlanBuilder},
@@ -228,7 +230,7 @@ pub fn analyze<'a>(
         let m = |w: Walk| w.to_metres(profile.walk_speed_m_per_s);
         m(a.1).total_cmp(&m(b.1)).then_with(|| a.0.cmp(&b.0))
     });
-    Ok(Analysis {
+    let mut analysis = Analysis {
         mode: walking.mode(),
         plan,
         facilities,
@@ -245,5 +247,8 @@ pub fn analyze<'a>(
         unknown_community_refs,
         population_defaulted,
         population,
-    })
+        warnings: Vec::new(),
+    };
+    analysis.warnings = checks::check(&analysis, groups);
+    Ok(analysis)
 }

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use super::{assign::UNASSIGNED, places::CapacityResult, CategoryPlan, Plan};
+use super::{assign::UNASSIGNED, places::CapacityResult, CategoryPlan, Plan, Warning};
 use crate::{
     error::FeatureError,
     model::{Community, Facility, Id, Residence},
@@ -137,6 +137,8 @@ pub struct Analysis<'a> {
     pub population_defaulted: usize,
     /// Total demand population.
     pub population: f64,
+    /// Inputs that are probably a mistake (checked after the analysis).
+    pub warnings: Vec<Warning>,
 }
 
 impl Analysis<'_> {
@@ -154,6 +156,15 @@ impl Analysis<'_> {
         self.community_results
             .iter()
             .filter(|r| !r.lacking.is_empty())
+            .count()
+    }
+
+    /// Number of communities with people in them (population above 0): only these can lack
+    /// a category.
+    pub fn populated_communities(&self) -> usize {
+        self.community_results
+            .iter()
+            .filter(|r| r.population > 0.0)
             .count()
     }
 

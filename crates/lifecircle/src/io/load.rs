@@ -63,6 +63,29 @@ pub struct Loaded<T> {
     pub groups: GroupCounts,
 }
 
+/// How many skipped features [`Loaded::require_usable`] quotes.
+const REASONS_SHOWN: usize = 5;
+
+impl<T> Loaded<T> {
+    /// Insist on at least one usable feature.
+    ///
+    /// # Errors
+    /// [`Error::NoneUsable`](crate::Error::NoneUsable) when the file has no feature or every
+    /// one was skipped, quoting the first reasons, with `hint` (what to check) appended.
+    pub fn require_usable(&self, what: &'static str, hint: Option<String>) -> Result<()> {
+        if !self.items.is_empty() {
+            return Ok(());
+        }
+        Err(crate::Error::NoneUsable {
+            file: self.file.clone(),
+            what,
+            total: self.total,
+            first: self.rejected.iter().take(REASONS_SHOWN).cloned().collect(),
+            hint,
+        })
+    }
+}
+
 /// Counts of target groups (e.g. `elderly`, `children`) per residence, from the residence
 /// properties a profile names.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -170,6 +193,13 @@ fn count_of(
         Some(v) if v < 0.0 => Err(f.error(
             field,
             format!("the {what} must not be negative, found {}", raw.get()),
+        )),
+        Some(v) if v > crate::model::MAX_COUNT => Err(f.error(
+            field,
+            format!(
+                "the {what} {} is implausible for one place (more than 100,000,000 people)",
+                input::shorten(raw.get())
+            ),
         )),
         Some(v) => Ok(Some(v)),
     }
@@ -316,6 +346,12 @@ pub fn read_facilities(source: &Source, fields: &Fields) -> Result<Loaded<Facili
                 return Err(f.error(
                     field,
                     format!("the capacity must not be negative, found {c}"),
+                ));
+            }
+            if capacity.is_some_and(|c| c > crate::model::MAX_COUNT) {
+                return Err(f.error(
+                    field,
+                    "the capacity is implausible for one place (more than 100,000,000)",
                 ));
             }
             Ok(capacity)

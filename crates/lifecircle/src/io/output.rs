@@ -22,7 +22,7 @@ use crate::{
     error::Result,
     html_report::{self, ReportContext},
     io::geojson::write::{
-        push_fixed, push_geometry, push_id, push_key, push_point, push_str, FeatureCollection,
+        push_fixed_real, push_geometry, push_id, push_key, push_point, push_str, FeatureCollection,
         OutputSet, COORDS,
     },
     model::Id,
@@ -38,9 +38,10 @@ fn push_id_and_name(buf: &mut Vec<u8>, id: &Id, name: Option<&str>) {
     }
 }
 
-/// Append a population or other count: integers without decimals, else up to 3 decimals.
+/// Append a population or other amount of people or places: up to 3 decimals, always with a
+/// decimal point (`120.0`), so that GIS tools type the field Real whatever the values.
 pub(super) fn push_amount(buf: &mut Vec<u8>, v: f64) {
-    push_fixed(buf, v, 3);
+    push_fixed_real(buf, v, 3);
 }
 
 /// Append a real number at full precision (shortest round-trip form, always with a decimal
@@ -67,30 +68,51 @@ fn push_real_field(buf: &mut Vec<u8>, key: &[u8], v: Option<f64>) {
 
 /// Per category with capacity results, its index and the keys `<category><suffix>`.
 fn capacity_keys(a: &Analysis, suffixes: &[&str]) -> Vec<(usize, Vec<Vec<u8>>)> {
+    let stems = field_stems(a);
     a.categories
         .iter()
         .enumerate()
         .filter(|(_, c)| c.capacity.is_some())
-        .map(|(j, c)| {
+        .map(|(j, _)| {
             (
                 j,
                 suffixes
                     .iter()
-                    .map(|s| key(&format!("{}{s}", c.name)))
+                    .map(|s| key(&format!("{}{s}", stems[j])))
                     .collect(),
             )
         })
         .collect()
 }
 
+/// Per category, the stem of its field names (`<stem>_m`, `<stem>_coverage`): its name, or,
+/// for a name that equals an earlier one but for case (`Bakery` after `bakery`), the name
+/// with `_2`, `_3`, ... appended, so that no two fields differ only in case (GDAL and most
+/// databases match field names without regard to case).
+pub(super) fn field_stems(a: &Analysis) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::with_capacity(a.categories.len());
+    let mut stems = Vec::with_capacity(a.categories.len());
+    for c in &a.categories {
+        let mut stem = c.name.clone();
+        let mut n = 1;
+        while seen.contains(&stem.to_lowercase()) {
+            n += 1;
+            stem = format!("{}_{n}", c.name);
+        }
+        seen.push(stem.to_lowercase());
+        stems.push(stem);
+    }
+    stems
+}
+
 /// Per category, the keys `<category><first>` and `<category><second>`.
 fn key_pairs(a: &Analysis, first: &str, second: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
-    a.categories
+    field_stems(a)
         .iter()
-        .map(|c| {
+        .map(|stem| {
             (
-                key(&format!("{}{first}", c.name)),
-                key(&format!("{}{second}", c.name)),
+                key(&format!("{stem}{first}")),
+                key(&format!("{stem}{second}")),
             )
         })
         .collect()
@@ -252,13 +274,14 @@ pub fn write_communities(a: &Analysis, run: &str, w: &mut (dyn Write + Send)) ->
     let coverage_keys: Vec<(Vec<u8>, Option<Vec<u8>>)> = a
         .categories
         .iter()
-        .map(|c| {
+        .zip(field_stems(a))
+        .map(|(c, stem)| {
             let group_key = c
                 .plan
                 .group
                 .as_ref()
-                .map(|g| key(&format!("{}_coverage_{g}", c.name)));
-            (key(&format!("{}_coverage", c.name)), group_key)
+                .map(|g| key(&format!("{stem}_coverage_{g}")));
+            (key(&format!("{stem}_coverage")), group_key)
         })
         .collect();
     let groups: Vec<(Vec<u8>, usize)> = groups_of(a)
@@ -310,7 +333,7 @@ pub fn write_communities(a: &Analysis, run: &str, w: &mut (dyn Write + Send)) ->
                 push_amount(buf, r.counted.get(*j).copied().unwrap_or(0.0));
             }
             let share = |buf: &mut Vec<u8>, v: Option<f64>| match v {
-                Some(v) => push_fixed(buf, v, 4),
+                Some(v) => push_fixed_real(buf, v, 4),
                 None => buf.extend_from_slice(b"null"),
             };
             for (j, (k, group_key)) in coverage_keys.iter().enumerate() {
@@ -412,7 +435,7 @@ pub fn write_facilities(a: &Analysis, run: &str, w: &mut (dyn Write + Send)) -> 
                 buf.push(b',');
                 buf.extend_from_slice(load_key);
                 match (catchment, f.capacity) {
-                    (Some(v), Some(cap)) if cap > 0.0 => push_fixed(buf, v / cap, 4),
+                    (Some(v), Some(cap)) if cap > 0.0 => push_fixed_real(buf, v / cap, 4),
                     _ => buf.extend_from_slice(b"null"),
                 }
             }
@@ -489,7 +512,7 @@ pub fn write_residences(a: &Analysis, run: &str, w: &mut (dyn Write + Send)) -> 
             let reach = cat.reach[k];
             match cat.facility_of(k) {
                 Some(f) => {
-                    push_fixed(buf, f64::from(reach.distance_m), 1);
+                    push_fixed_real(buf, f64::from(reach.distance_m), 1);
                     buf.push(b',');
                     buf.extend_from_slice(kid);
                     buf.extend_from_slice(&facility_ids[f]);
@@ -708,6 +731,10 @@ pub struct Summary {
     pub off_network_population: Option<f64>,
     /// Communities analysed.
     pub communities: usize,
+    /// Communities with people in them; only these are judged (`communities_lacking`).
+    pub communities_with_population: usize,
+    /// Communities without people: not judged.
+    pub communities_without_population: usize,
     /// The profile's walking levels, nearest first, with their categories.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub levels: Option<Ordered<LevelSummary>>,
@@ -715,6 +742,9 @@ pub struct Summary {
     pub categories: Ordered<CategorySummary>,
     /// Ids of the communities lacking at least one category.
     pub communities_lacking: Vec<serde_json::Value>,
+    /// Inputs that are probably a mistake (implausible counts, coordinates far from the
+    /// facilities, most people in no community), as sentences.
+    pub warnings: Vec<String>,
 }
 
 fn id_value(id: &Id) -> serde_json::Value {
@@ -768,6 +798,8 @@ pub fn summary(a: &Analysis, run: &str) -> Summary {
         off_network_residences: network.then_some(off_n),
         off_network_population: network.then_some(round(off_p, 3)),
         communities: a.communities.len(),
+        communities_with_population: a.populated_communities(),
+        communities_without_population: a.communities.len() - a.populated_communities(),
         levels: (!a.levels.is_empty()).then(|| {
             Ordered(
                 a.levels
@@ -822,6 +854,7 @@ pub fn summary(a: &Analysis, run: &str) -> Summary {
             .filter(|(_, r)| !r.lacking.is_empty())
             .map(|(c, _)| id_value(&c.id))
             .collect(),
+        warnings: a.warnings.iter().map(|w| w.to_string()).collect(),
     }
 }
 

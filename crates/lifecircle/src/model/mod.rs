@@ -22,8 +22,14 @@ fn feature_index(index: u32) -> Option<usize> {
 
 /// A population or capacity: a finite number of 0 or more.
 fn check_count(what: &'static str, value: f64) -> Result<f64, crate::InvalidValue> {
-    if value.is_finite() && value >= 0.0 {
+    if value.is_finite() && (0.0..=MAX_COUNT).contains(&value) {
         Ok(value)
+    } else if value > MAX_COUNT {
+        Err(crate::InvalidValue::new(
+            what,
+            value,
+            "is implausible for one place: more than 100,000,000",
+        ))
     } else {
         Err(crate::InvalidValue::new(
             what,
@@ -32,6 +38,11 @@ fn check_count(what: &'static str, value: f64) -> Result<f64, crate::InvalidValu
         ))
     }
 }
+
+/// The largest population, group count or capacity one place may have (100 million, more than
+/// any city): a larger value is a mistake (a misplaced exponent, a wrong column), and summing
+/// such values would overflow.
+pub const MAX_COUNT: f64 = 1e8;
 
 /// The six standard functions of the "1+6+X" neighbourhood centre, in the order plans list them.
 pub const SIX_FUNCTIONS: [&str; 6] = [

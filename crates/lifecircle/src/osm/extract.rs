@@ -240,7 +240,11 @@ impl Extract {
             facilities_by_category,
             facilities: self.facilities.len(),
             residences: self.residences.len(),
-            population: self.residences.iter().map(|r| r.model.population).sum(),
+            // Folded from +0: an empty f64 sum is -0, printed "-0".
+            population: self
+                .residences
+                .iter()
+                .fold(0.0, |sum, r| sum + r.model.population),
             population_estimated: self.population_estimated,
             unplaced_population: self.unplaced_population,
             homes_without_people: self.homes_without_people,
@@ -252,6 +256,20 @@ impl Extract {
             skipped: self.skipped.clone(),
             files: Vec::new(),
         }
+    }
+}
+
+/// Fewer homes than this per kilometre of walkable street means the buildings are mostly
+/// unmapped (central Helsinki, a business district, has 0.66).
+pub const MIN_HOMES_PER_STREET_KM: f64 = 0.25;
+
+impl Inventory {
+    /// True when the extract found no homes, or so few for its streets
+    /// ([`MIN_HOMES_PER_STREET_KM`]) that its buildings are mostly unmapped and the residents
+    /// must come from a population grid.
+    pub fn too_few_homes(&self) -> bool {
+        self.residences == 0
+            || (self.residences as f64) < MIN_HOMES_PER_STREET_KM * self.street_length_m / 1000.0
     }
 }
 
@@ -278,6 +296,20 @@ impl fmt::Display for Inventory {
                 ""
             }
         )?;
+        if self.population_estimated && self.too_few_homes() {
+            writeln!(
+                f,
+                "warning: too few homes: the extract maps {} residential building{} for {:.0} km \
+                 of streets, so most residents are missing and coverage would be measured for \
+                 a few buildings only. OpenStreetMap maps few buildings in many cities (much of \
+                 China among them): give a population grid with --population GRID.geojson \
+                 (polygons with a `population` property, e.g. WorldPop or GHS-POP cells), or \
+                 analyse residences of your own",
+                self.residences,
+                if self.residences == 1 { "" } else { "s" },
+                self.street_length_m / 1000.0
+            )?;
+        }
         if self.fallback_cells > 0 {
             writeln!(
                 f,

@@ -34,6 +34,7 @@ pub mod walkable;
 pub use extract::{
     extract, extract_with_progress, write_extract, write_extract_set, Building, Community,
     CommunityKind, Extract, Extracted, Facility, FacilityTags, Inventory, Residence,
+    MIN_HOMES_PER_STREET_KM,
 };
 pub use mapping::Mapping;
 pub use walkable::{is_walkable, walkable_lines, walkable_lines_counted, StreetLine};

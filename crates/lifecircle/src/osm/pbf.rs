@@ -21,7 +21,7 @@
 use std::{
     collections::HashMap,
     fs::File,
-    io::{BufReader, Read},
+    io::{BufReader, Read, Seek},
     panic::{catch_unwind, AssertUnwindSafe},
     path::Path,
     sync::{
@@ -539,6 +539,36 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+/// What a file that is not an `.osm.pbf` looks like, from its first bytes, and what to do;
+/// `None` when it may be one.
+fn not_pbf(head: &[u8]) -> Option<String> {
+    const EXPECTED: &str = "lifecircle extract reads an OpenStreetMap .osm.pbf (binary)";
+    let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let first = text.iter().find(|b| !b.is_ascii_whitespace());
+    let convert = "convert it with `osmium cat FILE -o city.osm.pbf`";
+    Some(if head.is_empty() {
+        format!("the file is empty; {EXPECTED}")
+    } else if head.starts_with(b"\x1F\x8B") {
+        format!(
+            "the file is gzip-compressed (an .osm.gz, or a compressed GeoJSON?); {EXPECTED}: \
+             {convert}"
+        )
+    } else if head.starts_with(b"BZh") {
+        format!("the file is bzip2-compressed (an .osm.bz2?); {EXPECTED}: {convert}")
+    } else if matches!(first, Some(b'{' | b'[')) {
+        format!(
+            "the file is JSON text (GeoJSON?); {EXPECTED}. Give GeoJSON facilities, residences \
+             and communities to `lifecircle analyze`"
+        )
+    } else if first == Some(&b'<') {
+        format!("the file is XML (an .osm file?); {EXPECTED}: {convert}")
+    } else if head.len() >= 15 && &head[4..15] != b"\x0A\x09OSMHeader" {
+        format!("the file does not start with an OSMHeader block; {EXPECTED}")
+    } else {
+        return None;
+    })
+}
+
 /// Run `f` on every data block `select` admits, in parallel; results sorted by block index.
 fn pass<T: Send>(
     path: &Path,
@@ -547,10 +577,27 @@ fn pass<T: Send>(
     f: &(dyn Fn(&PrimitiveBlock) -> T + Sync),
 ) -> Result<Vec<(usize, T)>> {
     let name = path.display().to_string();
-    let file = File::open(path).map_err(|e| Error::Read {
+    let mut file = File::open(path).map_err(|e| Error::Read {
         file: name.clone(),
         source: e,
     })?;
+    if check_header {
+        let mut head = Vec::with_capacity(64);
+        (&mut file)
+            .take(64)
+            .read_to_end(&mut head)
+            .map_err(|e| Error::Read {
+                file: name.clone(),
+                source: e,
+            })?;
+        if let Some(reason) = not_pbf(&head) {
+            return Err(Error::File { file: name, reason });
+        }
+        file.rewind().map_err(|e| Error::Read {
+            file: name.clone(),
+            source: e,
+        })?;
+    }
     let len = file
         .metadata()
         .map_err(|e| Error::Read {

@@ -353,7 +353,14 @@ fn scan_blocks(
         }
         let mut spans = Vec::new();
         if let Err((offset, reason)) = scan.scan(&buf, eof, &mut spans) {
-            let error = json_error(&buf, at, offset, reason);
+            let error = if scan.not_json {
+                Error::File {
+                    file: file.to_string(),
+                    reason,
+                }
+            } else {
+                json_error(&buf, at, offset, reason)
+            };
             if scan.took_lines && !spans.is_empty() {
                 // A line taken for a feature may have misled the scan: the parser confirms
                 // the lines first, and reads the file again value by value if one was not.
@@ -373,15 +380,26 @@ fn scan_blocks(
             return Ok(scan);
         }
         let consumed = scan.pos;
-        let block_by_lines = std::mem::take(&mut scan.took_lines);
+        scan.pos = 0;
         scan.line_end = None;
+        if spans.is_empty() {
+            // Nothing to parse yet (whitespace, members, or the start of a long value): drop
+            // what was consumed and read on; a value cut by the buffer's end is resumed.
+            at = at.after(&buf[..consumed]);
+            buf.drain(..consumed);
+            if eof {
+                // The scan accepted the end of the file: the collection is complete.
+                return Ok(scan);
+            }
+            continue;
+        }
+        let block_by_lines = std::mem::take(&mut scan.took_lines);
         let mut next = recycled.try_recv().unwrap_or_default();
         next.clear();
         next.reserve(BLOCK_BYTES + (BLOCK_BYTES >> 2));
         next.extend_from_slice(&buf[consumed..]);
         let block_at = at;
         at = at.after(&buf[..consumed]);
-        scan.pos = 0;
         let count = spans.len();
         let block = Block {
             buf: std::mem::replace(&mut buf, next),
@@ -396,16 +414,7 @@ fn scan_blocks(
             // The parser stopped on an error of its own.
             return Ok(scan);
         }
-        if scan.done {
-            return Ok(scan);
-        }
         if eof {
-            let _ = tx.send(Err(json_error(
-                &buf,
-                at,
-                buf.len(),
-                "the file ends before the FeatureCollection is complete".into(),
-            )));
             return Ok(scan);
         }
     }
@@ -516,7 +525,8 @@ fn lines_confirmed<T>(block: &Block, parsed: &[Result<T, FeatureFailure>]) -> bo
             !matches!(
                 result,
                 Err(FeatureFailure::Syntax { .. } | FeatureFailure::Data { .. })
-            ) || scan_value(&block.buf[start..end], 0) == Ok(Some(end - start))
+            ) || scan_value(&block.buf[start..end], 0, &mut ValueScan::default())
+                == Ok(Some(end - start))
         })
 }
 
@@ -615,15 +625,30 @@ fn strip_location(e: &serde_json::Error) -> String {
 
 // ---------------------------------------------------------------------------------------------
 // The top-level scanner: finds the features of the `features` array without parsing them.
+//
+// It never goes back over bytes it has passed: whitespace is consumed as it is skipped, and a
+// value that the buffer ends inside is resumed where its scan stopped (`ValueScan`). Reading
+// thus takes time linear in the file size, and memory bounded by the block size plus the
+// largest single feature, whatever the file holds between and inside its features.
 
 #[derive(Default, Clone, Copy, PartialEq, Eq, Debug)]
 enum Phase {
     #[default]
     Start,
-    /// Inside the top-level object, before a member (`first`: no member yet).
+    /// Inside the top-level object, before a member or its end (`first`: no member yet).
     Members { first: bool },
-    /// Inside the `features` array (`first`: no feature yet).
+    /// Before a member name (after the '{' or a ',').
+    MemberName,
+    /// After a member name: its ':'.
+    Colon,
+    /// After the ':': the member's value.
+    MemberValue,
+    /// Inside the `features` array, before a feature or its end (`first`: no feature yet).
     Features { first: bool },
+    /// After a ',' between features: a feature must follow.
+    Feature,
+    /// After the FeatureCollection's closing '}': only whitespace may follow.
+    After,
 }
 
 #[derive(Default)]
@@ -631,7 +656,16 @@ struct Scanner {
     phase: Phase,
     /// Position in the buffer up to which everything has been consumed.
     pos: usize,
+    /// The FeatureCollection's closing '}' has been seen.
     done: bool,
+    /// The start of the file was checked (byte order mark, encoding, other formats).
+    start_checked: bool,
+    /// The start of the file showed another encoding or format.
+    not_json: bool,
+    /// The name of the member being read.
+    key: String,
+    /// The scan of the value at `pos`, when the buffer ended inside it.
+    value: ValueScan,
     top_type: Option<String>,
     crs: Option<String>,
     saw_features: bool,
@@ -647,39 +681,73 @@ type ScanError = (usize, String);
 
 impl Scanner {
     /// Scan as far as `buf` allows, adding the byte ranges of the complete features found to
-    /// `spans`.
+    /// `spans`. At the end of the file, the FeatureCollection must be complete and followed by
+    /// nothing but whitespace.
     fn scan(
         &mut self,
         buf: &[u8],
         eof: bool,
         spans: &mut Vec<(usize, usize)>,
     ) -> Result<(), ScanError> {
-        while !self.done {
+        loop {
             match self.step(buf, spans)? {
                 Step::Advanced => {}
                 Step::NeedMore => {
-                    if eof {
+                    if eof && !self.done {
                         return Err((
                             buf.len(),
                             "the file ends before the FeatureCollection is complete".into(),
                         ));
                     }
-                    break;
+                    return Ok(());
                 }
             }
         }
-        Ok(())
+    }
+
+    /// The first bytes of the file: a byte order mark is skipped; other encodings and formats
+    /// are named.
+    fn check_start(buf: &[u8]) -> Result<usize, ScanError> {
+        if buf.starts_with(b"\xEF\xBB\xBF") {
+            return Ok(3);
+        }
+        let utf16 = buf.starts_with(b"\xFF\xFE")
+            || buf.starts_with(b"\xFE\xFF")
+            || matches!(buf, [0, b'{' | b'[' | b' ' | b'\n' | b'\r', ..])
+            || matches!(buf, [b'{' | b'[' | b' ' | b'\n' | b'\r', 0, ..]);
+        let found = if utf16 {
+            "the file is UTF-16 text; GeoJSON is UTF-8 (RFC 8259): convert it first, e.g. \
+             `iconv -f UTF-16 -t UTF-8 in.geojson > out.geojson`"
+        } else if buf.starts_with(b"\x1F\x8B") {
+            "the file is gzip-compressed: decompress it first (`gunzip -k FILE`)"
+        } else if buf.starts_with(b"PK\x03\x04") {
+            "the file is a zip archive: unpack it, and convert a shapefile or other format to \
+             GeoJSON with `ogr2ogr -f GeoJSON -t_srs EPSG:4326 out.geojson in.shp`"
+        } else if buf.get(4..15) == Some(b"\x0A\x09OSMHeader") {
+            "the file is an OpenStreetMap .osm.pbf extract: turn it into GeoJSON inputs with \
+             `lifecircle extract`, or give it to --network"
+        } else if buf.starts_with(b"SQLite format 3\0") {
+            "the file is an SQLite database (a GeoPackage?): convert the layer to GeoJSON with \
+             `ogr2ogr -f GeoJSON -t_srs EPSG:4326 out.geojson in.gpkg LAYER`"
+        } else {
+            return Ok(0);
+        };
+        Err((0, found.to_string()))
     }
 
     fn step(&mut self, buf: &[u8], spans: &mut Vec<(usize, usize)>) -> Result<Step, ScanError> {
         let mut i = self.pos;
-        if i == 0 && self.phase == Phase::Start && buf.starts_with(b"\xEF\xBB\xBF") {
-            i = 3;
+        if !self.start_checked {
+            self.start_checked = true;
+            i = Self::check_start(buf).inspect_err(|_| self.not_json = true)?;
         }
         i = skip_ws(buf, i);
         let Some(&c) = buf.get(i) else {
+            // Whitespace is consumed, never scanned twice.
+            self.pos = i;
             return Ok(Step::NeedMore);
         };
+        self.pos = i;
         match self.phase {
             Phase::Start => {
                 if c != b'{' {
@@ -696,44 +764,48 @@ impl Scanner {
                 if c == b'}' {
                     self.pos = i + 1;
                     self.done = true;
-                    return Ok(Step::Advanced);
+                    self.phase = Phase::After;
+                } else if first {
+                    self.phase = Phase::MemberName;
+                } else if c == b',' {
+                    self.phase = Phase::MemberName;
+                    self.pos = i + 1;
+                } else {
+                    return Err((i, "expected ',' or '}' after a member".into()));
                 }
-                if !first {
-                    if c != b',' {
-                        return Err((i, "expected ',' or '}' after a member".into()));
-                    }
-                    i = skip_ws(buf, i + 1);
-                }
-                let Some(key_end) = scan_value(buf, i)? else {
-                    return Ok(Step::NeedMore);
-                };
-                if buf.get(i) != Some(&b'"') {
+            }
+            Phase::MemberName => {
+                if c != b'"' {
                     return Err((i, "expected a member name in double quotes".into()));
                 }
-                let key = String::from_utf8_lossy(&buf[i + 1..key_end - 1]).into_owned();
-                let j = skip_ws(buf, key_end);
-                match buf.get(j) {
-                    None => return Ok(Step::NeedMore),
-                    Some(b':') => {}
-                    Some(_) => return Err((j, "expected ':' after a member name".into())),
-                }
-                let v = skip_ws(buf, j + 1);
-                if v >= buf.len() {
+                let Some(end) = scan_value(buf, i, &mut self.value)? else {
                     return Ok(Step::NeedMore);
+                };
+                self.key = String::from_utf8_lossy(&buf[i + 1..end - 1]).into_owned();
+                self.phase = Phase::Colon;
+                self.pos = end;
+            }
+            Phase::Colon => {
+                if c != b':' {
+                    return Err((i, "expected ':' after a member name".into()));
                 }
-                if key == "features" {
-                    if buf[v] != b'[' {
-                        return Err((v, "\"features\" must be an array".into()));
+                self.phase = Phase::MemberValue;
+                self.pos = i + 1;
+            }
+            Phase::MemberValue => {
+                if self.key == "features" {
+                    if c != b'[' {
+                        return Err((i, "\"features\" must be an array".into()));
                     }
                     self.saw_features = true;
                     self.phase = Phase::Features { first: true };
-                    self.pos = v + 1;
+                    self.pos = i + 1;
                 } else {
-                    let Some(end) = scan_value(buf, v)? else {
+                    let Some(end) = scan_value(buf, i, &mut self.value)? else {
                         return Ok(Step::NeedMore);
                     };
-                    let text = String::from_utf8_lossy(&buf[v..end]);
-                    match key.as_str() {
+                    let text = String::from_utf8_lossy(&buf[i..end]);
+                    match self.key.as_str() {
                         "type" => self.top_type = Some(text.trim_matches('"').to_string()),
                         "crs" => self.crs = Some(text.into_owned()),
                         _ => {}
@@ -746,17 +818,28 @@ impl Scanner {
                 if c == b']' {
                     self.phase = Phase::Members { first: false };
                     self.pos = i + 1;
-                    return Ok(Step::Advanced);
+                } else if first {
+                    self.phase = Phase::Feature;
+                } else if c == b',' {
+                    self.phase = Phase::Feature;
+                    self.pos = i + 1;
+                } else {
+                    return Err((i, "expected ',' or ']' between features".into()));
                 }
-                if !first {
-                    if c != b',' {
-                        return Err((i, "expected ',' or ']' between features".into()));
-                    }
-                    i = skip_ws(buf, i + 1);
+            }
+            Phase::Feature => {
+                if c == b']' {
+                    return Err((i, "expected a feature after ',' (a trailing comma?)".into()));
                 }
-                let end = match self.whole_line(buf, i) {
+                // A value whose scan was cut by the end of a buffer is resumed, not taken again.
+                let whole_line = if self.value.offset == 0 {
+                    self.whole_line(buf, i)
+                } else {
+                    None
+                };
+                let end = match whole_line {
                     Some(end) => end,
-                    None => match scan_value(buf, i)? {
+                    None => match scan_value(buf, i, &mut self.value)? {
                         Some(end) => end,
                         None => return Ok(Step::NeedMore),
                     },
@@ -764,6 +847,21 @@ impl Scanner {
                 spans.push((i, end));
                 self.phase = Phase::Features { first: false };
                 self.pos = end;
+            }
+            Phase::After => {
+                let shown: String = String::from_utf8_lossy(&buf[i..buf.len().min(i + 40)])
+                    .chars()
+                    .flat_map(char::escape_debug)
+                    .take(40)
+                    .collect();
+                return Err((
+                    i,
+                    format!(
+                        "more data follows the end of the FeatureCollection (`{shown}`); a \
+                         GeoJSON file holds exactly one FeatureCollection: remove the rest, or \
+                         merge the collections (e.g. `ogr2ogr -append`)"
+                    ),
+                ));
             }
         }
         Ok(Step::Advanced)
@@ -853,27 +951,45 @@ fn skip_ws(buf: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// End (exclusive) of the JSON value starting at `i`; `None` if the buffer ends first.
-fn scan_value(buf: &[u8], i: usize) -> Result<Option<usize>, ScanError> {
+/// How far the scan of one value got when the buffer ended inside it, so that it goes on from
+/// there when more of the file has been read.
+#[derive(Default)]
+struct ValueScan {
+    /// Bytes of the value scanned so far, from its first byte (0: not started).
+    offset: usize,
+    /// The open brackets, innermost in the lowest bit (1 = object); past 128 levels the outer
+    /// ones are kept in `deep`.
+    bits: u128,
+    depth: usize,
+    deep: Vec<bool>,
+    /// The scan stopped inside a string.
+    in_string: bool,
+}
+
+/// End (exclusive) of the JSON value starting at `buf[i]`; `None` if the buffer ends first, with
+/// the progress kept in `st` (a later call on a longer buffer, with the value still at `i`,
+/// goes on from there). `st` is reset when the value is complete.
+fn scan_value(buf: &[u8], i: usize, st: &mut ValueScan) -> Result<Option<usize>, ScanError> {
     let Some(&c) = buf.get(i) else {
         return Ok(None);
     };
     match c {
-        b'"' => Ok(scan_string(buf, i + 1)),
-        b'{' | b'[' => Ok(scan_nested(buf, i)?),
+        b'"' | b'{' | b'[' => scan_nested(buf, i, st),
         b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => {
-            let mut j = i;
+            let mut j = i + st.offset;
             while j < buf.len() {
                 if matches!(buf[j], b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t') {
+                    *st = ValueScan::default();
                     return Ok(Some(j));
                 }
                 j += 1;
             }
+            st.offset = j - i;
             Ok(None)
         }
         other => Err((
             i,
-            format!("expected a JSON value, found '{}'", other as char),
+            format!("expected a JSON value, found '{}'", other.escape_ascii()),
         )),
     }
 }
@@ -893,84 +1009,79 @@ const fn byte_set(bytes: &[u8]) -> [bool; 256] {
     set
 }
 
-/// End (exclusive) of the object or array starting at `buf[i]`; `None` if the buffer ends
-/// first. Brackets must match; the nesting is kept as a bit stack (1 = object), on the heap only
-/// past 128 levels.
-fn scan_nested(buf: &[u8], i: usize) -> Result<Option<usize>, ScanError> {
-    let mut bits: u128 = 0;
-    let mut depth = 0usize;
-    let mut deep: Vec<bool> = Vec::new();
-    let mut j = i;
+/// End (exclusive) of the string, object or array starting at `buf[i]`, as [`scan_value`].
+/// Brackets must match; the nesting is kept as a bit stack, on the heap only past 128 levels.
+fn scan_nested(buf: &[u8], i: usize, st: &mut ValueScan) -> Result<Option<usize>, ScanError> {
     let n = buf.len();
-    while j < n {
+    let (mut bits, mut depth, mut in_string) = (st.bits, st.depth, st.in_string);
+    let mut j = i + st.offset;
+    if st.offset == 0 && buf.get(i) == Some(&b'"') {
+        in_string = true;
+        j += 1;
+    }
+    // The buffer ends inside the value: keep the progress.
+    macro_rules! stop {
+        ($in_string:expr) => {{
+            st.offset = j - i;
+            st.bits = bits;
+            st.depth = depth;
+            st.in_string = $in_string;
+            return Ok(None);
+        }};
+    }
+    loop {
+        if in_string {
+            // Strings in features are short: a byte loop beats a vectorised search here.
+            while j < n && !IN_STRING[usize::from(buf[j])] {
+                j += 1;
+            }
+            match buf.get(j) {
+                Some(b'"') => {
+                    j += 1;
+                    in_string = false;
+                    if depth == 0 {
+                        *st = ValueScan::default();
+                        return Ok(Some(j));
+                    }
+                }
+                // A backslash: skip it and the byte it escapes.
+                Some(_) => j += 2,
+                None => stop!(true),
+            }
+            continue;
+        }
         // Most bytes are neither brackets nor quotes: skip them in a tight loop.
         while j < n && !STRUCTURAL[usize::from(buf[j])] {
             j += 1;
         }
-        let Some(&b) = buf.get(j) else {
-            break;
-        };
+        let Some(&b) = buf.get(j) else { stop!(false) };
         match b {
-            b'"' => {
-                // Strings in features are short: a byte loop beats a vectorised search here.
-                j += 1;
-                while j < n && !IN_STRING[usize::from(buf[j])] {
-                    j += 1;
-                }
-                match buf.get(j) {
-                    Some(b'"') => j += 1,
-                    Some(_) => {
-                        // A backslash: skip it and the byte it escapes, then go on in the string.
-                        j += 2;
-                        match scan_string(buf, j.min(n)) {
-                            Some(end) if j <= n => j = end,
-                            _ => return Ok(None),
-                        }
-                    }
-                    None => return Ok(None),
-                }
-                continue;
-            }
+            b'"' => in_string = true,
             b'{' | b'[' => {
                 if depth >= 128 {
-                    deep.push(bits >> 127 == 1);
+                    st.deep.push(bits >> 127 == 1);
                 }
                 bits = (bits << 1) | u128::from(b == b'{');
                 depth += 1;
             }
-            b @ (b'}' | b']') => {
+            _ => {
                 let open_object = bits & 1 == 1;
-                if open_object != (b == b'}') {
+                if depth == 0 || open_object != (b == b'}') {
+                    *st = ValueScan::default();
                     return Err((j, format!("unexpected '{}'", b as char)));
                 }
                 bits >>= 1;
                 depth -= 1;
                 if depth >= 128 {
-                    bits |= u128::from(deep.pop().unwrap_or(false)) << 127;
+                    bits |= u128::from(st.deep.pop().unwrap_or(false)) << 127;
                 }
                 if depth == 0 {
+                    *st = ValueScan::default();
                     return Ok(Some(j + 1));
                 }
             }
-            _ => {}
         }
         j += 1;
-    }
-    Ok(None)
-}
-
-/// End (exclusive, after the closing quote) of a string whose content starts at `i`.
-#[inline]
-fn scan_string(buf: &[u8], mut i: usize) -> Option<usize> {
-    loop {
-        let k = memchr::memchr2(b'"', b'\\', &buf[i..])?;
-        if buf[i + k] == b'"' {
-            return Some(i + k + 1);
-        }
-        i += k + 2;
-        if i > buf.len() {
-            return None;
-        }
     }
 }
 
@@ -1746,6 +1857,100 @@ mod tests {
         let text: &'static str = Box::leak(text.into_boxed_str());
         let e = read_pop(text).unwrap_err().to_string();
         assert!(e.contains("unexpected '}'"), "{e}");
+    }
+
+    #[test]
+    fn values_cut_by_the_buffer_end_are_resumed() {
+        let values = [
+            r#""a \" } ] b""#,
+            r#"{"a":[1,{"b":"]}\\"}],"c":"\"{"}"#,
+            "-12.5e3",
+            "true",
+            r#"[[[[[[[[[]]]]]]]]]"#,
+        ];
+        for v in values {
+            // After a space, so that a number's end is seen.
+            let text = format!("{v} ");
+            let bytes = text.as_bytes();
+            let whole = scan_value(bytes, 0, &mut ValueScan::default()).unwrap();
+            assert_eq!(whole, Some(v.len()), "{v}");
+            // Given one more byte at a time, the scan goes on where it stopped.
+            let mut st = ValueScan::default();
+            let mut found = None;
+            for k in 1..=bytes.len() {
+                if let Some(end) = scan_value(&bytes[..k], 0, &mut st).unwrap() {
+                    found = Some((k, end));
+                    break;
+                }
+                assert!(st.offset <= k + 1, "{v}: offset {} past {k}", st.offset);
+            }
+            let (k, end) = found.unwrap_or_else(|| panic!("{v}: never complete"));
+            assert_eq!(end, v.len(), "{v}");
+            assert!(k <= v.len() + 1, "{v}");
+        }
+        let deep = format!("{}1{}", "[".repeat(300), "]".repeat(300));
+        let mut st = ValueScan::default();
+        for k in 1..deep.len() {
+            assert_eq!(scan_value(&deep.as_bytes()[..k], 0, &mut st), Ok(None));
+        }
+        assert_eq!(
+            scan_value(deep.as_bytes(), 0, &mut st),
+            Ok(Some(deep.len()))
+        );
+    }
+
+    #[test]
+    fn whitespace_and_long_values_across_blocks_and_trailing_data() {
+        let feature = r#"{"type":"Feature","properties":{"population":2,"note":"NOTE"},"geometry":{"type":"Point","coordinates":[24.9,60.1]}}"#;
+        // Twenty megabytes of whitespace between features and a string property of twenty
+        // megabytes: both span several blocks.
+        let spaces = " \n".repeat(10 << 20);
+        let long = feature.replace("NOTE", &"x".repeat(20 << 20));
+        let text = format!(
+            r#"{{"type":"FeatureCollection","features":[{feature},{spaces}{long}{spaces},{feature}]{spaces}}}{spaces}"#
+        );
+        let text: &'static str = Box::leak(text.into_boxed_str());
+        let fc = read_pop(text).unwrap();
+        assert_eq!(
+            fc.kept,
+            vec![(0, Some(2.0)), (1, Some(2.0)), (2, Some(2.0))]
+        );
+        for trailing in ["x", "{\"type\":\"FeatureCollection\",\"features\":[]}"] {
+            for gap in ["", "\n", spaces.as_str()] {
+                let t = format!(
+                    r#"{{"type":"FeatureCollection","features":[{feature}]}}{gap}{trailing}"#
+                );
+                let e = read_pop(Box::leak(t.into_boxed_str()))
+                    .unwrap_err()
+                    .to_string();
+                assert!(
+                    e.contains("more data follows the end of the FeatureCollection"),
+                    "{e}"
+                );
+            }
+        }
+        let e = read_pop(r#"{"type":"FeatureCollection","features":[{"type":"Feature"},]}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("trailing comma"), "{e}");
+    }
+
+    #[test]
+    fn other_encodings_and_formats_are_named() {
+        let cases: [(&'static [u8], &str); 5] = [
+            (b"\xFF\xFE{\0\"\0", "UTF-16"),
+            (b"{\0\"\0t\0", "UTF-16"),
+            (b"\x1F\x8B\x08\0\0", "gzip"),
+            (b"PK\x03\x04\0\0", "zip"),
+            (b"\0\0\0\x0D\x0A\x09OSMHeader\x18", "lifecircle extract"),
+        ];
+        for (bytes, needle) in cases {
+            let source = Source::from_bytes("f.geojson", bytes.to_vec());
+            let e = read_features(&source, &[], |_| Ok(()))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(needle), "{e}");
+        }
     }
 
     #[test]

@@ -438,6 +438,18 @@ fn exchange(from: &Path, to: &Path) -> io::Result<()> {
 /// # Errors
 /// [`Error::Write`]: it cannot be created, or exists and is not a directory.
 pub fn prepare_dir(dir: &Path) -> Result<()> {
+    // A file (or a path through one) where the directory should be: say so, rather than
+    // "File exists" or "Not a directory".
+    let mut blocked = Some(dir);
+    while let Some(p) = blocked {
+        if p.exists() && !p.is_dir() {
+            return Err(Error::OutputNotDirectory {
+                path: dir.to_path_buf(),
+                file: p.to_path_buf(),
+            });
+        }
+        blocked = p.parent();
+    }
     fs::create_dir_all(dir).map_err(|source| Error::Write {
         path: dir.to_path_buf(),
         source,
@@ -465,6 +477,17 @@ pub const COORDS: Decimals = Decimals::AtMost(COORD_DECIMALS);
 /// Append `v` with at most `decimals` decimals (see [`push_number`]).
 pub fn push_fixed(buf: &mut Vec<u8>, v: f64, decimals: u32) {
     push_number(buf, v, Decimals::AtMost(decimals));
+}
+
+/// Append `v` with at most `decimals` decimals and always a decimal point (`1.0`, `0.38`), so
+/// that GIS tools type the field Real even where every value is whole; `null` if not finite.
+pub fn push_fixed_real(buf: &mut Vec<u8>, v: f64, decimals: u32) {
+    let start = buf.len();
+    push_number(buf, v, Decimals::AtMost(decimals));
+    let written = &buf[start..];
+    if written != b"null" && !written.iter().any(|&b| matches!(b, b'.' | b'e' | b'E')) {
+        buf.extend_from_slice(b".0");
+    }
 }
 
 /// Append `v` rounded half away from zero to the given decimals; `null` if not finite. A value
