@@ -94,16 +94,7 @@ pub fn text(a: &Analysis) -> String {
     let _ = writeln!(out, "{t}");
     capacity_table(a, &mut out);
 
-    let mut worst: Vec<usize> = (0..a.communities.len())
-        .filter(|&i| !a.community_results[i].lacking.is_empty())
-        .collect();
-    worst.sort_by(|&x, &y| {
-        let (rx, ry) = (&a.community_results[x], &a.community_results[y]);
-        ry.gap_population
-            .total_cmp(&rx.gap_population)
-            .then(ry.lacking.len().cmp(&rx.lacking.len()))
-            .then(x.cmp(&y))
-    });
+    let worst = a.communities_by_gap();
     if a.communities.is_empty() {
     } else if populated == 0 {
         let _ = writeln!(

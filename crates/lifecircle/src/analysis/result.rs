@@ -168,6 +168,20 @@ impl Analysis<'_> {
             .count()
     }
 
+    /// The communities that lack at least one category, largest gap population first (then
+    /// the most categories lacking, then input order), as indices.
+    pub fn communities_by_gap(&self) -> Vec<usize> {
+        let r = &self.community_results;
+        let mut worst: Vec<usize> = (0..r.len()).filter(|&i| !r[i].lacking.is_empty()).collect();
+        worst.sort_by(|&x, &y| {
+            r[y].gap_population
+                .total_cmp(&r[x].gap_population)
+                .then(r[y].lacking.len().cmp(&r[x].lacking.len()))
+                .then(x.cmp(&y))
+        });
+        worst
+    }
+
     /// The maximum walk, metres, when every category has the same one.
     pub fn shared_max_walk_m(&self) -> Option<f64> {
         shared(self.categories.iter().map(|c| c.plan.max_walk_m))

@@ -400,7 +400,7 @@ fn coverage_table(a: &Analysis) -> String {
     let mut s = String::from(
         "<table><thead><tr><th>category</th><th>counts</th><th>walk</th><th>facilities</th>\
          <th>covered population</th><th>coverage</th><th>target</th>\
-         <th>communities lacking</th></tr></thead><tbody>",
+         <th>communities lacking (of those with residents)</th></tr></thead><tbody>",
     );
     for c in &a.categories {
         let _ = write!(
@@ -416,7 +416,7 @@ fn coverage_table(a: &Analysis) -> String {
             percent(c.coverage),
             c.plan.target_percent,
             c.communities_lacking,
-            a.communities.len()
+            a.populated_communities()
         );
     }
     s.push_str("</tbody></table>");
@@ -424,24 +424,19 @@ fn coverage_table(a: &Analysis) -> String {
 }
 
 fn worst_table(a: &Analysis) -> String {
-    let mut worst: Vec<usize> = (0..a.communities.len())
-        .filter(|&i| !a.community_results[i].lacking.is_empty())
-        .collect();
-    worst.sort_by(|&x, &y| {
-        let (rx, ry) = (&a.community_results[x], &a.community_results[y]);
-        ry.gap_population
-            .total_cmp(&rx.gap_population)
-            .then(x.cmp(&y))
-    });
+    let worst = a.communities_by_gap();
+    let populated = a.populated_communities();
+    if populated == 0 {
+        return "<p>No community has residents, so no community's coverage is measured.</p>".into();
+    }
     if worst.is_empty() {
-        return "<p>No community lacks a category.</p>".into();
+        return "<p>Every community with residents reaches every category at target.</p>".into();
     }
     let mut s = format!(
-        "<p>{} of {} communities lack at least one category; the largest gaps:</p>\
+        "<p>{} of {populated} communities with residents lack at least one category; the largest gaps:</p>\
          <table><thead><tr><th>community</th><th>name</th><th>population</th>\
          <th>gap population</th><th>lacking</th></tr></thead><tbody>",
         worst.len(),
-        a.communities.len()
     );
     for &i in worst.iter().take(15) {
         let (c, r) = (&a.communities[i], &a.community_results[i]);
@@ -568,10 +563,11 @@ pub fn write_html(a: &Analysis, ctx: &ReportContext, w: &mut dyn io::Write) -> i
 <section><h2>Inputs and settings</h2>{settings}<p class=\"note\">Map: equirectangular about the centre, true scale there; geometries simplified for display with a tolerance of {tolerance_m:.0} m. Map data as given in the inputs (for the sample: &copy; OpenStreetMap contributors, ODbL).</p></section></main>\
 <script type=\"application/json\" id=\"data\">{data}</script><script>{SCRIPT}</script></body></html>\n",
         summary = esc(&format!(
-            "{} walk; {} of {} communities lack at least one category; population {:.0}.",
+            "{} walk; {} of {} communities with residents lack at least one category; \
+             population {:.0}.",
             a.mode,
             a.communities_lacking(),
-            a.communities.len(),
+            a.populated_communities(),
             a.population
         )),
         map = map_svg(a, &frame, tolerance_m, view),
