@@ -84,6 +84,9 @@ pub enum Error {
     /// A setting is out of range, or settings contradict each other or the inputs.
     #[error(transparent)]
     Settings(#[from] SettingsError),
+    /// A siting cannot be done as asked ([`site`](crate::site::site)).
+    #[error(transparent)]
+    Site(#[from] crate::site::SiteError),
 }
 
 /// A setting of an analysis: a [`PlanBuilder`](crate::PlanBuilder) value, a walking-model

@@ -17,6 +17,7 @@ mod plan;
 mod result;
 mod sums;
 
+pub(crate) use self::places::counted_people;
 pub use self::{
     inputs::Inputs,
     places::CapacityResult,
