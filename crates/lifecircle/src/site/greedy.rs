@@ -540,7 +540,7 @@ pub(crate) fn build_order(inst: &Instance, sites: &[u32]) -> Vec<(u32, f64)> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A small case where greedy set cover is not optimal: two candidates split the

@@ -20,6 +20,8 @@ mod exact;
 mod greedy;
 pub mod report;
 mod result;
+#[cfg(test)]
+mod tests;
 
 pub use self::{
     candidates::{read_candidates, Candidate, CandidateSource},
