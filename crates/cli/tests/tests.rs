@@ -12,5 +12,6 @@ mod network;
 mod osm_extract;
 mod profiles;
 mod reliability;
+mod site;
 mod straight_line_reference;
 mod summary_reference;

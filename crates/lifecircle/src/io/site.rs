@@ -15,8 +15,8 @@ use crate::{
     coords::{self, Crs},
     error::Result,
     io::geojson::write::{
-        push_fixed, push_geometry, push_id, push_key, push_point, push_str, FeatureCollection,
-        OutputSet, COORDS,
+        push_fixed, push_geometry, push_id, push_key, push_point, push_str, rounded,
+        FeatureCollection, OutputSet, COORDS,
     },
     site::{SitePlan, Siting},
 };
@@ -299,8 +299,8 @@ pub fn write_curve(s: &Siting<'_>, run: &str, w: &mut dyn Write) -> io::Result<(
                 w,
                 "{run},{},0,{},{},{:.6},0",
                 cat.name,
-                cat.covered_population,
-                counted,
+                rounded(cat.covered_population, 3),
+                rounded(counted, 3),
                 share(cat.covered_population)
             )?;
             for site in &p.sites {
@@ -310,10 +310,10 @@ pub fn write_curve(s: &Siting<'_>, run: &str, w: &mut dyn Write) -> io::Result<(
                     "{run},{},{},{},{},{:.6},{}",
                     cat.name,
                     site.rank,
-                    covered,
-                    counted,
+                    rounded(covered, 3),
+                    rounded(counted, 3),
                     share(covered),
-                    site.cumulative_cost
+                    rounded(site.cumulative_cost, 3)
                 )?;
             }
         }
@@ -342,20 +342,20 @@ pub fn site_summary(s: &Siting<'_>, run: &str) -> Value {
                         "max_walk_m": cat.plan.max_walk_m,
                         "target_percent": cat.plan.target_percent,
                         "facilities": cat.facilities.len(),
-                        "counted_population": cat.counted_population,
-                        "covered_population": cat.covered_population,
-                        "coverage": cat.coverage,
-                        "covered_population_after": after.covered_population,
-                        "coverage_after": after.coverage,
-                        "coverage_everyone": cat.coverage_everyone,
-                        "coverage_everyone_after": after.coverage_everyone,
+                        "counted_population": rounded(cat.counted_population, 3),
+                        "covered_population": rounded(cat.covered_population, 3),
+                        "coverage": rounded(cat.coverage, 6),
+                        "covered_population_after": rounded(after.covered_population, 3),
+                        "coverage_after": rounded(after.coverage, 6),
+                        "coverage_everyone": rounded(cat.coverage_everyone, 6),
+                        "coverage_everyone_after": rounded(after.coverage_everyone, 6),
                         "communities_lacking": cat.communities_lacking,
                         "communities_lacking_after": after.communities_lacking,
                         "unreached": {
                             "off_network_points": u.off_network_points,
-                            "off_network_population": u.off_network_population,
+                            "off_network_population": rounded(u.off_network_population, 3),
                             "too_far_points": u.too_far_points,
-                            "too_far_population": u.too_far_population,
+                            "too_far_population": rounded(u.too_far_population, 3),
                         },
                     })
                 })
@@ -372,13 +372,13 @@ pub fn site_summary(s: &Siting<'_>, run: &str) -> Value {
                 "categories": cats,
                 "sites": p.sites.len(),
                 "site_ids": p.sites.iter().map(|x| x.id.to_string()).collect::<Vec<_>>(),
-                "objective": p.objective,
+                "objective": rounded(p.objective, 3),
                 "objective_is": match s.goal {
                     crate::site::Goal::New(_) | crate::site::Goal::Budget(_) => "people newly covered (counted, summed over the categories)",
                     _ => "new sites",
                 },
-                "bound": p.bound,
-                "gap": p.gap,
+                "bound": if p.bound.is_finite() { json!(rounded(p.bound, 3)) } else { Value::Null },
+                "gap": rounded(p.gap, 6),
                 "method": p.method.name(),
                 "proven_optimal": p.method.proven_optimal(),
                 "time_limit_reached": time_limit_reached,
@@ -411,7 +411,7 @@ pub fn site_summary(s: &Siting<'_>, run: &str) -> Value {
         "communities": a.communities.len(),
         "communities_lacking": a.communities_lacking(),
         "communities_lacking_after": s.after.communities_lacking(),
-        "population": a.population,
+        "population": rounded(a.population, 3),
         "problems": plans,
     })
 }
