@@ -546,11 +546,11 @@ fn solve_problem(
             let mut counted = vec![0.0; groups];
             for (k, &c) in cats.iter().enumerate() {
                 let cat = &before.categories[c];
-                for i in 0..before.demand.len() {
+                for (i, &w) in weights[c].iter().enumerate() {
                     let g = k * per_cat_groups + community_of(i);
-                    counted[g] += weights[c][i];
+                    counted[g] += w;
                     if cat.within(i) {
-                        covered[g] += weights[c][i];
+                        covered[g] += w;
                     }
                 }
                 let mut lacking: Vec<String> = Vec::new();
