@@ -27,6 +27,8 @@ pub struct Cli {
 pub enum Command {
     /// Measure walks from residences to facilities and write the gap map.
     Analyze(Box<AnalyzeArgs>),
+    /// Choose where to build new sites that close the gaps (the existing facilities stay).
+    Site(Box<SiteArgs>),
     /// Turn an OpenStreetMap extract (and a population grid) into analysis inputs.
     Extract(ExtractArgs),
     /// List the built-in planning profiles, or print one as TOML (`profiles show NAME`).
@@ -136,9 +138,9 @@ pub struct AnalyzeArgs {
     /// Coordinate system of every geometry written (gcj02 overlays an Amap base map).
     #[arg(long, default_value = "wgs84", value_name = "CRS")]
     pub output_coords: Crs,
-    /// Output directory (created if missing).
-    #[arg(long, default_value = "lifecircle-out", value_name = "DIR")]
-    pub out: PathBuf,
+    /// Output directory, created if missing (`lifecircle-out`; `lifecircle-site` for `site`).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
     /// Property holding a facility's category.
     #[arg(long, default_value = "category", value_name = "NAME")]
     pub category_field: String,
@@ -173,4 +175,63 @@ pub struct AnalyzeArgs {
     /// Print how long each stage took, and the peak memory so far, on stderr.
     #[arg(long, short)]
     pub verbose: bool,
+}
+
+#[derive(Args)]
+pub struct SiteArgs {
+    #[command(flatten)]
+    pub common: AnalyzeArgs,
+    /// Site facilities of these categories (comma-separated), each category on its own.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "NAME[,NAME..]",
+        required_unless_present = "centre",
+        conflicts_with = "centre"
+    )]
+    pub category: Option<Vec<String>>,
+    /// Every new site is a neighbourhood centre hosting every category of the profile (or of
+    /// --categories).
+    #[arg(long)]
+    pub centre: bool,
+    /// Candidate sites: GeoJSON points or polygons, with optional `id`, `name` and `cost`.
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "candidates_from",
+        conflicts_with = "candidates_from"
+    )]
+    pub candidates: Option<PathBuf>,
+    /// Generate candidate sites: `grid:250m` (a grid over the demand), `streets` (the street
+    /// junctions; with --network) or `communities` (each community's point).
+    #[arg(long, value_name = "grid:DIST|streets|communities")]
+    pub candidates_from: Option<String>,
+    /// What to reach with the fewest new sites: `full` (everyone some candidate reaches),
+    /// a percentage of the people each category counts (`95`), or `communities` (no community
+    /// lacks a sited category).
+    #[arg(long, default_value = "full", value_name = "full|PCT|communities")]
+    pub goal: String,
+    /// Instead of a goal: exactly N new sites covering the most people.
+    #[arg(long, value_name = "N", conflicts_with_all = ["goal", "budget"])]
+    pub new: Option<usize>,
+    /// Instead of a goal: new sites whose `cost` adds up to at most X, covering the most people.
+    #[arg(
+        long,
+        value_name = "X",
+        conflicts_with = "goal",
+        allow_negative_numbers = true
+    )]
+    pub budget: Option<f64>,
+    /// Property holding a candidate's cost.
+    #[arg(long, default_value = "cost", value_name = "NAME")]
+    pub cost_field: String,
+    /// Solve exactly (integer program) within --time-limit; the default chooses.
+    #[arg(long, conflicts_with = "fast")]
+    pub exact: bool,
+    /// Greedy with local search and a bound only; the default chooses.
+    #[arg(long)]
+    pub fast: bool,
+    /// The longest the exact solver searches per sited problem: `60s`, `2min`, `90`.
+    #[arg(long, default_value = "60s", value_name = "TIME")]
+    pub time_limit: String,
 }

@@ -106,7 +106,7 @@ impl AnalyzeJob {
                 capacities,
             },
             capacity_field_given: a.capacity_field.is_some(),
-            out: a.out,
+            out: a.out.unwrap_or_else(|| PathBuf::from("lifecircle-out")),
             report: a.report,
             quiet: a.quiet,
             verbose: a.verbose,
@@ -286,5 +286,159 @@ mod tests {
             flag_message(&e),
             "--target must be a percentage from 0 to 100, got 120"
         );
+    }
+}
+
+/// Where `site` takes its candidates from.
+pub enum Candidates {
+    /// A file of candidate sites.
+    File(Source),
+    /// Generated.
+    Generated(lifecircle::site::CandidateSource),
+}
+
+/// `lifecircle site`, checked: the analysis job it shares with `analyze`, and the siting.
+pub struct SiteJob {
+    pub analyze: AnalyzeJob,
+    pub candidates: Candidates,
+    pub cost_field: String,
+    pub hosting: lifecircle::site::Hosting,
+    pub goal: lifecircle::site::Goal,
+    pub solver: lifecircle::site::Solver,
+    pub time_limit: std::time::Duration,
+}
+
+impl SiteJob {
+    /// The job the arguments ask for.
+    ///
+    /// # Errors
+    /// As [`AnalyzeJob::from_args`]; a goal, candidate source, budget or time limit that cannot
+    /// be read, named by its flag.
+    pub fn from_args(a: crate::args::SiteArgs) -> anyhow::Result<Self> {
+        use lifecircle::site::{CandidateSource, Goal, Hosting, Solver};
+        let mut common = a.common;
+        let out = common
+            .out
+            .take()
+            .unwrap_or_else(|| PathBuf::from("lifecircle-site"));
+        let mut analyze = AnalyzeJob::from_args(common)?;
+        analyze.out = out;
+        let candidates = match (a.candidates, a.candidates_from.as_deref()) {
+            (Some(path), _) => Candidates::File(Source::Path(path)),
+            (None, Some(text)) => Candidates::Generated(parse_candidates_from(text)?),
+            (None, None) => anyhow::bail!(
+                "give candidate sites: --candidates FILE or --candidates-from grid:250m|streets|communities"
+            ),
+        };
+        if matches!(candidates, Candidates::Generated(CandidateSource::Streets))
+            && !matches!(analyze.walking, Walking::Network { .. })
+        {
+            anyhow::bail!(
+                "--candidates-from streets needs --network (the streets to put sites on)"
+            );
+        }
+        let goal = match (a.new, a.budget) {
+            (Some(n), _) => Goal::New(n),
+            (None, Some(b)) => Goal::Budget(b),
+            (None, None) => parse_goal(&a.goal)?,
+        };
+        let hosting = match a.category {
+            Some(names) if !a.centre => Hosting::Categories(names),
+            _ => Hosting::Centre,
+        };
+        let solver = match (a.exact, a.fast) {
+            (true, _) => Solver::Exact,
+            (_, true) => Solver::Fast,
+            _ => Solver::Auto,
+        };
+        Ok(Self {
+            analyze,
+            candidates,
+            cost_field: a.cost_field,
+            hosting,
+            goal,
+            solver,
+            time_limit: parse_time_limit(&a.time_limit)?,
+        })
+    }
+}
+
+/// Parse `--candidates-from`: `grid:250m`, `streets` or `communities`.
+fn parse_candidates_from(text: &str) -> anyhow::Result<lifecircle::site::CandidateSource> {
+    use lifecircle::site::CandidateSource;
+    let t = text.trim();
+    Ok(match t {
+        "streets" => CandidateSource::Streets,
+        "communities" => CandidateSource::Communities,
+        _ => match t.strip_prefix("grid:") {
+            Some(spacing) => match profile::parse_walk(spacing) {
+                Ok(Walk::Metres(m)) => CandidateSource::Grid { spacing_m: m },
+                _ => anyhow::bail!(
+                    "--candidates-from {text:?}: give the grid spacing as a distance, such as grid:250m"
+                ),
+            },
+            None => anyhow::bail!(
+                "--candidates-from {text:?}: expected grid:DIST (such as grid:250m), streets or communities"
+            ),
+        },
+    })
+}
+
+/// Parse `--goal`: `full`, `communities` or a percentage.
+fn parse_goal(text: &str) -> anyhow::Result<lifecircle::site::Goal> {
+    use lifecircle::site::Goal;
+    let t = text.trim();
+    Ok(match t {
+        "full" => Goal::Full,
+        "communities" => Goal::Communities,
+        _ => match t.trim_end_matches('%').trim().parse::<f64>() {
+            Ok(p) if p > 0.0 && p <= 100.0 => Goal::Percent(p),
+            _ => anyhow::bail!(
+                "--goal {text:?}: expected full, communities, or a percentage above 0 and at most 100 (such as 95)"
+            ),
+        },
+    })
+}
+
+/// Parse `--time-limit`: seconds (`90`, `60s`) or minutes (`2min`).
+fn parse_time_limit(text: &str) -> anyhow::Result<std::time::Duration> {
+    let t = text.trim();
+    let (number, scale) = if let Some(m) = t.strip_suffix("min") {
+        (m, 60.0)
+    } else if let Some(s) = t.strip_suffix('s') {
+        (s, 1.0)
+    } else {
+        (t, 1.0)
+    };
+    match number.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v * scale < 1e9 => {
+            Ok(std::time::Duration::from_secs_f64(v * scale))
+        }
+        _ => anyhow::bail!("--time-limit {text:?}: expected a positive time such as 60s or 2min"),
+    }
+}
+
+#[cfg(test)]
+mod site_tests {
+    use super::*;
+    use lifecircle::site::{CandidateSource, Goal};
+
+    #[test]
+    fn site_values() {
+        assert_eq!(parse_goal("full").unwrap(), Goal::Full);
+        assert_eq!(parse_goal("95").unwrap(), Goal::Percent(95.0));
+        assert_eq!(parse_goal("90%").unwrap(), Goal::Percent(90.0));
+        assert!(parse_goal("0").is_err());
+        assert!(parse_goal("most").is_err());
+        assert_eq!(
+            parse_candidates_from("grid:250m").unwrap(),
+            CandidateSource::Grid { spacing_m: 250.0 }
+        );
+        assert!(parse_candidates_from("grid:5min").is_err());
+        assert!(parse_candidates_from("hexagons").is_err());
+        assert_eq!(parse_time_limit("60s").unwrap().as_secs(), 60);
+        assert_eq!(parse_time_limit("2min").unwrap().as_secs(), 120);
+        assert_eq!(parse_time_limit("90").unwrap().as_secs(), 90);
+        assert!(parse_time_limit("-1s").is_err());
     }
 }

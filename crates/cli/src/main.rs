@@ -15,6 +15,7 @@ use lifecircle::{analyze, io as lio, osm, profile, report, Analysis, Inputs, Pro
 mod args;
 mod job;
 mod progress;
+mod site;
 
 use crate::{
     args::{Cli, Command, ProfilesAction},
@@ -22,21 +23,26 @@ use crate::{
     progress::Spinner,
 };
 
-fn run_analyze(job: AnalyzeJob) -> anyhow::Result<()> {
-    for w in &job.warnings {
-        eprintln!("warning: {}", printable(w));
+/// The inputs of an analysis job, as read, and its walking model.
+struct Read {
+    facilities: lio::Loaded<lifecircle::Facility>,
+    residences: Option<lio::Loaded<lifecircle::Residence>>,
+    communities: Option<lio::Loaded<lifecircle::Community>>,
+    walking: Box<dyn lifecircle::WalkingDistance>,
+}
+
+impl Read {
+    fn inputs(&self) -> Inputs<'_> {
+        Inputs::from_loaded(
+            &self.facilities,
+            self.residences.as_ref(),
+            self.communities.as_ref(),
+        )
     }
-    // Nothing is read or written when an output would replace an input.
-    let outputs = lio::Written::in_dir(&job.out);
-    let mut output_paths = outputs.paths().to_vec();
-    let report_path = job.out.join(lio::REPORT_FILE);
-    if job.report {
-        output_paths.push(&report_path);
-    }
-    lio::refuse_inputs_as_outputs(&output_paths, &job.input_paths())?;
-    // Locked before anything is read: a second run into the directory stops at once.
-    let set = lio::geojson::write::OutputSet::begin(&job.out)?;
-    let spinner = Spinner::new(job.quiet, job.verbose);
+}
+
+/// Read the facilities, residences, communities and street network of a job.
+fn read_inputs(job: &AnalyzeJob, spinner: &Spinner) -> anyhow::Result<Read> {
     spinner.stage("reading facilities");
     let facilities = lio::read_facilities(&job.facilities, &job.fields)?;
     facilities.require_usable("facility", job.facilities_hint(&facilities))?;
@@ -64,9 +70,44 @@ fn run_analyze(job: AnalyzeJob) -> anyhow::Result<()> {
         spinner.stage("reading the street network");
     }
     let walking = walking_model(&job.walking, &job.plan)?;
-    let inputs = Inputs::from_loaded(&facilities, residences.as_ref(), communities.as_ref());
+    Ok(Read {
+        facilities,
+        residences,
+        communities,
+        walking,
+    })
+}
+
+/// Say that stale temporaries of a killed run were removed from `dir`.
+fn note_removed_stale(removed: usize, dir: &std::path::Path) {
+    if removed > 0 {
+        eprintln!(
+            "note: removed {} temporary file{} left in {} by an earlier run that was stopped",
+            removed,
+            if removed == 1 { "" } else { "s" },
+            dir.display()
+        );
+    }
+}
+
+fn run_analyze(job: AnalyzeJob) -> anyhow::Result<()> {
+    for w in &job.warnings {
+        eprintln!("warning: {}", printable(w));
+    }
+    // Nothing is read or written when an output would replace an input.
+    let outputs = lio::Written::in_dir(&job.out);
+    let mut output_paths = outputs.paths().to_vec();
+    let report_path = job.out.join(lio::REPORT_FILE);
+    if job.report {
+        output_paths.push(&report_path);
+    }
+    lio::refuse_inputs_as_outputs(&output_paths, &job.input_paths())?;
+    // Locked before anything is read: a second run into the directory stops at once.
+    let set = lio::geojson::write::OutputSet::begin(&job.out)?;
+    let spinner = Spinner::new(job.quiet, job.verbose);
+    let read = read_inputs(&job, &spinner)?;
     let report = job.report.then(|| report_context(&job));
-    let a = analyze(inputs, job.plan, walking.as_ref(), &spinner).map_err(flagged)?;
+    let a = analyze(read.inputs(), job.plan, read.walking.as_ref(), &spinner).map_err(flagged)?;
     check_capacity_fields(
         &a,
         &job.facilities,
@@ -77,14 +118,7 @@ fn run_analyze(job: AnalyzeJob) -> anyhow::Result<()> {
     spinner.finish();
     warn_skipped(&a);
     warn_without_capacity(&a, &job.fields.capacity);
-    if written.removed_stale > 0 {
-        eprintln!(
-            "note: removed {} temporary file{} left in {} by an earlier run that was stopped",
-            written.removed_stale,
-            if written.removed_stale == 1 { "" } else { "s" },
-            job.out.display()
-        );
-    }
+    note_removed_stale(written.removed_stale, &job.out);
     if !job.quiet {
         let mut text = report::text(&a);
         text.push_str(&format!(
@@ -248,6 +282,7 @@ fn print_stdout(text: &str) -> anyhow::Result<()> {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Some(Command::Analyze(args)) => run_analyze(AnalyzeJob::from_args(*args)?),
+        Some(Command::Site(args)) => site::run(job::SiteJob::from_args(*args)?),
         Some(Command::Extract(a)) => {
             let spinner = Spinner::new(false, a.verbose);
             let inventory = osm::run_extract(

@@ -15,5 +15,6 @@ mod osm_extract;
 mod profiles;
 mod reliability;
 mod report;
+mod site;
 mod straight_line_reference;
 mod summary_reference;

@@ -111,6 +111,9 @@ pub enum Error {
     /// A setting is out of range, or settings contradict each other or the inputs.
     #[error(transparent)]
     Settings(#[from] SettingsError),
+    /// A siting cannot be done as asked ([`site`](crate::site::site)).
+    #[error(transparent)]
+    Site(#[from] crate::site::SiteError),
 }
 
 fn none_usable_text(total: usize, what: &str, first: &[FeatureError]) -> String {

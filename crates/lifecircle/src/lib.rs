@@ -75,6 +75,7 @@ mod par;
 pub mod profile;
 pub mod report;
 pub mod sample;
+pub mod site;
 mod walk;
 
 pub use crate::{

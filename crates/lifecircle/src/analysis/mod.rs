@@ -18,6 +18,7 @@ mod plan;
 mod result;
 mod sums;
 
+pub(crate) use self::places::counted_people;
 pub use self::{
     checks::{FarCause, Warning, FAR_M},
     inputs::Inputs,

@@ -143,6 +143,21 @@ impl PlanBuilder {
 }
 
 impl Plan {
+    /// The same plan, measuring only these categories (as [`PlanBuilder::categories`]).
+    pub(crate) fn with_categories(mut self, names: Vec<String>) -> Self {
+        self.categories = Some(names);
+        self
+    }
+
+    /// The same plan for inputs that are already WGS84 (the outputs keep their system).
+    pub(crate) fn with_wgs84_inputs(mut self) -> Self {
+        self.coords = CoordSystems {
+            output: self.coords.output,
+            ..CoordSystems::default()
+        };
+        self
+    }
+
     /// A builder for a plan under `profile`, without overrides, WGS84 everywhere, lenient.
     pub fn builder(profile: Profile) -> PlanBuilder {
         PlanBuilder {

@@ -110,7 +110,7 @@ impl GroupCounts {
 /// Most target groups [`read_residences_with_groups`] reads at once.
 pub const MAX_GROUPS: usize = 8;
 
-fn id_of(f: &FeatureRef<'_>, prop: usize, field: &str) -> Result<Id, FeatureError> {
+pub(crate) fn id_of(f: &FeatureRef<'_>, prop: usize, field: &str) -> Result<Id, FeatureError> {
     let raw = f.property(prop).filter(|v| v.get() != "null");
     let (raw, field) = match (raw, f.feature_id()) {
         (Some(raw), _) => (raw, field),
@@ -153,7 +153,11 @@ pub(super) fn parse_id(raw: RawJson<'_>) -> Result<Id, String> {
     ))
 }
 
-fn name_of(f: &FeatureRef<'_>, prop: usize, field: &str) -> Result<Option<Box<str>>, FeatureError> {
+pub(crate) fn name_of(
+    f: &FeatureRef<'_>,
+    prop: usize,
+    field: &str,
+) -> Result<Option<Box<str>>, FeatureError> {
     match f.property(prop) {
         None => Ok(None),
         Some(raw) if raw.get().starts_with('"') || raw.get() == "null" => input::string(raw)

@@ -12,8 +12,10 @@ pub mod geojson;
 mod load;
 mod output;
 mod paths;
+mod site;
 mod streets;
 
+pub(crate) use self::load::{id_of, name_of};
 pub use self::{
     geojson::Source,
     load::{
@@ -26,5 +28,9 @@ pub use self::{
         REPORT_FILE,
     },
     paths::refuse_inputs_as_outputs,
+    site::{
+        site_summary, write_communities_change, write_curve, write_site_outputs, write_sites,
+        SiteFields, SiteWritten,
+    },
     streets::{read_street_lines, read_street_network},
 };

@@ -52,6 +52,12 @@ pub trait WalkingDistance: Sync {
     /// Prepare a set of demand points for repeated nearest-facility queries. The prepared
     /// demand may borrow the points.
     fn prepare<'a>(&'a self, demand: &'a [LonLat]) -> Box<dyn PreparedDemand + 'a>;
+
+    /// The street junctions (nodes where other than two street pieces meet), for a model that
+    /// walks along streets; `None` for one that does not. Candidate sites for siting.
+    fn junctions(&self) -> Option<Vec<LonLat>> {
+        None
+    }
 }
 
 /// Demand points ready for nearest-facility queries.

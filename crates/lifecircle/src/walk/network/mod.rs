@@ -369,6 +369,16 @@ impl StreetNetwork {
         self.node_lonlat.len()
     }
 
+    /// The nodes where other than two pieces meet (junctions and dead ends), in node order.
+    pub fn junctions(&self) -> Vec<LonLat> {
+        self.adj_start
+            .windows(2)
+            .zip(&self.node_lonlat)
+            .filter(|(w, _)| w[1] - w[0] != 2)
+            .map(|(_, &p)| p)
+            .collect()
+    }
+
     /// Total length of all pieces, metres.
     pub fn length_m(&self) -> f64 {
         self.length_m

@@ -57,6 +57,10 @@ impl WalkingDistance for NetworkWalk {
         "network"
     }
 
+    fn junctions(&self) -> Option<Vec<LonLat>> {
+        Some(self.network.junctions())
+    }
+
     fn prepare<'a>(&'a self, demand: &'a [LonLat]) -> Box<dyn PreparedDemand + 'a> {
         Box::new(SnappedDemand {
             walk: self,
