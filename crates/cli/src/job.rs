@@ -74,9 +74,15 @@ impl AnalyzeJob {
             ),
             Some(path) => Walking::Network {
                 source: Source::Path(path),
-                max_snap_m: parse_snap(&a.snap)?,
+                max_snap_m: parse_snap(a.snap.as_deref().unwrap_or("300m"))?,
             },
         };
+        if let (Some(snap), Walking::StraightLine(_)) = (&a.snap, &walking) {
+            warnings.push(format!(
+                "--snap {snap} is ignored without --network: straight-line walks start at the \
+                 points themselves"
+            ));
+        }
         if let (Some(detour), Walking::Network { .. }) = (a.detour, &walking) {
             warnings.push(format!(
                 "--detour {detour} is ignored with --network: walks follow the streets, which \
