@@ -181,6 +181,16 @@ pub fn residences_hint(loaded: &Loaded<lifecircle::Residence>) -> Option<String>
     })
 }
 
+/// What to do when a communities file has no feature (`extract` writes an empty one when the
+/// extract has no boundaries or places).
+pub fn communities_hint(loaded: &Loaded<lifecircle::Community>) -> Option<String> {
+    (loaded.total == 0).then(|| {
+        "Leave out --communities to analyse the city as a whole (or by the residences' \
+         `community` property), or give community boundaries of your own."
+            .to_string()
+    })
+}
+
 /// The walking model of a job, with the street network read when it walks along streets.
 pub fn walking_model(
     walking: &Walking,

@@ -53,7 +53,7 @@ fn run_analyze(job: AnalyzeJob) -> anyhow::Result<()> {
         .map(|s| lio::read_communities(s, &job.fields))
         .transpose()?;
     if let Some(c) = &communities {
-        c.require_usable("community", None)?;
+        c.require_usable("community", job::communities_hint(c))?;
     }
     if matches!(job.walking, job::Walking::Network { .. }) {
         spinner.stage("reading the street network");

@@ -715,4 +715,21 @@ fn an_extract_without_homes_says_so() {
         ],
     );
     assert!(!e.contains("skipping"), "{e}");
+    // Nor any community (no boundary or place in the extract).
+    let o = analyze(
+        d,
+        &[
+            "--facilities",
+            "city/facilities.geojson",
+            "--communities",
+            "city/communities.geojson",
+        ],
+    );
+    assert_clean_failure(
+        &o,
+        &[
+            "city/communities.geojson: the FeatureCollection has no features",
+            "Leave out --communities",
+        ],
+    );
 }
