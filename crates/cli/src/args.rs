@@ -96,14 +96,9 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "FILE")]
     pub network: Option<PathBuf>,
     /// With --network: the longest straight walk from a point to the nearest street; points
-    /// farther away are off the network and never covered.
-    #[arg(
-        long,
-        default_value = "300m",
-        value_name = "DIST",
-        allow_hyphen_values = true
-    )]
-    pub snap: String,
+    /// farther away are off the network and never covered (300m when not given).
+    #[arg(long, value_name = "DIST", allow_hyphen_values = true)]
+    pub snap: Option<String>,
     /// Multiplier on straight-line distance (1.2-1.4 approximates street circuity); 1.0 when
     /// not given. Straight-line walks only: with --network the streets give the detour.
     #[arg(long, allow_negative_numbers = true)]

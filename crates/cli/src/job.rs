@@ -78,9 +78,15 @@ impl AnalyzeJob {
             ),
             Some(path) => Walking::Network {
                 source: Source::Path(path),
-                max_snap_m: parse_snap(&a.snap)?,
+                max_snap_m: parse_snap(a.snap.as_deref().unwrap_or("300m"))?,
             },
         };
+        if let (Some(snap), Walking::StraightLine(_)) = (&a.snap, &walking) {
+            warnings.push(format!(
+                "--snap {snap} is ignored without --network: straight-line walks start at the \
+                 points themselves"
+            ));
+        }
         if let (Some(detour), Walking::Network { .. }) = (a.detour, &walking) {
             warnings.push(format!(
                 "--detour {detour} is ignored with --network: walks follow the streets, which \
@@ -182,6 +188,16 @@ pub fn residences_hint(loaded: &Loaded<lifecircle::Residence>) -> Option<String>
          (almost) no buildings: give `extract` a population grid (--population GRID.geojson), \
          or give residences of your own, or analyse the communities alone (leave out \
          --residences)."
+            .to_string()
+    })
+}
+
+/// What to do when a communities file has no feature (`extract` writes an empty one when the
+/// extract has no boundaries or places).
+pub fn communities_hint(loaded: &Loaded<lifecircle::Community>) -> Option<String> {
+    (loaded.total == 0).then(|| {
+        "Leave out --communities to analyse the city as a whole (or by the residences' \
+         `community` property), or give community boundaries of your own."
             .to_string()
     })
 }

@@ -64,7 +64,7 @@ fn read_inputs(job: &AnalyzeJob, spinner: &Spinner) -> anyhow::Result<Read> {
         .map(|s| lio::read_communities(s, &job.fields))
         .transpose()?;
     if let Some(c) = &communities {
-        c.require_usable("community", None)?;
+        c.require_usable("community", job::communities_hint(c))?;
     }
     if matches!(job.walking, job::Walking::Network { .. }) {
         spinner.stage("reading the street network");

@@ -146,7 +146,6 @@ fn fuzz(target: &str, corpus: &[Vec<u8>], cases: u64, read: impl Fn(&[u8])) -> u
         corpus.len()
     );
     let config = Config {
-        cases: u32::try_from(cases).unwrap_or(u32::MAX),
         rng_seed: RngSeed::Fixed(seed),
         failure_persistence: None,
         max_shrink_iters: 2000,
@@ -157,31 +156,35 @@ fn fuzz(target: &str, corpus: &[Vec<u8>], cases: u64, read: impl Fn(&[u8])) -> u
     let runs = std::cell::Cell::new(0u64);
     let crashes = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fuzz-crashes");
     let strategy = (any::<usize>(), vec(mutation(), 1..6));
-    let result = TestRunner::new(config).run(&strategy, |(first, mutations)| {
-        if start.elapsed() > budget {
-            return Ok(());
+    let mut runner = TestRunner::new(config);
+    // One case at a time, so that the run stops at the time budget; a failing case is shrunk.
+    while runs.get() < cases && start.elapsed() < budget {
+        let tree = strategy
+            .new_tree(&mut runner)
+            .unwrap_or_else(|e| panic!("{target}: no input: {e}"));
+        let result = runner.run_one(tree, |(first, mutations)| {
+            let input = apply(corpus, first, &mutations);
+            runs.set(runs.get() + 1);
+            if catch_unwind(AssertUnwindSafe(|| read(&input))).is_err() {
+                fs::create_dir_all(&crashes).unwrap();
+                let path = crashes.join(format!("{target}-{}", runs.get()));
+                fs::write(&path, &input).unwrap();
+                return Err(TestCaseError::fail(format!(
+                    "{target}: the reader panicked; input saved as {}",
+                    path.display()
+                )));
+            }
+            Ok(())
+        });
+        if let Err(e) = result {
+            panic!("{e}");
         }
-        let input = apply(corpus, first, &mutations);
-        runs.set(runs.get() + 1);
-        if catch_unwind(AssertUnwindSafe(|| read(&input))).is_err() {
-            fs::create_dir_all(&crashes).unwrap();
-            let path = crashes.join(format!("{target}-{}", runs.get()));
-            fs::write(&path, &input).unwrap();
-            return Err(TestCaseError::fail(format!(
-                "{target}: the reader panicked; input saved as {}",
-                path.display()
-            )));
-        }
-        Ok(())
-    });
+    }
     eprintln!(
         "fuzz {target}: {} inputs in {:.1} s",
         runs.get(),
         start.elapsed().as_secs_f64()
     );
-    if let Err(e) = result {
-        panic!("{e}");
-    }
     runs.get()
 }
 

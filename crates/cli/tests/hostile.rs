@@ -621,6 +621,29 @@ fn messages_say_what_is_wrong() {
     assert!(!o.stdout.contains(&0) && !o.stdout.contains(&0x1b));
     assert!(text(&o).0.contains(r"a\u{0}b\u{1b}[31m"), "{}", text(&o).0);
 
+    // A UTF-16 profile.
+    let toml16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain("name = \"x\"\n".encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    fs::write(d.join("p16.toml"), toml16).unwrap();
+    let o = with(&["--profile", "p16.toml"]);
+    assert_clean_failure(&o, &["p16.toml", "UTF-16", "iconv"]);
+
+    // --snap has no effect in a straight line: said so.
+    let o = lifecircle()
+        .current_dir(d)
+        .args(["analyze", "--quiet", "--out", "out6", "--snap", "50m"])
+        .args(base)
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&o);
+    assert!(o.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("--snap 50m is ignored without --network"),
+        "{stderr}"
+    );
+
     // --detour has no effect along streets: said so.
     let o = lifecircle()
         .current_dir(d)
@@ -692,4 +715,21 @@ fn an_extract_without_homes_says_so() {
         ],
     );
     assert!(!e.contains("skipping"), "{e}");
+    // Nor any community (no boundary or place in the extract).
+    let o = analyze(
+        d,
+        &[
+            "--facilities",
+            "city/facilities.geojson",
+            "--communities",
+            "city/communities.geojson",
+        ],
+    );
+    assert_clean_failure(
+        &o,
+        &[
+            "city/communities.geojson: the FeatureCollection has no features",
+            "Leave out --communities",
+        ],
+    );
 }

@@ -731,9 +731,29 @@ impl Profile {
                 ),
             )));
         }
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        let bytes = std::fs::read(path).map_err(|source| Error::Read {
             file: name_or_path.to_string(),
             source,
+        })?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let b = e.as_bytes();
+            let utf16 = b.starts_with(b"\xFF\xFE")
+                || b.starts_with(b"\xFE\xFF")
+                || b.get(1) == Some(&0)
+                || b.first() == Some(&0);
+            Error::File {
+                file: name_or_path.to_string(),
+                reason: if utf16 {
+                    "the file is UTF-16 text; a profile is UTF-8 TOML: convert it first, e.g. \
+                     `iconv -f UTF-16 -t UTF-8 in.toml > out.toml`"
+                        .to_string()
+                } else {
+                    format!(
+                        "not UTF-8 text (a profile is UTF-8 TOML): invalid byte at offset {}",
+                        e.utf8_error().valid_up_to()
+                    )
+                },
+            }
         })?;
         Profile::from_toml_str(&text, name_or_path)
     }
