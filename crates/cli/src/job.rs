@@ -6,9 +6,11 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use lifecircle::{
-    io::{Fields, Source},
+    io::{Fields, Format, InputFile, OutputFormat, Source},
     profile::{self, Profile},
-    sample, CoordSystems, Error, NetworkWalk, Plan, Setting, SettingsError, StraightLine, Walk,
+    projection::CrsSpec,
+    sample, CoordSystems, Crs, Error, NetworkWalk, Plan, Setting, SettingsError, StraightLine,
+    Walk,
 };
 
 use crate::args::AnalyzeArgs;
@@ -30,6 +32,7 @@ pub struct AnalyzeJob {
     pub plan: Plan,
     pub fields: Fields,
     pub out: PathBuf,
+    pub formats: Vec<OutputFormat>,
     pub quiet: bool,
     pub verbose: bool,
 }
@@ -44,10 +47,10 @@ impl AnalyzeJob {
         let mut plan = Plan::builder(Profile::load(&a.profile).map_err(flagged)?)
             .strict(a.strict)
             .coords(CoordSystems {
-                facilities: a.facilities_coords.unwrap_or(a.coords),
-                residences: a.residences_coords.unwrap_or(a.coords),
-                communities: a.communities_coords.unwrap_or(a.coords),
-                network: a.network_coords.unwrap_or(a.coords),
+                facilities: map_crs(&a.facilities_coords, &a.coords),
+                residences: map_crs(&a.residences_coords, &a.coords),
+                communities: map_crs(&a.communities_coords, &a.coords),
+                network: map_crs(&a.network_coords, &a.coords),
                 output: a.output_coords,
             });
         if let Some(walk) = &a.max_walk {
@@ -59,24 +62,47 @@ impl AnalyzeJob {
         if let Some(target) = a.target {
             plan = plan.target_percent(target);
         }
-        if let Some(categories) = a.categories {
+        if let Some(categories) = a.categories.clone() {
             plan = plan.categories(categories);
         }
         let plan = plan.build().map_err(|e| flagged(e.into()))?;
         let capacities = plan.capacity_fields();
-        let walking = match a.network {
+        let walking = match a.network.clone() {
             None => {
                 Walking::StraightLine(StraightLine::new(a.detour).map_err(|e| flagged(e.into()))?)
             }
             Some(path) => Walking::Network {
-                source: Source::Path(path),
+                source: if a.network_coords.is_some() || a.coords.is_some() {
+                    input(
+                        path,
+                        None,
+                        a.network_coords.as_ref().or(a.coords.as_ref()),
+                        &a,
+                    )
+                } else {
+                    Source::Path(path)
+                },
                 max_snap_m: parse_snap(&a.snap)?,
             },
         };
+        let facilities = input(
+            a.facilities.clone(),
+            a.facilities_format,
+            a.facilities_coords.as_ref().or(a.coords.as_ref()),
+            &a,
+        );
+        let residences = a.residences.clone().map(|p| {
+            let crs = a.residences_coords.as_ref().or(a.coords.as_ref());
+            input(p, a.residences_format, crs, &a)
+        });
+        let communities = a.communities.clone().map(|p| {
+            let crs = a.communities_coords.as_ref().or(a.coords.as_ref());
+            input(p, a.communities_format, crs, &a)
+        });
         Ok(Self {
-            facilities: Source::Path(a.facilities),
-            residences: a.residences.map(Source::Path),
-            communities: a.communities.map(Source::Path),
+            facilities,
+            residences,
+            communities,
             walking,
             plan,
             fields: Fields {
@@ -88,6 +114,7 @@ impl AnalyzeJob {
                 capacity: a.capacity_field,
                 capacities,
             },
+            formats: a.format.clone(),
             out: a.out,
             quiet: a.quiet,
             verbose: a.verbose,
@@ -110,6 +137,7 @@ impl AnalyzeJob {
         .flatten()
         .filter_map(|s| match s {
             Source::Path(p) => Some(p.as_path()),
+            Source::File(f) => Some(f.path.as_path()),
             Source::Bytes { .. } => None,
         })
         .collect()
@@ -131,10 +159,31 @@ impl AnalyzeJob {
                 .expect("a plan without overrides is valid"),
             fields: Fields::default(),
             out: PathBuf::from("lifecircle-out"),
+            formats: vec![OutputFormat::GeoJson],
             quiet: false,
             verbose: false,
         }
     }
+}
+
+/// The longitude/latitude system the analysis converts an input from: its own `--*-coords`,
+/// else `--coords`, else WGS84 (a projected system is converted to WGS84 while reading).
+fn map_crs(own: &Option<CrsSpec>, all: &Option<CrsSpec>) -> Crs {
+    own.as_ref()
+        .or(all.as_ref())
+        .map_or(Crs::Wgs84, CrsSpec::map_crs)
+}
+
+/// An input file as the arguments describe it: `FILE[:LAYER]`, its format and coordinate
+/// system when given, and the table options.
+fn input(path: PathBuf, format: Option<Format>, crs: Option<&CrsSpec>, a: &AnalyzeArgs) -> Source {
+    let mut file = InputFile::new(path);
+    file.format = format;
+    file.projection = crs.and_then(CrsSpec::projection).cloned();
+    file.encoding = a.encoding.clone();
+    file.lon_field = a.lon_field.clone();
+    file.lat_field = a.lat_field.clone();
+    Source::File(Box::new(file))
 }
 
 /// The walking model of a job, with the street network read when it walks along streets.

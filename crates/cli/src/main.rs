@@ -23,8 +23,8 @@ use crate::{
 
 fn run_analyze(job: AnalyzeJob) -> anyhow::Result<()> {
     // Nothing is read or written when an output would replace an input.
-    let outputs = lio::Written::in_dir(&job.out);
-    lio::refuse_inputs_as_outputs(&outputs.paths(), &job.input_paths())?;
+    let outputs = lio::Written::in_dir_as(&job.out, &job.formats);
+    lio::refuse_inputs_as_outputs(&outputs.written_paths(), &job.input_paths())?;
     // Locked before anything is read: a second run into the directory stops at once.
     let set = lio::geojson::write::OutputSet::begin(&job.out)?;
     let spinner = Spinner::new(job.quiet, job.verbose);
@@ -54,7 +54,7 @@ fn run_analyze(job: AnalyzeJob) -> anyhow::Result<()> {
     let inputs = Inputs::from_loaded(&facilities, residences.as_ref(), communities.as_ref());
     let a = analyze(inputs, job.plan, walking.as_ref(), &spinner).map_err(flagged)?;
     spinner.stage("writing outputs");
-    let written = lio::write_output_set(&a, set)?;
+    let written = lio::write_output_set_as(&a, set, &job.formats)?;
     spinner.finish();
     warn_skipped(&a);
     if written.removed_stale > 0 {
@@ -67,15 +67,32 @@ fn run_analyze(job: AnalyzeJob) -> anyhow::Result<()> {
     }
     if !job.quiet {
         let mut text = report::text(&a);
-        text.push_str(&format!(
-            "Wrote {} (gap map), {} ({} points), {} (catchments), {} and {}.\n",
-            written.communities.display(),
-            written.residences.display(),
-            a.demand.len(),
-            written.facilities.display(),
-            written.summary_json.display(),
-            written.summary_csv.display()
-        ));
+        if written.geojson {
+            text.push_str(&format!(
+                "Wrote {} (gap map), {} ({} points), {} (catchments), {} and {}.\n",
+                written.communities.display(),
+                written.residences.display(),
+                a.demand.len(),
+                written.facilities.display(),
+                written.summary_json.display(),
+                written.summary_csv.display()
+            ));
+        }
+        if let Some(gpkg) = &written.geopackage {
+            text.push_str(&format!(
+                "Wrote {} (layers communities, residences, facilities){}.\n",
+                gpkg.display(),
+                if written.geojson {
+                    String::new()
+                } else {
+                    format!(
+                        ", {} and {}",
+                        written.summary_json.display(),
+                        written.summary_csv.display()
+                    )
+                }
+            ));
+        }
         print_stdout(&text)?;
     }
     Ok(())

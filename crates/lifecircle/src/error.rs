@@ -84,6 +84,10 @@ pub enum Error {
     /// A setting is out of range, or settings contradict each other or the inputs.
     #[error(transparent)]
     Settings(#[from] SettingsError),
+    /// A coordinate reference system that cannot be used (an unknown EPSG code, an unreadable
+    /// `.prj`).
+    #[error(transparent)]
+    Crs(#[from] crate::projection::CrsError),
 }
 
 /// A setting of an analysis: a [`PlanBuilder`](crate::PlanBuilder) value, a walking-model

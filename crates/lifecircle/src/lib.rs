@@ -72,6 +72,7 @@ mod model;
 pub mod osm;
 mod par;
 pub mod profile;
+pub mod projection;
 pub mod report;
 pub mod sample;
 mod walk;

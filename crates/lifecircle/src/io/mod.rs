@@ -8,6 +8,7 @@
 //!
 //! [`FeatureError`]: crate::FeatureError
 
+pub mod formats;
 pub mod geojson;
 mod load;
 mod output;
@@ -15,14 +16,16 @@ mod paths;
 mod streets;
 
 pub use self::{
+    formats::{Format, InputFile, OutputFormat},
     geojson::Source,
     load::{
         read_communities, read_facilities, read_residences, read_residences_with_groups, Fields,
         GroupCounts, Loaded, MAX_GROUPS,
     },
     output::{
-        summary, write_communities, write_facilities, write_output_set, write_outputs,
-        write_residences, write_summary_csv, write_summary_csvt, Summary, Written,
+        summary, write_communities, write_facilities, write_output_set, write_output_set_as,
+        write_outputs, write_residences, write_summary_csv, write_summary_csvt, Summary, Written,
+        GEOPACKAGE_FILE,
     },
     paths::refuse_inputs_as_outputs,
     streets::{read_street_lines, read_street_network},

@@ -20,6 +20,7 @@ use crate::{
     analysis::Analysis,
     coords::{self, Crs},
     error::Result,
+    io::formats::OutputFormat,
     io::geojson::write::{
         push_fixed, push_geometry, push_id, push_key, push_point, push_str, FeatureCollection,
         OutputSet, COORDS,
@@ -118,6 +119,10 @@ pub struct Written {
     pub summary_csvt: PathBuf,
     /// Every facility of an analysed category with its catchment.
     pub facilities: PathBuf,
+    /// The GeoPackage with every output as a layer (`lifecircle.gpkg`), when asked for.
+    pub geopackage: Option<PathBuf>,
+    /// Whether the GeoJSON outputs were written (`communities`, `residences`, `facilities`).
+    pub geojson: bool,
     /// The run id every file carries (empty from [`in_dir`](Self::in_dir)).
     pub run_id: String,
     /// Temporaries of earlier, killed runs removed from the directory.
@@ -134,6 +139,8 @@ impl Written {
             summary_csv: dir.join("summary.csv"),
             summary_csvt: dir.join("summary.csvt"),
             facilities: dir.join("facilities.geojson"),
+            geopackage: None,
+            geojson: true,
             run_id: String::new(),
             removed_stale: 0,
         }
@@ -152,6 +159,36 @@ impl Written {
     }
 }
 
+impl Written {
+    /// The files [`write_output_set_as`] writes into `dir` in these formats.
+    pub fn in_dir_as(dir: &Path, formats: &[OutputFormat]) -> Self {
+        let mut w = Self::in_dir(dir);
+        w.geojson = formats.contains(&OutputFormat::GeoJson);
+        if formats.contains(&OutputFormat::GeoPackage) {
+            w.geopackage = Some(dir.join(GEOPACKAGE_FILE));
+        }
+        w
+    }
+
+    /// Every path written, in the order written.
+    pub fn written_paths(&self) -> Vec<&Path> {
+        let mut paths: Vec<&Path> = Vec::new();
+        if self.geojson {
+            paths.extend([&*self.communities, &*self.residences]);
+        }
+        paths.extend([&*self.summary_csv, &*self.summary_csvt]);
+        if self.geojson {
+            paths.push(&self.facilities);
+        }
+        paths.extend(self.geopackage.as_deref());
+        paths.push(&self.summary_json);
+        paths
+    }
+}
+
+/// The name of the GeoPackage output.
+pub const GEOPACKAGE_FILE: &str = "lifecircle.gpkg";
+
 /// Write every output into `dir` (created if missing) as one [`OutputSet`]: the previous
 /// set stays in place until every file has been written, and `summary.json` is put in place
 /// last. Check first with [`refuse_inputs_as_outputs`](crate::io::refuse_inputs_as_outputs)
@@ -169,9 +206,23 @@ pub fn write_outputs(a: &Analysis, dir: &Path) -> Result<Written> {
 ///
 /// # Errors
 /// A file cannot be written.
-pub fn write_output_set(a: &Analysis, mut set: OutputSet) -> Result<Written> {
+pub fn write_output_set(a: &Analysis, set: OutputSet) -> Result<Written> {
+    write_output_set_as(a, set, &[OutputFormat::GeoJson])
+}
+
+/// [`write_output_set`] in the formats asked for: the GeoJSON outputs, and a GeoPackage with
+/// each of them as a layer ([`GEOPACKAGE_FILE`]); the summaries are always written. All of
+/// them are put in place together.
+///
+/// # Errors
+/// A file cannot be written.
+pub fn write_output_set_as(
+    a: &Analysis,
+    mut set: OutputSet,
+    formats: &[OutputFormat],
+) -> Result<Written> {
     let run = set.run_id().to_string();
-    let mut written = Written::in_dir(set.dir());
+    let mut written = Written::in_dir_as(set.dir(), formats);
     let name = |p: &Path| {
         p.file_name()
             .unwrap_or_default()
@@ -179,15 +230,24 @@ pub fn write_output_set(a: &Analysis, mut set: OutputSet) -> Result<Written> {
             .into_owned()
     };
     // In the order of `Written::paths`, which is the order they are put in place.
-    set.write(&name(&written.communities), |w| {
-        write_communities(a, &run, w)
-    })?;
-    set.write(&name(&written.residences), |w| write_residences(a, &run, w))?;
+    if written.geojson {
+        set.write(&name(&written.communities), |w| {
+            write_communities(a, &run, w)
+        })?;
+        set.write(&name(&written.residences), |w| write_residences(a, &run, w))?;
+    }
     set.write(&name(&written.summary_csv), |w| {
         write_summary_csv(a, &run, w)
     })?;
     set.write(&name(&written.summary_csvt), |w| write_summary_csvt(w))?;
-    set.write(&name(&written.facilities), |w| write_facilities(a, &run, w))?;
+    if written.geojson {
+        set.write(&name(&written.facilities), |w| write_facilities(a, &run, w))?;
+    }
+    if written.geopackage.is_some() {
+        set.write_by_path(GEOPACKAGE_FILE, |p| {
+            crate::io::formats::write_gpkg(a, &run, p)
+        })?;
+    }
     set.write(&name(&written.summary_json), |w| {
         serde_json::to_writer_pretty(&mut *w, &summary(a, &run))?;
         w.write_all(b"\n")
