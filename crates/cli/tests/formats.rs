@@ -44,7 +44,8 @@ fn assert_same_outputs(expected: &Path, got: &Path) {
     for f in outputs.paths() {
         assert!(
             without_run_id(&expected.join(f)) == without_run_id(&got.join(f)),
-            "{f} differs between {} and {}",
+            "{} differs between {} and {}",
+            f.display(),
             expected.display(),
             got.display()
         );
