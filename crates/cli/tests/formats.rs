@@ -53,7 +53,7 @@ fn assert_same_outputs(expected: &Path, got: &Path) {
 }
 
 #[test]
-fn geopackage_and_csv_inputs_give_the_geojson_outputs_byte_for_byte() {
+fn geopackage_shapefile_and_csv_inputs_give_the_geojson_outputs_byte_for_byte() {
     let dir = tempfile::tempdir().unwrap();
     let (f, r, c) = (
         data_arg("facilities.geojson"),
@@ -96,6 +96,20 @@ fn geopackage_and_csv_inputs_give_the_geojson_outputs_byte_for_byte() {
             &uf,
             "--residences",
             &ur,
+            "--communities",
+            &c,
+        ],
+    );
+    assert_same_outputs(&geojson, &out);
+    let (sf, sr) = (formats("facilities.shp"), formats("residences.shp"));
+    let out = analyze(
+        dir.path(),
+        "shp",
+        &[
+            "--facilities",
+            &sf,
+            "--residences",
+            &sr,
             "--communities",
             &c,
         ],
@@ -376,5 +390,176 @@ fn projected_coordinates_without_a_system_suggest_naming_it() {
     assert!(
         (p.x() - 114.35).abs() < 0.01 && (p.y() - 30.53).abs() < 0.01,
         "{p:?}"
+    );
+}
+
+/// Copy a Shapefile fixture's files (`name.shp`, `.shx`, `.dbf`, `.prj`, `.cpg`) into `dir`.
+fn copy_shapefile(name: &str, dir: &Path) {
+    for ext in ["shp", "shx", "dbf", "prj", "cpg"] {
+        let from = fixture("formats").join(format!("{name}.{ext}"));
+        if from.exists() {
+            fs::copy(&from, dir.join(format!("{name}.{ext}"))).unwrap();
+        }
+    }
+}
+
+#[test]
+fn gbk_shapefile_in_gauss_kruger_reads_with_its_chinese_names_and_positions() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = data_arg("facilities.geojson");
+    let c = formats("wuhan-gbk.shp");
+    ok(
+        dir.path(),
+        &[
+            "analyze",
+            "--facilities",
+            &f,
+            "--communities",
+            &c,
+            "--out",
+            "out",
+            "-q",
+        ],
+    );
+    let communities = crate::support::features(&dir.path().join("out/communities.geojson"));
+    let names: Vec<&serde_json::Value> = communities
+        .iter()
+        .map(|f| crate::support::prop(f, "name"))
+        .collect();
+    assert_eq!(
+        names,
+        ["江汉区民权街道", "江岸区大智街道", "硚口区汉中街道"]
+    );
+    // The corners came back from EPSG:4547 (read from the .prj) to the hand-written positions
+    // of wuhan-communities.geojson, within the 7 decimals written.
+    let expected = crate::support::features(&fixture("formats").join("wuhan-communities.geojson"));
+    for (got, want) in communities.iter().zip(&expected) {
+        let corners = |f: &geojson::Feature| -> Vec<(f64, f64)> {
+            let mut v = Vec::new();
+            match &f.geometry.as_ref().unwrap().value {
+                geojson::GeometryValue::Polygon { coordinates: p } => {
+                    v.extend(p[0].iter().map(|c| (c[0], c[1])))
+                }
+                geojson::GeometryValue::MultiPolygon { coordinates: m } => {
+                    v.extend(m[0][0].iter().map(|c| (c[0], c[1])))
+                }
+                other => panic!("{other:?}"),
+            }
+            v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            v.dedup();
+            v
+        };
+        let (a, b) = (corners(got), corners(want));
+        assert_eq!(a.len(), b.len());
+        for (p, q) in a.iter().zip(&b) {
+            assert!(
+                (p.0 - q.0).abs() < 1e-7 && (p.1 - q.1).abs() < 1e-7,
+                "{p:?} {q:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn broken_shapefiles_stop_with_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = data_arg("facilities.geojson");
+    // No .dbf.
+    copy_shapefile("wuhan-gbk", dir.path());
+    fs::remove_file(dir.path().join("wuhan-gbk.dbf")).unwrap();
+    fails(
+        dir.path(),
+        &[
+            "analyze",
+            "--facilities",
+            &f,
+            "--communities",
+            "wuhan-gbk.shp",
+        ],
+        &[
+            "wuhan-gbk.shp: a Shapefile needs its attribute file",
+            "wuhan-gbk.dbf, which is missing",
+        ],
+    );
+    // Invalid GBK: a name byte that no GBK character starts with.
+    copy_shapefile("wuhan-gbk", dir.path());
+    let mut dbf = fs::read(dir.path().join("wuhan-gbk.dbf")).unwrap();
+    let name = "江汉".chars().collect::<String>();
+    let (gbk, _, _) = encoding_rs::GBK.encode(&name);
+    let at = dbf
+        .windows(gbk.len())
+        .position(|w| w == &gbk[..])
+        .expect("the GBK name in the .dbf");
+    dbf[at] = 0xFF;
+    fs::write(dir.path().join("wuhan-gbk.dbf"), &dbf).unwrap();
+    fails(
+        dir.path(),
+        &[
+            "analyze",
+            "--facilities",
+            &f,
+            "--communities",
+            "wuhan-gbk.shp",
+        ],
+        &["wuhan-gbk.shp: record 0 of its .dbf: field \"name\" is not valid GBK text"],
+    );
+    // GBK read as UTF-8 (no .cpg, no --encoding).
+    copy_shapefile("wuhan-gbk", dir.path());
+    fs::remove_file(dir.path().join("wuhan-gbk.cpg")).unwrap();
+    fails(
+        dir.path(),
+        &[
+            "analyze",
+            "--facilities",
+            &f,
+            "--communities",
+            "wuhan-gbk.shp",
+        ],
+        &[
+            "wuhan-gbk.shp: record 0 of its .dbf:",
+            "is not valid UTF-8 text; give the file's encoding with --encoding (e.g. gbk)",
+        ],
+    );
+    ok(
+        dir.path(),
+        &[
+            "analyze",
+            "--facilities",
+            &f,
+            "--communities",
+            "wuhan-gbk.shp",
+            "--encoding",
+            "gbk",
+            "-q",
+        ],
+    );
+    // A .shp cut short.
+    copy_shapefile("wuhan-gbk", dir.path());
+    let shp = fs::read(dir.path().join("wuhan-gbk.shp")).unwrap();
+    fs::write(dir.path().join("wuhan-gbk.shp"), &shp[..shp.len() - 40]).unwrap();
+    fails(
+        dir.path(),
+        &[
+            "analyze",
+            "--facilities",
+            &f,
+            "--communities",
+            "wuhan-gbk.shp",
+        ],
+        &["wuhan-gbk.shp: record"],
+    );
+    // A .prj that names no system lifecircle can use.
+    copy_shapefile("wuhan-gbk", dir.path());
+    fs::write(dir.path().join("wuhan-gbk.prj"), "PROJCS[\"nonsense\"").unwrap();
+    fails(
+        dir.path(),
+        &[
+            "analyze",
+            "--facilities",
+            &f,
+            "--communities",
+            "wuhan-gbk.shp",
+        ],
+        &["wuhan-gbk.shp: its .prj cannot be used", "--coords EPSG:n"],
     );
 }

@@ -9,6 +9,7 @@
 
 mod gpkg;
 mod gpkg_write;
+mod shp;
 mod table;
 
 pub(crate) use gpkg_write::write_gpkg;
@@ -38,11 +39,18 @@ pub enum Format {
     GeoPackage,
     /// Points from longitude and latitude columns of a CSV file (`.csv`).
     Csv,
+    /// Shapefile (`.shp`, with its `.dbf`; `.shx`, `.prj` and `.cpg` when present).
+    Shapefile,
 }
 
 impl Format {
     /// Every format, in the order they are listed to users.
-    pub const ALL: [Format; 3] = [Format::GeoJson, Format::GeoPackage, Format::Csv];
+    pub const ALL: [Format; 4] = [
+        Format::GeoJson,
+        Format::GeoPackage,
+        Format::Shapefile,
+        Format::Csv,
+    ];
 
     /// The name used on the command line: `geojson`, `gpkg`, `csv`.
     pub const fn name(self) -> &'static str {
@@ -50,6 +58,7 @@ impl Format {
             Self::GeoJson => "geojson",
             Self::GeoPackage => "gpkg",
             Self::Csv => "csv",
+            Self::Shapefile => "shp",
         }
     }
 
@@ -60,6 +69,7 @@ impl Format {
             "geojson" | "json" => Self::GeoJson,
             "gpkg" => Self::GeoPackage,
             "csv" => Self::Csv,
+            "shp" => Self::Shapefile,
             _ => return None,
         })
     }
@@ -215,7 +225,7 @@ pub(crate) fn other_format(source: &Source) -> Result<Option<InputFile>> {
             file: input.name(),
             reason: format!(
                 "a GeoJSON file is WGS84 longitude/latitude (RFC 7946); {} applies to \
-                 GeoPackage and CSV inputs. Convert the file, e.g. `ogr2ogr -s_srs {} -t_srs \
+                 GeoPackage, Shapefile and CSV inputs. Convert the file, e.g. `ogr2ogr -s_srs {} -t_srs \
                  EPSG:4326 out.geojson in.geojson`",
                 p.name(),
                 p.name()
@@ -257,6 +267,16 @@ where
                 parse,
             )
         }
+        Format::Shapefile => {
+            let shapefile = shp::open(input, file)?;
+            let projection = input.projection.clone().or(shapefile.projection.clone());
+            pipeline(
+                file,
+                projection.as_ref(),
+                |emit| shapefile.rows(wanted, emit),
+                parse,
+            )
+        }
         Format::GeoJson => Err(Error::File {
             file: file.to_string(),
             reason: "read as GeoJSON by the GeoJSON reader".into(),
@@ -279,6 +299,8 @@ pub(crate) enum RawGeometry {
     Gpkg(Vec<u8>),
     /// A point.
     Point(f64, f64),
+    /// A geometry decoded by the format's reader.
+    Geo(Geometry<f64>),
     /// The feature has no usable geometry: the reason.
     Bad(String),
 }
@@ -347,6 +369,7 @@ fn geometry_to_wgs84(
     let geometry = match raw {
         RawGeometry::Gpkg(blob) => gpkg::decode(&blob)?,
         RawGeometry::Point(x, y) => Geometry::Point(geo::Point::new(x, y)),
+        RawGeometry::Geo(g) => g,
         RawGeometry::Bad(reason) => return Err(reason),
     };
     if is_empty(&geometry) {
