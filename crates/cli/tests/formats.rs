@@ -53,7 +53,7 @@ fn assert_same_outputs(expected: &Path, got: &Path) {
 }
 
 #[test]
-fn geopackage_shapefile_and_csv_inputs_give_the_geojson_outputs_byte_for_byte() {
+fn geopackage_shapefile_csv_and_excel_inputs_give_the_geojson_outputs_byte_for_byte() {
     let dir = tempfile::tempdir().unwrap();
     let (f, r, c) = (
         data_arg("facilities.geojson"),
@@ -113,6 +113,13 @@ fn geopackage_shapefile_and_csv_inputs_give_the_geojson_outputs_byte_for_byte() 
             "--communities",
             &c,
         ],
+    );
+    assert_same_outputs(&geojson, &out);
+    let xf = formats("facilities.xlsx");
+    let out = analyze(
+        dir.path(),
+        "xlsx",
+        &["--facilities", &xf, "--residences", &r, "--communities", &c],
     );
     assert_same_outputs(&geojson, &out);
     let (cf, cr) = (formats("facilities.csv"), formats("residences.csv"));
@@ -561,5 +568,68 @@ fn broken_shapefiles_stop_with_what_is_wrong() {
             "wuhan-gbk.shp",
         ],
         &["wuhan-gbk.shp: its .prj cannot be used", "--coords EPSG:n"],
+    );
+}
+
+#[test]
+fn excel_sheets_with_merged_and_empty_cells_skip_the_rows_they_break() {
+    let dir = tempfile::tempdir().unwrap();
+    let pois = formats("pois-merged.xlsx");
+    let c = data_arg("communities.geojson");
+    let args = [
+        "analyze",
+        "--facilities",
+        &pois,
+        "--communities",
+        &c,
+        "--name-field",
+        "名称",
+        "--category-field",
+        "类别",
+        "--out",
+        "out",
+    ];
+    let o = crate::support::run_in(dir.path(), &args);
+    let (_, stderr) = crate::support::text(&o);
+    assert!(o.status.success(), "{stderr}");
+    for needle in [
+        "skipped 3 unusable features",
+        // The merged cell's value is in its first row only.
+        "pois-merged.xlsx: feature 1 (类别): the facility has no category",
+        "pois-merged.xlsx: feature 2 (geometry): row 4, column \"纬度\": the cell is empty",
+        "pois-merged.xlsx: feature 3 (geometry): row 5, column \"经度\": expected a number, found \"东经24.95\"",
+    ] {
+        assert!(stderr.contains(needle), "{needle:?} not in {stderr}");
+    }
+    let facilities = crate::support::features(&dir.path().join("out/facilities.geojson"));
+    assert_eq!(facilities.len(), 1);
+    assert_eq!(crate::support::prop(&facilities[0], "name"), "社区食堂");
+    // Another sheet by name; a sheet that is not there.
+    let other = format!("{pois}:other");
+    ok(
+        dir.path(),
+        &[
+            "analyze",
+            "--facilities",
+            &other,
+            "--communities",
+            &c,
+            "--out",
+            "other",
+            "-q",
+        ],
+    );
+    let missing = format!("{pois}:schools");
+    fails(
+        dir.path(),
+        &["analyze", "--facilities", &missing, "--communities", &c],
+        &["pois-merged.xlsx:schools: no sheet \"schools\"; its sheets: 设施, other"],
+    );
+    // A file that is not a workbook.
+    fs::write(dir.path().join("bad.xlsx"), b"not a zip").unwrap();
+    fails(
+        dir.path(),
+        &["analyze", "--facilities", "bad.xlsx", "--communities", &c],
+        &["bad.xlsx: not a readable Excel workbook"],
     );
 }

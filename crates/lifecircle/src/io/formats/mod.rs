@@ -41,15 +41,18 @@ pub enum Format {
     Csv,
     /// Shapefile (`.shp`, with its `.dbf`; `.shx`, `.prj` and `.cpg` when present).
     Shapefile,
+    /// Points from longitude and latitude columns of an Excel sheet (`.xlsx`, `.xls`).
+    Excel,
 }
 
 impl Format {
     /// Every format, in the order they are listed to users.
-    pub const ALL: [Format; 4] = [
+    pub const ALL: [Format; 5] = [
         Format::GeoJson,
         Format::GeoPackage,
         Format::Shapefile,
         Format::Csv,
+        Format::Excel,
     ];
 
     /// The name used on the command line: `geojson`, `gpkg`, `csv`.
@@ -59,6 +62,7 @@ impl Format {
             Self::GeoPackage => "gpkg",
             Self::Csv => "csv",
             Self::Shapefile => "shp",
+            Self::Excel => "xlsx",
         }
     }
 
@@ -70,13 +74,14 @@ impl Format {
             "gpkg" => Self::GeoPackage,
             "csv" => Self::Csv,
             "shp" => Self::Shapefile,
+            "xlsx" | "xls" => Self::Excel,
             _ => return None,
         })
     }
 
     /// Whether a file of this format may hold several layers (chosen by `FILE:LAYER`).
     fn has_layers(self) -> bool {
-        matches!(self, Self::GeoPackage)
+        matches!(self, Self::GeoPackage | Self::Excel)
     }
 }
 
@@ -152,7 +157,8 @@ impl FromStr for OutputFormat {
 pub struct InputFile {
     /// The file.
     pub path: PathBuf,
-    /// The layer of a GeoPackage; `None`: its only layer.
+    /// The layer of a GeoPackage or the sheet of a workbook; `None`: its only layer, the
+    /// first sheet.
     pub layer: Option<String>,
     /// The format; `None`: from the extension (GeoJSON when it says none).
     pub format: Option<Format>,
@@ -225,7 +231,7 @@ pub(crate) fn other_format(source: &Source) -> Result<Option<InputFile>> {
             file: input.name(),
             reason: format!(
                 "a GeoJSON file is WGS84 longitude/latitude (RFC 7946); {} applies to \
-                 GeoPackage, Shapefile and CSV inputs. Convert the file, e.g. `ogr2ogr -s_srs {} -t_srs \
+                 GeoPackage, Shapefile, CSV and Excel inputs. Convert the file, e.g. `ogr2ogr -s_srs {} -t_srs \
                  EPSG:4326 out.geojson in.geojson`",
                 p.name(),
                 p.name()
@@ -259,6 +265,16 @@ where
         }
         Format::Csv => {
             let table = table::read_csv(input, file)?;
+            let projection = input.projection.clone();
+            pipeline(
+                file,
+                projection.as_ref(),
+                |emit| table.rows(wanted, emit),
+                parse,
+            )
+        }
+        Format::Excel => {
+            let table = table::read_xlsx(input, file)?;
             let projection = input.projection.clone();
             pipeline(
                 file,

@@ -20,6 +20,8 @@ pub(crate) struct Table {
     headers: Vec<String>,
     /// The cells of each data row, with the row's line in the file (1-based).
     records: Vec<(u64, Vec<String>)>,
+    /// What the row numbers count: `line` (CSV) or `row` (a spreadsheet).
+    unit: &'static str,
     lon: usize,
     lat: usize,
 }
@@ -83,7 +85,67 @@ pub(crate) fn read_csv(input: &InputFile, file: &str) -> Result<Table> {
         let line = record.position().map_or(0, |p| p.line());
         records.push((line, record.iter().map(str::to_string).collect()));
     }
-    Table::new(input, file, headers, records)
+    Table::new(input, file, headers, records, "line")
+}
+
+/// Read a sheet of an Excel workbook (`.xlsx`, and the other workbooks `calamine` reads): the
+/// one `input` names (`FILE.xlsx:SHEET`), else the first. Its first row is the header.
+///
+/// # Errors
+/// The file cannot be read or is not a workbook; the sheet asked for is not there (the message
+/// lists those that are); the sheet has no header row or no coordinate columns.
+pub(crate) fn read_xlsx(input: &InputFile, file: &str) -> Result<Table> {
+    use calamine::{Data, Reader};
+    std::fs::metadata(&input.path).map_err(|e| Error::Read {
+        file: file.to_string(),
+        source: e,
+    })?;
+    let bad = |reason: String| Error::File {
+        file: file.to_string(),
+        reason,
+    };
+    let mut workbook = calamine::open_workbook_auto(&input.path)
+        .map_err(|e| bad(format!("not a readable Excel workbook: {e}")))?;
+    let names = workbook.sheet_names();
+    let sheet = match &input.layer {
+        Some(asked) => names.iter().find(|n| *n == asked).cloned().ok_or_else(|| {
+            bad(format!(
+                "no sheet {asked:?}; its sheets: {}",
+                names.join(", ")
+            ))
+        })?,
+        None => names
+            .first()
+            .cloned()
+            .ok_or_else(|| bad("the workbook has no sheet".into()))?,
+    };
+    let range = workbook
+        .worksheet_range(&sheet)
+        .map_err(|e| bad(format!("sheet {sheet:?} cannot be read: {e}")))?;
+    let text = |c: &Data| match c {
+        Data::Empty => String::new(),
+        Data::String(s) => s.clone(),
+        Data::Int(n) => n.to_string(),
+        Data::Float(x) => x.to_string(),
+        Data::Bool(b) => b.to_string(),
+        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::DateTime(d) => d.to_string(),
+        Data::Error(e) => format!("#{e:?}"),
+    };
+    // Rows are numbered as the spreadsheet shows them (1-based, from its first used row).
+    let first_row = u64::from(range.start().map_or(0, |(r, _)| r)) + 1;
+    let mut rows = range.rows();
+    let headers: Vec<String> = rows
+        .next()
+        .ok_or_else(|| bad(format!("sheet {sheet:?} is empty")))?
+        .iter()
+        .map(|c| text(c).trim().to_string())
+        .collect();
+    let records = rows
+        .enumerate()
+        .map(|(k, cells)| (first_row + 1 + k as u64, cells.iter().map(text).collect()))
+        .collect();
+    Table::new(input, file, headers, records, "row")
 }
 
 impl Table {
@@ -96,6 +158,7 @@ impl Table {
         file: &str,
         headers: Vec<String>,
         records: Vec<(u64, Vec<String>)>,
+        unit: &'static str,
     ) -> Result<Self> {
         let find = |given: Option<&str>, names: &[&str], what: &str, flag: &str| {
             let found = match given {
@@ -132,6 +195,7 @@ impl Table {
             file: file.to_string(),
             headers,
             records,
+            unit,
             lon,
             lat,
         })
@@ -176,11 +240,15 @@ impl Table {
             let name = self.headers.get(i).map_or("", String::as_str);
             let cell = cells.get(i).map_or("", |c| c.trim());
             if cell.is_empty() {
-                return Err(format!("line {line}, column {name:?}: the cell is empty"));
+                return Err(format!(
+                    "{} {line}, column {name:?}: the cell is empty",
+                    self.unit
+                ));
             }
             cell.parse::<f64>().map_err(|_| {
                 format!(
-                    "line {line}, column {name:?}: expected a number, found {:?}",
+                    "{} {line}, column {name:?}: expected a number, found {:?}",
+                    self.unit,
                     crate::io::geojson::shorten(cell)
                 )
             })
