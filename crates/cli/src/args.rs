@@ -4,7 +4,12 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use lifecircle::{profile, Crs};
+use lifecircle::{
+    io::{Format, OutputFormat},
+    profile,
+    projection::CrsSpec,
+    Crs,
+};
 
 /// Which communities and residents lack a service within walking reach: the 15-minute
 /// community life circle (15分钟社区生活圈).
@@ -67,7 +72,8 @@ pub struct ExtractArgs {
 
 #[derive(Args)]
 pub struct AnalyzeArgs {
-    /// Service points (GeoJSON; Point, or areas/lines by a point inside), with a `category`.
+    /// Service points, with a `category` (GeoJSON, GeoPackage `FILE.gpkg[:LAYER]`, or CSV;
+    /// Point, or areas/lines by a point inside).
     #[arg(long, value_name = "FILE")]
     pub facilities: PathBuf,
     /// Demand points (GeoJSON) with `population` (1 when absent) and optional `community`.
@@ -114,25 +120,56 @@ pub struct AnalyzeArgs {
     /// built-in profiles).
     #[arg(long, value_name = "PCT", allow_negative_numbers = true)]
     pub target: Option<f64>,
-    /// Coordinate system of every input: wgs84, gcj02 (Amap/Gaode, Tencent) or bd09 (Baidu).
+    /// Coordinate system of every input: wgs84, gcj02 (Amap/Gaode, Tencent), bd09 (Baidu),
+    /// cgcs2000, or an EPSG code (EPSG:4547, a CGCS2000 Gauss-Krüger zone; EPSG:32650, UTM).
     /// Inputs are converted to WGS84 after loading; distances are always measured in WGS84.
-    #[arg(long, default_value = "wgs84", value_name = "CRS")]
-    pub coords: Crs,
+    /// Default: what the file declares (a GeoPackage's layer, a Shapefile's .prj), else wgs84.
+    #[arg(long, value_name = "CRS")]
+    pub coords: Option<CrsSpec>,
     /// Coordinate system of --facilities (overrides --coords).
     #[arg(long, value_name = "CRS")]
-    pub facilities_coords: Option<Crs>,
+    pub facilities_coords: Option<CrsSpec>,
     /// Coordinate system of --residences (overrides --coords).
     #[arg(long, value_name = "CRS")]
-    pub residences_coords: Option<Crs>,
+    pub residences_coords: Option<CrsSpec>,
     /// Coordinate system of --communities (overrides --coords).
     #[arg(long, value_name = "CRS")]
-    pub communities_coords: Option<Crs>,
+    pub communities_coords: Option<CrsSpec>,
     /// Coordinate system of --network (overrides --coords).
     #[arg(long, value_name = "CRS")]
-    pub network_coords: Option<Crs>,
+    pub network_coords: Option<CrsSpec>,
+    /// Format of --facilities when its extension does not say it: geojson, gpkg, csv.
+    #[arg(long, value_name = "FORMAT")]
+    pub facilities_format: Option<Format>,
+    /// Format of --residences when its extension does not say it.
+    #[arg(long, value_name = "FORMAT")]
+    pub residences_format: Option<Format>,
+    /// Format of --communities when its extension does not say it.
+    #[arg(long, value_name = "FORMAT")]
+    pub communities_format: Option<Format>,
+    /// Text encoding of CSV inputs (utf-8, gbk, gb18030, ...).
+    #[arg(long, value_name = "ENCODING")]
+    pub encoding: Option<String>,
+    /// Longitude (or easting) column of CSV inputs. Default: the first of lon, lng,
+    /// longitude, x, 经度.
+    #[arg(long, value_name = "NAME")]
+    pub lon_field: Option<String>,
+    /// Latitude (or northing) column of CSV inputs. Default: the first of lat, latitude, y,
+    /// 纬度.
+    #[arg(long, value_name = "NAME")]
+    pub lat_field: Option<String>,
     /// Coordinate system of every geometry written (gcj02 overlays an Amap base map).
     #[arg(long, default_value = "wgs84", value_name = "CRS")]
     pub output_coords: Crs,
+    /// Output formats, comma-separated: geojson (one file per output), gpkg (one
+    /// lifecircle.gpkg with every output as a layer). The summaries are always written.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "geojson",
+        value_name = "FORMATS"
+    )]
+    pub format: Vec<OutputFormat>,
     /// Output directory, created if missing (`lifecircle-out`; `lifecircle-site` for `site`).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,

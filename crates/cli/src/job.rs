@@ -6,10 +6,11 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use lifecircle::{
-    io::{Fields, Loaded, Source},
+    io::{Fields, Format, InputFile, Loaded, OutputFormat, Source},
     profile::{self, Profile},
-    sample, CoordSystems, Error, Facility, NetworkWalk, Plan, Setting, SettingsError, StraightLine,
-    Walk,
+    projection::CrsSpec,
+    sample, CoordSystems, Crs, Error, Facility, NetworkWalk, Plan, Setting, SettingsError,
+    StraightLine, Walk,
 };
 
 use crate::args::AnalyzeArgs;
@@ -35,6 +36,7 @@ pub struct AnalyzeJob {
     pub out: PathBuf,
     /// Write the map report (report.html) too.
     pub report: bool,
+    pub formats: Vec<OutputFormat>,
     pub quiet: bool,
     pub verbose: bool,
     /// Settings that were given but have no effect, to print before the run.
@@ -51,10 +53,10 @@ impl AnalyzeJob {
         let mut plan = Plan::builder(Profile::load(&a.profile).map_err(flagged)?)
             .strict(a.strict)
             .coords(CoordSystems {
-                facilities: a.facilities_coords.unwrap_or(a.coords),
-                residences: a.residences_coords.unwrap_or(a.coords),
-                communities: a.communities_coords.unwrap_or(a.coords),
-                network: a.network_coords.unwrap_or(a.coords),
+                facilities: map_crs(&a.facilities_coords, &a.coords),
+                residences: map_crs(&a.residences_coords, &a.coords),
+                communities: map_crs(&a.communities_coords, &a.coords),
+                network: map_crs(&a.network_coords, &a.coords),
                 output: a.output_coords,
             });
         if let Some(walk) = &a.max_walk {
@@ -66,18 +68,27 @@ impl AnalyzeJob {
         if let Some(target) = a.target {
             plan = plan.target_percent(target);
         }
-        if let Some(categories) = a.categories {
+        if let Some(categories) = a.categories.clone() {
             plan = plan.categories(categories);
         }
         let plan = plan.build().map_err(|e| flagged(e.into()))?;
         let capacities = plan.capacity_fields();
         let mut warnings = Vec::new();
-        let walking = match a.network {
+        let walking = match a.network.clone() {
             None => Walking::StraightLine(
                 StraightLine::new(a.detour.unwrap_or(1.0)).map_err(|e| flagged(e.into()))?,
             ),
             Some(path) => Walking::Network {
-                source: Source::Path(path),
+                source: if a.network_coords.is_some() || a.coords.is_some() {
+                    input(
+                        path,
+                        None,
+                        a.network_coords.as_ref().or(a.coords.as_ref()),
+                        &a,
+                    )
+                } else {
+                    Source::Path(path)
+                },
                 max_snap_m: parse_snap(a.snap.as_deref().unwrap_or("300m"))?,
             },
         };
@@ -93,10 +104,24 @@ impl AnalyzeJob {
                  give their own detour"
             ));
         }
+        let facilities = input(
+            a.facilities.clone(),
+            a.facilities_format,
+            a.facilities_coords.as_ref().or(a.coords.as_ref()),
+            &a,
+        );
+        let residences = a.residences.clone().map(|p| {
+            let crs = a.residences_coords.as_ref().or(a.coords.as_ref());
+            input(p, a.residences_format, crs, &a)
+        });
+        let communities = a.communities.clone().map(|p| {
+            let crs = a.communities_coords.as_ref().or(a.coords.as_ref());
+            input(p, a.communities_format, crs, &a)
+        });
         Ok(Self {
-            facilities: Source::Path(a.facilities),
-            residences: a.residences.map(Source::Path),
-            communities: a.communities.map(Source::Path),
+            facilities,
+            residences,
+            communities,
             walking,
             plan,
             fields: Fields {
@@ -112,6 +137,7 @@ impl AnalyzeJob {
                 capacities,
             },
             capacity_field_given: a.capacity_field.is_some(),
+            formats: a.format.clone(),
             out: a.out.unwrap_or_else(|| PathBuf::from("lifecircle-out")),
             report: a.report,
             quiet: a.quiet,
@@ -136,6 +162,7 @@ impl AnalyzeJob {
         .flatten()
         .filter_map(|s| match s {
             Source::Path(p) => Some(p.as_path()),
+            Source::File(f) => Some(f.path.as_path()),
             Source::Bytes { .. } => None,
         })
         .collect()
@@ -173,6 +200,7 @@ impl AnalyzeJob {
             capacity_field_given: false,
             out: PathBuf::from("lifecircle-out"),
             report: true,
+            formats: vec![OutputFormat::GeoJson],
             quiet: false,
             verbose: false,
             warnings: Vec::new(),
@@ -200,6 +228,26 @@ pub fn communities_hint(loaded: &Loaded<lifecircle::Community>) -> Option<String
          `community` property), or give community boundaries of your own."
             .to_string()
     })
+}
+
+/// The longitude/latitude system the analysis converts an input from: its own `--*-coords`,
+/// else `--coords`, else WGS84 (a projected system is converted to WGS84 while reading).
+fn map_crs(own: &Option<CrsSpec>, all: &Option<CrsSpec>) -> Crs {
+    own.as_ref()
+        .or(all.as_ref())
+        .map_or(Crs::Wgs84, CrsSpec::map_crs)
+}
+
+/// An input file as the arguments describe it: `FILE[:LAYER]`, its format and coordinate
+/// system when given, and the table options.
+fn input(path: PathBuf, format: Option<Format>, crs: Option<&CrsSpec>, a: &AnalyzeArgs) -> Source {
+    let mut file = InputFile::new(path);
+    file.format = format;
+    file.projection = crs.and_then(CrsSpec::projection).cloned();
+    file.encoding = a.encoding.clone();
+    file.lon_field = a.lon_field.clone();
+    file.lat_field = a.lat_field.clone();
+    Source::File(Box::new(file))
 }
 
 /// The walking model of a job, with the street network read when it walks along streets.

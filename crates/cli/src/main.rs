@@ -95,8 +95,8 @@ fn run_analyze(job: AnalyzeJob) -> anyhow::Result<()> {
         eprintln!("warning: {}", printable(w));
     }
     // Nothing is read or written when an output would replace an input.
-    let outputs = lio::Written::in_dir(&job.out);
-    let mut output_paths = outputs.paths().to_vec();
+    let outputs = lio::Written::in_dir_as(&job.out, &job.formats);
+    let mut output_paths = outputs.written_paths();
     let report_path = job.out.join(lio::REPORT_FILE);
     if job.report {
         output_paths.push(&report_path);
@@ -114,22 +114,39 @@ fn run_analyze(job: AnalyzeJob) -> anyhow::Result<()> {
         job.capacity_field_given.then_some(&job.fields),
     )?;
     spinner.stage("writing outputs");
-    let written = lio::write_output_set_with(&a, set, report)?;
+    let written = lio::write_output_set_with(&a, set, &job.formats, report)?;
     spinner.finish();
     warn_skipped(&a);
     warn_without_capacity(&a, &job.fields.capacity);
     note_removed_stale(written.removed_stale, &job.out);
     if !job.quiet {
         let mut text = report::text(&a);
-        text.push_str(&format!(
-            "Wrote {} (gap map), {} ({} points), {} (catchments), {} and {}.\n",
-            written.communities.display(),
-            written.residences.display(),
-            a.demand.len(),
-            written.facilities.display(),
-            written.summary_json.display(),
-            written.summary_csv.display()
-        ));
+        if written.geojson {
+            text.push_str(&format!(
+                "Wrote {} (gap map), {} ({} points), {} (catchments), {} and {}.\n",
+                written.communities.display(),
+                written.residences.display(),
+                a.demand.len(),
+                written.facilities.display(),
+                written.summary_json.display(),
+                written.summary_csv.display()
+            ));
+        }
+        if let Some(gpkg) = &written.geopackage {
+            text.push_str(&format!(
+                "Wrote {} (layers communities, residences, facilities){}.\n",
+                gpkg.display(),
+                if written.geojson {
+                    String::new()
+                } else {
+                    format!(
+                        ", {} and {}",
+                        written.summary_json.display(),
+                        written.summary_csv.display()
+                    )
+                }
+            ));
+        }
         if let Some(report) = &written.report {
             text.push_str(&format!(
                 "Map report: {} (open it in a browser; it works offline).\n",

@@ -158,3 +158,114 @@ fn extract_outputs_open_in_gdal() {
         );
     }
 }
+
+/// What `ogrinfo -so` says of one layer of a GeoPackage; insists that GDAL warned of nothing.
+fn ogrinfo_layer(path: &Path, layer: &str) -> Layer {
+    let o = run(Command::new("ogrinfo")
+        .args(["-ro", "-so"])
+        .arg(path)
+        .arg(layer));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.trim().is_empty(), "{layer}: GDAL says {stderr}");
+    let text = String::from_utf8(o.stdout).unwrap();
+    let value = |key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .unwrap_or_else(|| panic!("{layer}: no {key:?} in\n{text}"))
+            .trim()
+            .to_string()
+    };
+    let fields = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Geometry Column"))
+        .skip(1)
+        .filter_map(|l| {
+            let (name, ty) = l.split_once(": ")?;
+            Some((name.to_string(), ty.split(' ').next()?.to_string()))
+        })
+        .collect();
+    assert!(text.contains("ID[\"EPSG\",4326]"), "{layer}: not WGS84");
+    Layer {
+        geometry: value("Geometry:"),
+        count: value("Feature Count:").parse().unwrap(),
+        fields,
+    }
+}
+
+#[test]
+fn geopackage_output_opens_in_gdal_with_its_layers_and_field_types() {
+    if !gdal_available() {
+        return;
+    }
+    let spec = CitySpec::for_residences(3_000);
+    let (dir, city) = synth_city(&spec);
+    let out = analyze_synth_city(
+        dir.path(),
+        &["--max-walk", "300m", "--format", "gpkg,geojson"],
+    );
+    let gpkg = out.join("lifecircle.gpkg");
+    let residences = ogrinfo_layer(&gpkg, "residences");
+    assert_eq!(residences.geometry, "Point");
+    assert_eq!(residences.count, city.residences.len());
+    let communities = ogrinfo_layer(&gpkg, "communities");
+    assert!(
+        communities.geometry.contains("Polygon"),
+        "{}",
+        communities.geometry
+    );
+    assert_eq!(communities.count, city.communities.len());
+    let facilities = ogrinfo_layer(&gpkg, "facilities");
+    assert_eq!(facilities.geometry, "Point");
+    assert_eq!(facilities.count, city.facilities.len());
+    for (layer, field, ty) in [
+        // Populations are real-valued (shared out from grids, or estimated), as in GeoJSON.
+        (&residences, "population", "Real"),
+        (&residences, "missing", "String(JSON)"),
+        (&communities, "gap_population", "Real"),
+        (&communities, "lacking", "String(JSON)"),
+        (&communities, "served_all", "Integer(Boolean)"),
+        (&facilities, "categories", "String(JSON)"),
+    ] {
+        assert_eq!(
+            layer.fields.get(field).map(String::as_str),
+            Some(ty),
+            "{field}: {:?}",
+            layer.fields
+        );
+    }
+    for category in &spec.categories {
+        assert_eq!(residences.fields[&format!("{category}_m")], "Real");
+        assert_eq!(residences.fields[&format!("{category}_id")], "String");
+    }
+    // ogr2ogr converts a layer back to GeoJSON, with every feature and the same values as the
+    // GeoJSON output (compared property by property on the first feature).
+    let back = dir.path().join("back.geojson");
+    run(Command::new("ogr2ogr")
+        .args(["-f", "GeoJSON"])
+        .arg(&back)
+        .arg(&gpkg)
+        .arg("residences"));
+    let back = crate::support::features(&back);
+    let ours = crate::support::features(&out.join("residences.geojson"));
+    assert_eq!(back.len(), ours.len());
+    for (a, b) in back.iter().zip(&ours).take(50) {
+        for (k, v) in b.properties.as_ref().unwrap() {
+            let got = crate::support::prop(a, k);
+            match (v, got) {
+                // GDAL writes a JSON field back as its text.
+                (serde_json::Value::Number(x), serde_json::Value::Number(y)) => {
+                    assert_eq!(x.as_f64(), y.as_f64(), "{k}")
+                }
+                (serde_json::Value::Array(_), serde_json::Value::String(s)) => {
+                    assert_eq!(
+                        &serde_json::from_str::<serde_json::Value>(s).unwrap(),
+                        v,
+                        "{k}"
+                    )
+                }
+                _ => assert_eq!(got, v, "{k}"),
+            }
+        }
+        assert_eq!(a.geometry, b.geometry);
+    }
+}

@@ -114,6 +114,10 @@ pub enum Error {
     /// A siting cannot be done as asked ([`site`](crate::site::site)).
     #[error(transparent)]
     Site(#[from] crate::site::SiteError),
+    /// A coordinate reference system that cannot be used (an unknown EPSG code, an unreadable
+    /// `.prj`).
+    #[error(transparent)]
+    Crs(#[from] crate::projection::CrsError),
 }
 
 fn none_usable_text(total: usize, what: &str, first: &[FeatureError]) -> String {

@@ -73,6 +73,7 @@ mod model;
 pub mod osm;
 mod par;
 pub mod profile;
+pub mod projection;
 pub mod report;
 pub mod sample;
 pub mod site;

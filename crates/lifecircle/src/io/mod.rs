@@ -8,6 +8,7 @@
 //!
 //! [`FeatureError`]: crate::FeatureError
 
+pub mod formats;
 pub mod geojson;
 mod load;
 mod output;
@@ -17,15 +18,16 @@ mod streets;
 
 pub(crate) use self::load::{id_of, name_of};
 pub use self::{
+    formats::{Format, InputFile, OutputFormat},
     geojson::Source,
     load::{
         read_communities, read_facilities, read_residences, read_residences_with_groups, Fields,
         GroupCounts, Loaded, MAX_GROUPS,
     },
     output::{
-        summary, write_communities, write_facilities, write_output_set, write_output_set_with,
-        write_outputs, write_residences, write_summary_csv, write_summary_csvt, Summary, Written,
-        REPORT_FILE,
+        summary, write_communities, write_facilities, write_output_set, write_output_set_as,
+        write_output_set_with, write_outputs, write_residences, write_summary_csv,
+        write_summary_csvt, Summary, Written, GEOPACKAGE_FILE, REPORT_FILE,
     },
     paths::refuse_inputs_as_outputs,
     site::{

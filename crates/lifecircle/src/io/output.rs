@@ -21,6 +21,7 @@ use crate::{
     coords::{self, Crs},
     error::Result,
     html_report::{self, ReportContext},
+    io::formats::OutputFormat,
     io::geojson::write::{
         push_fixed_real, push_geometry, push_id, push_key, push_point, push_str, FeatureCollection,
         OutputSet, COORDS,
@@ -146,6 +147,10 @@ pub struct Written {
     pub facilities: PathBuf,
     /// The map report, when one was asked for.
     pub report: Option<PathBuf>,
+    /// The GeoPackage with every output as a layer (`lifecircle.gpkg`), when asked for.
+    pub geopackage: Option<PathBuf>,
+    /// Whether the GeoJSON outputs were written (`communities`, `residences`, `facilities`).
+    pub geojson: bool,
     /// The run id every file carries (empty from [`in_dir`](Self::in_dir)).
     pub run_id: String,
     /// Temporaries of earlier, killed runs removed from the directory.
@@ -163,6 +168,8 @@ impl Written {
             summary_csvt: dir.join("summary.csvt"),
             facilities: dir.join("facilities.geojson"),
             report: None,
+            geopackage: None,
+            geojson: true,
             run_id: String::new(),
             removed_stale: 0,
         }
@@ -180,6 +187,36 @@ impl Written {
         ]
     }
 }
+
+impl Written {
+    /// The files [`write_output_set_as`] writes into `dir` in these formats.
+    pub fn in_dir_as(dir: &Path, formats: &[OutputFormat]) -> Self {
+        let mut w = Self::in_dir(dir);
+        w.geojson = formats.contains(&OutputFormat::GeoJson);
+        if formats.contains(&OutputFormat::GeoPackage) {
+            w.geopackage = Some(dir.join(GEOPACKAGE_FILE));
+        }
+        w
+    }
+
+    /// Every path written, in the order written.
+    pub fn written_paths(&self) -> Vec<&Path> {
+        let mut paths: Vec<&Path> = Vec::new();
+        if self.geojson {
+            paths.extend([&*self.communities, &*self.residences]);
+        }
+        paths.extend([&*self.summary_csv, &*self.summary_csvt]);
+        if self.geojson {
+            paths.push(&self.facilities);
+        }
+        paths.extend(self.geopackage.as_deref());
+        paths.push(&self.summary_json);
+        paths
+    }
+}
+
+/// The name of the GeoPackage output.
+pub const GEOPACKAGE_FILE: &str = "lifecircle.gpkg";
 
 /// Write every output into `dir` (created if missing) as one [`OutputSet`]: the previous
 /// set stays in place until every file has been written, and `summary.json` is put in place
@@ -199,21 +236,36 @@ pub fn write_outputs(a: &Analysis, dir: &Path) -> Result<Written> {
 /// # Errors
 /// A file cannot be written.
 pub fn write_output_set(a: &Analysis, set: OutputSet) -> Result<Written> {
-    write_output_set_with(a, set, None)
+    write_output_set_as(a, set, &[OutputFormat::GeoJson])
 }
 
-/// [`write_output_set`], and with a report context the map report `report.html` in the same
-/// set ([`crate::html_report`]; the context's run id is set to the set's).
+/// [`write_output_set`] in the formats asked for: the GeoJSON outputs, and a GeoPackage with
+/// each of them as a layer ([`GEOPACKAGE_FILE`]); the summaries are always written. All of
+/// them are put in place together.
+///
+/// # Errors
+/// A file cannot be written.
+pub fn write_output_set_as(
+    a: &Analysis,
+    set: OutputSet,
+    formats: &[OutputFormat],
+) -> Result<Written> {
+    write_output_set_with(a, set, formats, None)
+}
+
+/// [`write_output_set_as`], and with a report context the map report `report.html` in the
+/// same set ([`crate::html_report`]; the context's run id is set to the set's).
 ///
 /// # Errors
 /// A file cannot be written.
 pub fn write_output_set_with(
     a: &Analysis,
     mut set: OutputSet,
+    formats: &[OutputFormat],
     report: Option<ReportContext>,
 ) -> Result<Written> {
     let run = set.run_id().to_string();
-    let mut written = Written::in_dir(set.dir());
+    let mut written = Written::in_dir_as(set.dir(), formats);
     let name = |p: &Path| {
         p.file_name()
             .unwrap_or_default()
@@ -221,15 +273,24 @@ pub fn write_output_set_with(
             .into_owned()
     };
     // In the order of `Written::paths`, which is the order they are put in place.
-    set.write(&name(&written.communities), |w| {
-        write_communities(a, &run, w)
-    })?;
-    set.write(&name(&written.residences), |w| write_residences(a, &run, w))?;
+    if written.geojson {
+        set.write(&name(&written.communities), |w| {
+            write_communities(a, &run, w)
+        })?;
+        set.write(&name(&written.residences), |w| write_residences(a, &run, w))?;
+    }
     set.write(&name(&written.summary_csv), |w| {
         write_summary_csv(a, &run, w)
     })?;
     set.write(&name(&written.summary_csvt), |w| write_summary_csvt(w))?;
-    set.write(&name(&written.facilities), |w| write_facilities(a, &run, w))?;
+    if written.geojson {
+        set.write(&name(&written.facilities), |w| write_facilities(a, &run, w))?;
+    }
+    if written.geopackage.is_some() {
+        set.write_by_path(GEOPACKAGE_FILE, |p| {
+            crate::io::formats::write_gpkg(a, &run, p)
+        })?;
+    }
     if let Some(mut ctx) = report {
         ctx.run_id = run.clone();
         let path = set.dir().join(REPORT_FILE);

@@ -56,6 +56,9 @@ pub enum Source {
         /// The document.
         bytes: Cow<'static, [u8]>,
     },
+    /// A file of any format lifecircle reads (GeoPackage, Shapefile, FlatGeobuf, CSV, Excel,
+    /// GeoTIFF, GeoJSON), with its layer, format and coordinate system when given.
+    File(Box<crate::io::formats::InputFile>),
 }
 
 impl Source {
@@ -99,6 +102,7 @@ impl Source {
         match self {
             Self::Path(p) => p.display().to_string(),
             Self::Bytes { name, .. } => name.to_string(),
+            Self::File(f) => f.name(),
         }
     }
 }
@@ -152,6 +156,23 @@ pub struct FeatureRef<'a> {
 }
 
 impl<'a> FeatureRef<'a> {
+    /// A feature read from another format than GeoJSON, with its geometry already converted
+    /// and checked, and its properties as JSON text.
+    pub(crate) fn from_parts(
+        file: &'a str,
+        index: usize,
+        geometry: Result<Geometry<f64>, String>,
+        properties: &'a [Option<RawJson<'a>>],
+    ) -> Self {
+        Self {
+            file,
+            index,
+            id: None,
+            geometry: Some(geometry),
+            properties,
+        }
+    }
+
     /// 0-based index of the feature in the `features` array.
     pub fn index(&self) -> usize {
         self.index
@@ -213,6 +234,9 @@ where
     F: Fn(&FeatureRef<'_>) -> Result<T, FeatureError> + Sync,
 {
     let file = source.name();
+    if let Some(other) = crate::io::formats::other_format(source)? {
+        return crate::io::formats::read_features(&other, &file, wanted, &parse);
+    }
     match read_pass(source, &file, wanted, &parse, true)? {
         Some(features) => Ok(features),
         // A line taken for a whole feature was not one: read again, value by value.
@@ -245,6 +269,14 @@ where
             (Box::new(f), len)
         }
         Source::Bytes { bytes, .. } => (Box::new(&bytes[..]), Some(bytes.len() as u64)),
+        Source::File(input) => {
+            let f = std::fs::File::open(&input.path).map_err(|e| Error::Read {
+                file: file.to_string(),
+                source: e,
+            })?;
+            let len = f.metadata().ok().map(|m| m.len());
+            (Box::new(f), len)
+        }
     };
     std::thread::scope(|scope| {
         // Two blocks in flight: one being parsed, one being scanned.
@@ -1624,7 +1656,7 @@ fn build_geometry(
     Ok(geometry)
 }
 
-fn is_empty(g: &Geometry<f64>) -> bool {
+pub(crate) fn is_empty(g: &Geometry<f64>) -> bool {
     match g {
         Geometry::Point(_) => false,
         Geometry::MultiPoint(m) => m.0.is_empty(),

@@ -155,6 +155,35 @@ impl OutputSet {
         Ok(path)
     }
 
+    /// Write the file `name` of the directory through its path (for writers that need a file
+    /// to open, such as SQLite): `write` gets the path of an empty temporary file to fill. It
+    /// is put in place by [`commit`](Self::commit). Returns the final path.
+    ///
+    /// # Errors
+    /// [`Error::Write`] naming the final path when the temporary file cannot be created, and
+    /// what `write` returns.
+    pub fn write_by_path(
+        &mut self,
+        name: &str,
+        write: impl FnOnce(&Path) -> Result<()>,
+    ) -> Result<PathBuf> {
+        let path = self.dir.join(name);
+        let mut tmp_path = None;
+        self.write_path(path.clone(), |_| Ok(()))
+            .map(|()| tmp_path = self.staged.last().map(|(tmp, _)| tmp.clone()))?;
+        if let Some(tmp) = tmp_path {
+            // Errors name the output, not its temporary name.
+            write(&tmp).map_err(|e| match e {
+                Error::Write { path: p, source } if p == tmp => Error::Write {
+                    path: path.clone(),
+                    source,
+                },
+                other => other,
+            })?;
+        }
+        Ok(path)
+    }
+
     fn write_path(
         &mut self,
         path: PathBuf,

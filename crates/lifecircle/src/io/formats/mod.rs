@@ -1,0 +1,447 @@
+//! Inputs in the planner's own formats: GeoPackage, CSV (and, through the same rows, every other
+//! table-like format), read into the same features the GeoJSON reader gives, so every format
+//! gets the same per-feature checks and messages ([`io::read_facilities`](crate::io::read_facilities)
+//! and the others do not know which format they read).
+//!
+//! A reader of one format produces rows (property values as JSON text, a geometry still in
+//! the file's coordinate system) in chunks on a thread of its own; rayon converts and checks
+//! each chunk's geometries and runs the caller's parser while the next chunk is read.
+
+mod gpkg;
+mod gpkg_write;
+mod shp;
+mod table;
+
+pub(crate) use gpkg_write::write_gpkg;
+
+use std::{
+    fmt,
+    path::{Path, PathBuf},
+    str::FromStr,
+};
+
+use geo::{Coord, Geometry, MapCoords};
+use rayon::prelude::*;
+
+use crate::{
+    error::{Error, FeatureError, Result},
+    geodesy::check_position,
+    io::geojson::{is_empty, FeatureRef, Features, RawJson, Source},
+    projection::Projection,
+};
+
+/// A file format lifecircle reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// GeoJSON FeatureCollection (`.geojson`, `.json`, and any unknown extension).
+    GeoJson,
+    /// GeoPackage (`.gpkg`): one layer of it.
+    GeoPackage,
+    /// Points from longitude and latitude columns of a CSV file (`.csv`).
+    Csv,
+    /// Shapefile (`.shp`, with its `.dbf`; `.shx`, `.prj` and `.cpg` when present).
+    Shapefile,
+    /// Points from longitude and latitude columns of an Excel sheet (`.xlsx`, `.xls`).
+    Excel,
+}
+
+impl Format {
+    /// Every format, in the order they are listed to users.
+    pub const ALL: [Format; 5] = [
+        Format::GeoJson,
+        Format::GeoPackage,
+        Format::Shapefile,
+        Format::Csv,
+        Format::Excel,
+    ];
+
+    /// The name used on the command line: `geojson`, `gpkg`, `csv`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::GeoJson => "geojson",
+            Self::GeoPackage => "gpkg",
+            Self::Csv => "csv",
+            Self::Shapefile => "shp",
+            Self::Excel => "xlsx",
+        }
+    }
+
+    /// The format a file name's extension says (case ignored); `None` for another extension.
+    pub fn from_extension(path: &Path) -> Option<Self> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        Some(match ext.as_str() {
+            "geojson" | "json" => Self::GeoJson,
+            "gpkg" => Self::GeoPackage,
+            "csv" => Self::Csv,
+            "shp" => Self::Shapefile,
+            "xlsx" | "xls" => Self::Excel,
+            _ => return None,
+        })
+    }
+
+    /// Whether a file of this format may hold several layers (chosen by `FILE:LAYER`).
+    fn has_layers(self) -> bool {
+        matches!(self, Self::GeoPackage | Self::Excel)
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Format {
+    type Err = String;
+
+    /// # Errors
+    /// A message naming the value and listing the formats.
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        let t = s.trim().to_ascii_lowercase();
+        Self::ALL
+            .into_iter()
+            .find(|f| f.name() == t || (t == "json" && *f == Self::GeoJson))
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|f| f.name()).collect();
+                format!("unknown format '{s}': expected one of {}", names.join(", "))
+            })
+    }
+}
+
+/// A format of the outputs (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OutputFormat {
+    /// One GeoJSON file per output (the default).
+    GeoJson,
+    /// One GeoPackage, `lifecircle.gpkg`, with every output as a layer.
+    GeoPackage,
+}
+
+impl OutputFormat {
+    /// Every output format, in the order they are listed to users.
+    pub const ALL: [OutputFormat; 2] = [OutputFormat::GeoJson, OutputFormat::GeoPackage];
+
+    /// The name used on the command line: `geojson`, `gpkg`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::GeoJson => "geojson",
+            Self::GeoPackage => "gpkg",
+        }
+    }
+}
+
+impl fmt::Display for OutputFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for OutputFormat {
+    type Err = String;
+
+    /// # Errors
+    /// A message naming the value and listing the formats.
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        let t = s.trim().to_ascii_lowercase();
+        Self::ALL
+            .into_iter()
+            .find(|f| f.name() == t)
+            .ok_or_else(|| format!("unknown output format '{s}': expected geojson or gpkg"))
+    }
+}
+
+/// An input file with what lifecircle needs to know to read it: the layer (of a GeoPackage),
+/// the format (when the extension does not say it), the coordinate system (when the file does
+/// not say it), the text encoding and the coordinate columns (of a table).
+#[derive(Debug, Clone, Default)]
+pub struct InputFile {
+    /// The file.
+    pub path: PathBuf,
+    /// The layer of a GeoPackage or the sheet of a workbook; `None`: its only layer, the
+    /// first sheet.
+    pub layer: Option<String>,
+    /// The format; `None`: from the extension (GeoJSON when it says none).
+    pub format: Option<Format>,
+    /// The coordinate system of the coordinates in the file, overriding the one the file
+    /// declares; `None`: the file's own, or WGS84 longitude/latitude when it declares none.
+    pub projection: Option<Projection>,
+    /// The text encoding of a CSV file (an encoding label such as `gbk`); `None`: UTF-8.
+    pub encoding: Option<String>,
+    /// The longitude (or easting) column of a table; `None`: found by its name.
+    pub lon_field: Option<String>,
+    /// The latitude (or northing) column of a table; `None`: found by its name.
+    pub lat_field: Option<String>,
+}
+
+impl InputFile {
+    /// The file at `path`, where `FILE.gpkg:LAYER` names a layer (unless a file of that whole
+    /// name exists).
+    pub fn new(path: impl AsRef<Path>) -> Self {
+        let path = path.as_ref();
+        let mut input = Self {
+            path: path.to_path_buf(),
+            ..Self::default()
+        };
+        if path.exists() {
+            return input;
+        }
+        if let Some((file, layer)) = path.to_str().and_then(|p| p.rsplit_once(':')) {
+            let file = Path::new(file);
+            if !layer.is_empty() && Format::from_extension(file).is_some_and(Format::has_layers) {
+                input.path = file.to_path_buf();
+                input.layer = Some(layer.to_string());
+            }
+        }
+        input
+    }
+
+    /// The format: as given, else from the extension, else GeoJSON.
+    pub fn format(&self) -> Format {
+        self.format
+            .or_else(|| Format::from_extension(&self.path))
+            .unwrap_or(Format::GeoJson)
+    }
+
+    /// The name used in messages: the path, and `:LAYER` when a layer is named.
+    pub fn name(&self) -> String {
+        match &self.layer {
+            Some(layer) => format!("{}:{layer}", self.path.display()),
+            None => self.path.display().to_string(),
+        }
+    }
+}
+
+/// The input to read with a reader of this module, or `None` for a GeoJSON source (read by the
+/// streaming GeoJSON reader).
+///
+/// # Errors
+/// A GeoJSON file given a coordinate system or a layer (GeoJSON is WGS84 by RFC 7946 and has
+/// one collection).
+pub(crate) fn other_format(source: &Source) -> Result<Option<InputFile>> {
+    let input = match source {
+        Source::Bytes { .. } => return Ok(None),
+        Source::Path(p) => InputFile::new(p),
+        Source::File(f) => (**f).clone(),
+    };
+    if input.format() != Format::GeoJson {
+        return Ok(Some(input));
+    }
+    if let Some(p) = input.projection.as_ref().filter(|p| !p.is_wgs84()) {
+        return Err(Error::File {
+            file: input.name(),
+            reason: format!(
+                "a GeoJSON file is WGS84 longitude/latitude (RFC 7946); {} applies to \
+                 GeoPackage, Shapefile, CSV and Excel inputs. Convert the file, e.g. `ogr2ogr -s_srs {} -t_srs \
+                 EPSG:4326 out.geojson in.geojson`",
+                p.name(),
+                p.name()
+            ),
+        });
+    }
+    Ok(None)
+}
+
+/// Read the features of a non-GeoJSON input, calling `parse` on each (in parallel).
+pub(crate) fn read_features<T, F>(
+    input: &InputFile,
+    file: &str,
+    wanted: &[&str],
+    parse: &F,
+) -> Result<Features<T>>
+where
+    T: Send,
+    F: Fn(&FeatureRef<'_>) -> std::result::Result<T, FeatureError> + Sync,
+{
+    match input.format() {
+        Format::GeoPackage => {
+            let layer = gpkg::open_layer(input, file)?;
+            let projection = input.projection.clone().or(layer.projection.clone());
+            pipeline(
+                file,
+                projection.as_ref(),
+                |emit| layer.rows(wanted, emit),
+                parse,
+            )
+        }
+        Format::Csv => {
+            let table = table::read_csv(input, file)?;
+            let projection = input.projection.clone();
+            pipeline(
+                file,
+                projection.as_ref(),
+                |emit| table.rows(wanted, emit),
+                parse,
+            )
+        }
+        Format::Excel => {
+            let table = table::read_xlsx(input, file)?;
+            let projection = input.projection.clone();
+            pipeline(
+                file,
+                projection.as_ref(),
+                |emit| table.rows(wanted, emit),
+                parse,
+            )
+        }
+        Format::Shapefile => {
+            let shapefile = shp::open(input, file)?;
+            let projection = input.projection.clone().or(shapefile.projection.clone());
+            pipeline(
+                file,
+                projection.as_ref(),
+                |emit| shapefile.rows(wanted, emit),
+                parse,
+            )
+        }
+        Format::GeoJson => Err(Error::File {
+            file: file.to_string(),
+            reason: "read as GeoJSON by the GeoJSON reader".into(),
+        }),
+    }
+}
+
+/// One feature as a format's reader produced it.
+pub(crate) struct Row {
+    /// The JSON text of each property asked for, in order; `None` when absent (or null: the
+    /// formats of this module cannot tell the two apart).
+    pub props: Vec<Option<String>>,
+    /// The geometry, in the file's coordinate system.
+    pub geometry: RawGeometry,
+}
+
+/// A geometry as read, before it is decoded, converted and checked (which runs in parallel).
+pub(crate) enum RawGeometry {
+    /// A GeoPackage geometry blob (header, then standard WKB).
+    Gpkg(Vec<u8>),
+    /// A point.
+    Point(f64, f64),
+    /// A geometry decoded by the format's reader.
+    Geo(Geometry<f64>),
+    /// The feature has no usable geometry: the reason.
+    Bad(String),
+}
+
+/// Rows are handed over in chunks of this many.
+pub(crate) const CHUNK_ROWS: usize = 1 << 16;
+
+/// Run `produce` on a thread of its own, and convert and parse the chunks of rows it emits in
+/// parallel, in order. `emit` returns false when the consumer has stopped (the producer should
+/// return then).
+fn pipeline<T, F, P>(
+    file: &str,
+    projection: Option<&Projection>,
+    produce: P,
+    parse: &F,
+) -> Result<Features<T>>
+where
+    T: Send,
+    F: Fn(&FeatureRef<'_>) -> std::result::Result<T, FeatureError> + Sync,
+    P: FnOnce(&mut dyn FnMut(Vec<Row>) -> bool) -> Result<()> + Send,
+{
+    let projection = projection.filter(|p| !p.is_wgs84());
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Row>>(1);
+        let producer = scope.spawn(move || produce(&mut |chunk| tx.send(chunk).is_ok()));
+        let mut out = Features {
+            kept: Vec::new(),
+            rejected: Vec::new(),
+            total: 0,
+        };
+        for chunk in rx {
+            let base = out.total;
+            out.total += chunk.len();
+            let parsed: Vec<std::result::Result<T, FeatureError>> = chunk
+                .into_par_iter()
+                .enumerate()
+                .map(|(k, row)| {
+                    let geometry = geometry_to_wgs84(row.geometry, projection);
+                    let props: Vec<Option<RawJson<'_>>> = row
+                        .props
+                        .iter()
+                        .map(|p| p.as_deref().map(RawJson::new))
+                        .collect();
+                    parse(&FeatureRef::from_parts(file, base + k, geometry, &props))
+                })
+                .collect();
+            for r in parsed {
+                match r {
+                    Ok(v) => out.kept.push(v),
+                    Err(e) => out.rejected.push(e),
+                }
+            }
+        }
+        producer
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        Ok(out)
+    })
+}
+
+/// Decode a geometry, convert it to WGS84 and check every position.
+fn geometry_to_wgs84(
+    raw: RawGeometry,
+    projection: Option<&Projection>,
+) -> std::result::Result<Geometry<f64>, String> {
+    let geometry = match raw {
+        RawGeometry::Gpkg(blob) => gpkg::decode(&blob)?,
+        RawGeometry::Point(x, y) => Geometry::Point(geo::Point::new(x, y)),
+        RawGeometry::Geo(g) => g,
+        RawGeometry::Bad(reason) => return Err(reason),
+    };
+    if is_empty(&geometry) {
+        return Err("the geometry is empty".into());
+    }
+    geometry.try_map_coords(|c| {
+        let (x, y) = match projection {
+            Some(p) => p.to_wgs84(c.x, c.y).map_err(|e| e.to_string())?,
+            None => (c.x, c.y),
+        };
+        check_position(x, y).map_err(|e| {
+            if e.contains("projected coordinates") {
+                format!(
+                    "{e}; or name the file's coordinate system (lifecircle's --coords \
+                     EPSG:n, e.g. EPSG:4547 for CGCS2000 / Gauss-Krüger CM 114E)"
+                )
+            } else {
+                e
+            }
+        })?;
+        Ok(Coord { x, y })
+    })
+}
+
+/// The JSON text of a text value: a JSON string.
+pub(crate) fn json_string(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_else(|_| "null".into())
+}
+
+/// The JSON text of a number (`null` when not finite).
+pub(crate) fn json_number(v: f64) -> String {
+    if v.is_finite() {
+        serde_json::to_string(&v).unwrap_or_else(|_| "null".into())
+    } else {
+        "null".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_and_formats_from_names() {
+        let f = InputFile::new("no/such/city.gpkg:communities");
+        assert_eq!(f.path, Path::new("no/such/city.gpkg"));
+        assert_eq!(f.layer.as_deref(), Some("communities"));
+        assert_eq!(f.format(), Format::GeoPackage);
+        assert_eq!(f.name(), "no/such/city.gpkg:communities");
+        // A colon in a GeoJSON name is part of the name.
+        let f = InputFile::new("no/such/a:b.geojson");
+        assert_eq!(f.layer, None);
+        assert_eq!(f.format(), Format::GeoJson);
+        assert_eq!(InputFile::new("x.CSV").format(), Format::Csv);
+        assert_eq!(InputFile::new("x.txt").format(), Format::GeoJson);
+        assert_eq!("GPKG".parse::<Format>(), Ok(Format::GeoPackage));
+        assert!("dxf".parse::<Format>().unwrap_err().contains("gpkg"));
+    }
+}
