@@ -72,7 +72,12 @@ impl AnalyzeJob {
                 Walking::StraightLine(StraightLine::new(a.detour).map_err(|e| flagged(e.into()))?)
             }
             Some(path) => Walking::Network {
-                source: if a.network_coords.is_some() || a.coords.is_some() {
+                // An OpenStreetMap extract is read as one (`read_street_network`), by its path.
+                source: if (a.network_coords.is_some() || a.coords.is_some())
+                    && !path
+                        .extension()
+                        .is_some_and(|e| e.eq_ignore_ascii_case("pbf"))
+                {
                     input(
                         path,
                         None,
