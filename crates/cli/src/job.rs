@@ -79,7 +79,12 @@ impl AnalyzeJob {
                 StraightLine::new(a.detour.unwrap_or(1.0)).map_err(|e| flagged(e.into()))?,
             ),
             Some(path) => Walking::Network {
-                source: if a.network_coords.is_some() || a.coords.is_some() {
+                // An OpenStreetMap extract is read as one (`read_street_network`), by its path.
+                source: if (a.network_coords.is_some() || a.coords.is_some())
+                    && !path
+                        .extension()
+                        .is_some_and(|e| e.eq_ignore_ascii_case("pbf"))
+                {
                     input(
                         path,
                         None,

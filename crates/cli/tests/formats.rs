@@ -637,3 +637,32 @@ fn excel_sheets_with_merged_and_empty_cells_skip_the_rows_they_break() {
         &["bad.xlsx: not a readable Excel workbook"],
     );
 }
+
+#[test]
+fn an_osm_network_is_read_as_one_when_coordinate_systems_are_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let (f, r, pbf) = (
+        data_arg("facilities.geojson"),
+        data_arg("residences.geojson"),
+        data_arg("raw/helsinki-centre.osm.pbf"),
+    );
+    ok(
+        dir.path(),
+        &[
+            "analyze",
+            "--facilities",
+            &f,
+            "--residences",
+            &r,
+            "--network",
+            &pbf,
+            "--coords",
+            "wgs84",
+            "--out",
+            "out",
+            "-q",
+        ],
+    );
+    let summary = read_json(&dir.path().join("out/summary.json"));
+    assert_eq!(summary["mode"], "network");
+}

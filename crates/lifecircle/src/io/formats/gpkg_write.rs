@@ -14,7 +14,11 @@ use std::{borrow::Cow, fmt, path::Path};
 use geo::{BoundingRect, Geometry};
 use geozero::{geojson::GeoJson, CoordDimensions, ToGeo, ToWkb};
 use rayon::prelude::*;
-use rusqlite::{params_from_iter, types::Value, Connection};
+use rusqlite::{
+    params_from_iter,
+    types::{ToSqlOutput, Value, ValueRef},
+    Connection,
+};
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
@@ -157,10 +161,16 @@ impl GpkgWriter {
         // The fields, in order of first appearance, with their types.
         let mut fields: Vec<(String, FieldType)> = Vec::new();
         for f in &features {
-            for (k, v) in &f.properties {
+            for (j, (k, v)) in f.properties.iter().enumerate() {
                 let t = FieldType::of(v);
-                match fields.iter_mut().find(|(name, _)| name == k) {
-                    Some((_, ty)) => *ty = ty.join(t),
+                // The writer writes every feature's properties in one order: look at the same
+                // place first.
+                let slot = match fields.get(j) {
+                    Some((name, _)) if name == k => Some(j),
+                    _ => fields.iter().position(|(name, _)| name == k),
+                };
+                match slot {
+                    Some(i) => fields[i].1 = fields[i].1.join(t),
                     None => fields.push((k.to_string(), t)),
                 }
             }
@@ -231,18 +241,20 @@ impl GpkgWriter {
                     placeholders.join(", ")
                 ))
                 .map_err(err)?;
-            let mut values: Vec<Value> = Vec::with_capacity(fields.len() + 1);
+            let mut values: Vec<ToSqlOutput<'_>> = Vec::with_capacity(fields.len() + 1);
             for f in &features {
                 values.clear();
-                values.push(Value::Blob(f.blob.clone()));
-                for (k, t) in &fields {
-                    let v = f
-                        .properties
-                        .iter()
-                        .find(|(name, _)| name == k)
-                        .map(|(_, v)| t.value(v))
-                        .unwrap_or(Value::Null);
-                    values.push(v);
+                values.push(ToSqlOutput::Borrowed(ValueRef::Blob(&f.blob)));
+                for (j, (k, t)) in fields.iter().enumerate() {
+                    let v = match f.properties.get(j) {
+                        Some((name, v)) if name == k => Some(*v),
+                        _ => f
+                            .properties
+                            .iter()
+                            .find(|(name, _)| name == k)
+                            .map(|(_, v)| *v),
+                    };
+                    values.push(v.map_or(ToSqlOutput::Borrowed(ValueRef::Null), |v| t.value(v)));
                 }
                 insert
                     .execute(params_from_iter(values.iter()))
@@ -363,18 +375,25 @@ impl FieldType {
         }
     }
 
-    /// The value to store for a JSON value of a field of this type.
-    fn value(self, v: &RawValue) -> Value {
+    /// The value to store for a JSON value of a field of this type (text borrowed from the
+    /// line when it has no escapes).
+    fn value(self, v: &RawValue) -> ToSqlOutput<'_> {
         let text = v.get();
+        let owned = |v: Value| ToSqlOutput::Owned(v);
         match (self, text) {
-            (_, "null") => Value::Null,
-            (Self::Boolean, t) => Value::Integer(i64::from(t == "true")),
-            (Self::Integer, t) => t.parse().map_or(Value::Null, Value::Integer),
-            (Self::Real, t) => t.parse().map_or(Value::Null, Value::Real),
-            (_, t) if t.starts_with('"') => {
-                serde_json::from_str::<String>(t).map_or(Value::Null, Value::Text)
-            }
-            (_, t) => Value::Text(t.to_string()),
+            (_, "null") => owned(Value::Null),
+            (Self::Boolean, t) => owned(Value::Integer(i64::from(t == "true"))),
+            (Self::Integer, t) => owned(t.parse().map_or(Value::Null, Value::Integer)),
+            (Self::Real, t) => owned(t.parse().map_or(Value::Null, Value::Real)),
+            (_, t) if t.starts_with('"') => match t
+                .strip_prefix('"')
+                .and_then(|t| t.strip_suffix('"'))
+                .filter(|t| !t.contains('\\'))
+            {
+                Some(plain) => ToSqlOutput::Borrowed(ValueRef::Text(plain.as_bytes())),
+                None => owned(serde_json::from_str::<String>(t).map_or(Value::Null, Value::Text)),
+            },
+            (_, t) => ToSqlOutput::Borrowed(ValueRef::Text(t.as_bytes())),
         }
     }
 }

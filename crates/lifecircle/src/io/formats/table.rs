@@ -16,7 +16,6 @@ pub(crate) const LAT_NAMES: [&str; 4] = ["lat", "latitude", "y", "纬度"];
 
 /// A table read whole: its header, its cells, and where the coordinates are.
 pub(crate) struct Table {
-    file: String,
     headers: Vec<String>,
     /// The cells of each data row, with the row's line in the file (1-based).
     records: Vec<(u64, Vec<String>)>,
@@ -192,7 +191,6 @@ impl Table {
             "--lat-field",
         )?;
         Ok(Self {
-            file: file.to_string(),
             headers,
             records,
             unit,
@@ -216,7 +214,6 @@ impl Table {
                     .or_else(|| self.headers.iter().position(|h| h.eq_ignore_ascii_case(w)))
             })
             .collect();
-        let _ = &self.file;
         for records in self.records.chunks(CHUNK_ROWS) {
             let chunk = records
                 .iter()
