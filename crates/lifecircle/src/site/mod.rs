@@ -177,7 +177,16 @@ pub fn site<'a>(
         walking,
         plan.coords().facilities,
     )?;
-    let points: Vec<LonLat> = before.demand.par_iter().map(|r| r.at).collect();
+    // Only demand that lacks a sited category can gain from a new site.
+    let lacking: Vec<u32> = (0..before.demand.len())
+        .into_par_iter()
+        .filter(|&i| before.categories.iter().any(|c| !c.within(i)))
+        .map(|i| i as u32)
+        .collect();
+    let points: Vec<LonLat> = lacking
+        .iter()
+        .map(|&i| before.demand[i as usize].at)
+        .collect();
     let prepared = walking.prepare(&points);
     let unplaced = prepared.unplaced();
     let at: Vec<LonLat> = candidates.iter().map(|c| c.at).collect();
@@ -267,6 +276,7 @@ pub fn site<'a>(
             &candidates,
             &pairs,
             &weights,
+            &lacking,
             &unplaced,
             &cats,
             options,
@@ -416,12 +426,16 @@ fn solve_problem(
     candidates: &[Candidate],
     pairs: &[Pairs],
     weights: &[Vec<f64>],
+    subset: &[u32],
     unplaced: &[bool],
     cats: &[usize],
     options: &SiteOptions,
 ) -> Result<SitePlan> {
-    let n = before.demand.len();
+    // The demand points of the pairs tables: `subset[i]` is demand point `i`'s index.
+    let n = subset.len();
+    let d = |i: usize| subset[i] as usize;
     let n_comm = before.communities.len();
+    let community_of = |demand: usize| (before.demand_community[demand] as usize).min(n_comm);
     let per_cat_groups = if options.goal == Goal::Communities {
         n_comm + 1
     } else {
@@ -430,11 +444,12 @@ fn solve_problem(
     let groups = cats.len() * per_cat_groups;
     let mut skips = Vec::with_capacity(cats.len());
     let mut group_of = Vec::with_capacity(cats.len());
+    let mut local_weights = Vec::with_capacity(cats.len());
     let mut unreached = Vec::with_capacity(cats.len());
     for (k, &c) in cats.iter().enumerate() {
         let cat = &before.categories[c];
-        let w = &weights[c];
-        let skip: Vec<bool> = (0..n).map(|i| cat.within(i) || w[i] <= 0.0).collect();
+        let w: Vec<f64> = (0..n).map(|i| weights[c][d(i)]).collect();
+        let skip: Vec<bool> = (0..n).map(|i| cat.within(d(i)) || w[i] <= 0.0).collect();
         let mut reached = vec![false; n];
         for (_, i, _) in pairs[c].iter() {
             reached[i] = true;
@@ -444,7 +459,9 @@ fn solve_problem(
             ..Unreached::default()
         };
         for i in (0..n).filter(|&i| !skip[i] && !reached[i]) {
-            let com = u.by_community.get_mut(before.demand_community[i] as usize);
+            let com = u
+                .by_community
+                .get_mut(before.demand_community[d(i)] as usize);
             if unplaced.get(i).copied().unwrap_or(false) {
                 u.off_network_points += 1;
                 u.off_network_population += w[i];
@@ -463,12 +480,7 @@ fn solve_problem(
         let group: Vec<u32> = (0..n)
             .map(|i| {
                 let within = if options.goal == Goal::Communities {
-                    let com = before.demand_community[i] as usize;
-                    if com < n_comm {
-                        com
-                    } else {
-                        n_comm
-                    }
+                    community_of(d(i))
                 } else {
                     0
                 };
@@ -476,6 +488,7 @@ fn solve_problem(
             })
             .collect();
         skips.push(skip);
+        local_weights.push(w);
         group_of.push(group);
     }
     let covers: Vec<CategoryCover<'_>> = cats
@@ -484,7 +497,7 @@ fn solve_problem(
         .map(|(k, &c)| CategoryCover {
             pairs: &pairs[c],
             skip: &skips[k],
-            weight: &weights[c],
+            weight: &local_weights[k],
             group: &group_of[k],
         })
         .collect();
@@ -533,11 +546,11 @@ fn solve_problem(
             let mut counted = vec![0.0; groups];
             for (k, &c) in cats.iter().enumerate() {
                 let cat = &before.categories[c];
-                for i in 0..n {
-                    let g = group_of[k][i] as usize;
-                    counted[g] += weights[c][i];
+                for (i, &w) in weights[c].iter().enumerate() {
+                    let g = k * per_cat_groups + community_of(i);
+                    counted[g] += w;
                     if cat.within(i) {
-                        covered[g] += weights[c][i];
+                        covered[g] += w;
                     }
                 }
                 let mut lacking: Vec<String> = Vec::new();
