@@ -405,7 +405,8 @@ pub fn site_summary(s: &Siting<'_>, run: &str) -> Value {
         "candidates": {
             "source": s.candidate_source,
             "generated": s.candidates_generated,
-            "considered": s.candidates.len(),
+            "given": if s.candidates_generated.is_none() { Some(s.candidates.len()) } else { None },
+            "in_reach": s.candidates_in_reach,
         },
         "new_sites": s.sites(),
         "communities": a.communities.len(),

@@ -171,7 +171,7 @@ pub fn site<'a>(
     }
 
     progress.stage("placing candidate sites");
-    let (mut candidates, generated) = resolve_candidates(
+    let (candidates, generated) = resolve_candidates(
         &options.candidates,
         &before,
         walking,
@@ -196,35 +196,14 @@ pub fn site<'a>(
         pairs.push(prepared.within(&at, c.plan.max_walk_m));
     }
     drop(prepared);
-    if generated {
-        // Keep generated candidates only where some demand is within the walk.
-        let keep: Vec<bool> = (0..candidates.len())
-            .map(|j| pairs.iter().any(|p| !p.of_facility(j).0.is_empty()))
-            .collect();
-        if keep.iter().any(|k| !k) {
-            pairs = pairs
-                .iter()
-                .map(|p| {
-                    Pairs::from_lists(
-                        (0..candidates.len())
-                            .filter(|&j| keep[j])
-                            .map(|j| {
-                                let (d, m) = p.of_facility(j);
-                                d.iter().copied().zip(m.iter().copied()).collect()
-                            })
-                            .collect(),
-                    )
-                })
-                .collect();
-            let mut k = 0;
-            candidates.retain(|_| {
-                k += 1;
-                keep[k - 1]
-            });
-        }
-    }
+    // Candidates out of reach of every demand point that lacks a sited category stay in the
+    // list (their indices are the pairs' indices) but are never chosen.
+    let candidates_in_reach = (0..candidates.len())
+        .into_par_iter()
+        .filter(|&j| pairs.iter().any(|p| !p.of_facility(j).0.is_empty()))
+        .count();
     let candidates_generated = if generated { Some(at.len()) } else { None };
-    if candidates.is_empty() || pairs.iter().all(Pairs::is_empty) {
+    if candidates_in_reach == 0 {
         let off = walking
             .prepare(&at)
             .unplaced()
@@ -299,6 +278,7 @@ pub fn site<'a>(
         after,
         candidates,
         candidates_generated,
+        candidates_in_reach,
         candidate_source: options.candidates.label(),
         goal: options.goal,
         solver: options.solver,

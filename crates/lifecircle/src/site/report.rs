@@ -24,13 +24,14 @@ pub fn text(s: &Siting<'_>) -> String {
     let mut out = String::new();
     let candidates = match s.candidates_generated {
         Some(g) => format!(
-            "{} candidates from {} ({} generated, {} within the walk of some demand)",
-            s.candidates.len(),
-            s.candidate_source,
-            g,
-            s.candidates.len()
+            "{g} candidates from {}, {} of them within the walk of demand lacking a sited category",
+            s.candidate_source, s.candidates_in_reach
         ),
-        None => format!("{} candidates from the file", s.candidates.len()),
+        None => format!(
+            "{} candidates from the file, {} of them within the walk of demand lacking a sited category",
+            s.candidates.len(),
+            s.candidates_in_reach
+        ),
     };
     let _ = writeln!(
         out,

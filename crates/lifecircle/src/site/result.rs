@@ -206,11 +206,13 @@ pub struct Siting<'a> {
     pub before: Analysis<'a>,
     /// The analysis with the new sites added.
     pub after: After,
-    /// The candidates considered (generated ones only where some demand is within the walk).
+    /// The candidates, given or generated.
     pub candidates: Vec<Candidate>,
-    /// For generated candidates, how many were generated before those out of reach were
-    /// dropped.
+    /// For generated candidates, how many were generated (the length of `candidates`).
     pub candidates_generated: Option<usize>,
+    /// Candidates within the walk of some demand that lacks a sited category (the others are
+    /// never chosen).
+    pub candidates_in_reach: usize,
     /// Where the candidates came from (`file`, `grid:250m`, `streets`, `communities`).
     pub candidate_source: String,
     /// The goal.
