@@ -1,11 +1,11 @@
 //! Where to build: the fewest new sites (or the best `N`, or the best within a budget) that
-//! close the gaps [`analyze`](crate::analyze) finds, with the existing facilities kept as they
+//! close the gaps [`analyze`] finds, with the existing facilities kept as they
 //! are.
 //!
 //! [`site`] runs the analysis once as it stands (`before`), builds the candidates' coverage
 //! sets from [`PreparedDemand::within`](crate::PreparedDemand::within) (one [`Pairs`] table
 //! per category, the candidates as facilities), merges demand points reached by the same
-//! candidates ([`coverage`]), solves (greedy with a bound, or exact: [`greedy`], [`exact`]),
+//! candidates (`coverage`), solves (greedy with a bound, or exact: `greedy`, `exact`),
 //! orders the sites for building, and runs the analysis again with the chosen sites added
 //! (`after`), so that the coverage it reports after the plan is what `analyze` measures.
 
