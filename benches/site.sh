@@ -13,9 +13,8 @@
 #   fast-centre  1M, --centre (six categories), --fast              (target 20 s)
 #   net-one      1M along the streets, admin_services, --fast       (target 10 s)
 #   net-centre   1M along the streets, --centre, --fast             (target 40 s)
-# The two exact cases together: target 2 s. When a Python with PySAL spopt is at
-# $SPOPT_PYTHON (default target/spopt-venv/bin/python), benches/site_peer.py solves the same
-# 100k cases with spopt (LSCP / MCLP, CBC) side by side; otherwise that column says skipped.
+# The two exact cases together: target 2 s. (PySAL spopt is compared on objectives only, on the
+# fixture crates/cli/tests/fixtures/site/; it has no side-by-side timing here.)
 #
 # Cities come from examples/synth_city.rs, cached in bench-out/ like benches/run.sh. Needs GNU
 # time (/usr/bin/time, Debian package `time`).
@@ -115,15 +114,6 @@ if [[ "$quick" == 0 ]]; then
     fi
 fi
 
-peer="-"
-spopt_python="${SPOPT_PYTHON:-target/spopt-venv/bin/python}"
-if [[ -x "$spopt_python" ]] && "$spopt_python" -c 'import spopt, pulp' 2>/dev/null; then
-    echo "running spopt on the 100k city (LSCP and MCLP, CBC)..." >&2
-    peer="$("$spopt_python" benches/site_peer.py "$c100k" 1000 10 2>&1 | tail -n 1)"
-else
-    peer="skipped: no Python with spopt at $spopt_python (set SPOPT_PYTHON)"
-fi
-
 echo
 echo "lifecircle site, seed $seed, best of $repeat, $(nproc) cores, $bin"
 printf '%-12s %8s %8s %9s %6s  %-16s %s\n' case "wall s" target "peak MB" sites method result
@@ -131,4 +121,3 @@ for row in "${rows[@]}"; do
     IFS='|' read -r c w t m s h r <<<"$row"
     printf '%-12s %8s %8s %9s %6s  %-16s %s\n' "$c" "$w" "$t" "$m" "$s" "$h" "$r"
 done
-echo "spopt (same 100k cases): $peer"

@@ -475,3 +475,57 @@ fn bad_input_stops_cleanly_without_writing() {
         &["no candidate site has a cost"],
     );
 }
+
+/// The same objectives as PySAL spopt (LSCP and MCLP with the existing facility pre-located,
+/// solved by CBC) on the committed fixture (`tests/fixtures/site/`, made by its script).
+#[test]
+fn exact_objectives_equal_spopt_with_cbc() {
+    let expected = read_json(&crate::support::fixture("site/expected.json"));
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let f = |name: &str| {
+        crate::support::fixture(&format!("site/{name}"))
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let run = |extra: &[&str]| -> Value {
+        let mut args: Vec<String> = [
+            "site",
+            "--quiet",
+            "--category",
+            "medical",
+            "--max-walk",
+            "400m",
+            "--exact",
+            "--out",
+            "out",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for (flag, file) in [
+            ("--facilities", "facilities.geojson"),
+            ("--residences", "residences.geojson"),
+            ("--candidates", "candidates.geojson"),
+        ] {
+            args.push(flag.into());
+            args.push(f(file));
+        }
+        args.extend(extra.iter().map(|s| s.to_string()));
+        ok(d, &args.iter().map(String::as_str).collect::<Vec<_>>());
+        read_json(&d.join("out/summary.json"))["problems"][0].clone()
+    };
+    let p = run(&[]);
+    assert_eq!(p["sites"], expected["lscp_new_sites"]);
+    assert_eq!(p["proven_optimal"], true);
+    for k in ["1", "2", "3"] {
+        let p = run(&["--new", k]);
+        assert_eq!(
+            p["categories"][0]["covered_population_after"],
+            expected["mclp"][k]["covered_population"],
+            "MCLP with {k} new sites"
+        );
+        assert_eq!(p["proven_optimal"], true);
+    }
+}
