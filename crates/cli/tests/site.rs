@@ -529,3 +529,47 @@ fn exact_objectives_equal_spopt_with_cbc() {
         assert_eq!(p["proven_optimal"], true);
     }
 }
+
+/// The same sites, in the same order, with one thread and with four.
+#[test]
+fn same_sites_at_any_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let sites = |threads: &str| -> Vec<(Value, Value)> {
+        let out = dir.path().join(format!("out-{threads}"));
+        let o = crate::support::lifecircle()
+            .env("RAYON_NUM_THREADS", threads)
+            .args([
+                "site",
+                "--quiet",
+                "--centre",
+                "--candidates-from",
+                "streets",
+                "--fast",
+                "--facilities",
+            ])
+            .arg(crate::support::data("facilities.geojson"))
+            .arg("--residences")
+            .arg(crate::support::data("residences.geojson"))
+            .arg("--communities")
+            .arg(crate::support::data("communities.geojson"))
+            .arg("--network")
+            .arg(crate::support::data("streets.geojson"))
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        features(&out.join("sites.geojson"))
+            .iter()
+            .map(|f| {
+                (
+                    prop(f, "id").clone(),
+                    prop(f, "new_covered_population").clone(),
+                )
+            })
+            .collect()
+    };
+    let one = sites("1");
+    assert!(!one.is_empty());
+    assert_eq!(one, sites("4"));
+}
