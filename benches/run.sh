@@ -166,7 +166,8 @@ bench() {
         if [[ "$slow" == 1 && "$big" == 1 ]]; then verdict="SLOW, BIG"
         elif [[ "$slow" == 1 ]]; then verdict="SLOW"
         elif [[ "$big" == 1 ]]; then verdict="BIG"
-        elif [[ "$t_wall" == "-" ]]; then verdict="(no target)"
+        elif [[ "$t_wall" == "-" && "$t_mem" == "-" ]]; then verdict="(no target)"
+        elif [[ "$t_wall" == "-" ]]; then verdict="ok (memory; time: see below)"
         fi
         [[ "$slow" == 1 || "$big" == 1 ]] && missed=1
     fi

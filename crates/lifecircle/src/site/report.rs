@@ -55,6 +55,8 @@ pub fn text(s: &Siting<'_>) -> String {
         "after",
         "no candidate reaches",
     ]);
+    // Only communities with residents are judged (as in `analyze`).
+    let populated = a.populated_communities();
     for p in &s.plans {
         for (k, &c) in p.categories.iter().enumerate() {
             let cat = &a.categories[c];
@@ -66,16 +68,8 @@ pub fn text(s: &Siting<'_>) -> String {
                 right(p.sites.len().to_string()),
                 right(percent(cat.coverage)),
                 right(percent(after.coverage)),
-                right(format!(
-                    "{} of {}",
-                    cat.communities_lacking,
-                    a.communities.len()
-                )),
-                right(format!(
-                    "{} of {}",
-                    after.communities_lacking,
-                    a.communities.len()
-                )),
+                right(format!("{} of {populated}", cat.communities_lacking)),
+                right(format!("{} of {populated}", after.communities_lacking)),
                 right(fmt_amount(u.population())),
             ]);
         }
