@@ -269,3 +269,43 @@ fn geopackage_output_opens_in_gdal_with_its_layers_and_field_types() {
         assert_eq!(a.geometry, b.geometry);
     }
 }
+
+/// A category without any facility (elderly care on the sample) has distances and coverage
+/// that are null or zero everywhere; in the GeoPackage its columns are still Real, so that a
+/// city appended to the layer later keeps its numbers.
+#[test]
+fn geopackage_columns_of_a_category_without_facilities_are_real() {
+    if !gdal_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    crate::support::ok(
+        dir.path(),
+        &[
+            "analyze",
+            "--facilities",
+            data("facilities.geojson").to_str().unwrap(),
+            "--residences",
+            data("residences.geojson").to_str().unwrap(),
+            "--communities",
+            data("communities.geojson").to_str().unwrap(),
+            "--format",
+            "gpkg",
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ],
+    );
+    let gpkg = out.join("lifecircle.gpkg");
+    let residences = ogrinfo_layer(&gpkg, "residences");
+    assert_eq!(
+        residences.fields["elderly_care_m"], "Real",
+        "{:?}",
+        residences.fields
+    );
+    assert_eq!(residences.fields["elderly_care_id"], "String");
+    let communities = ogrinfo_layer(&gpkg, "communities");
+    assert_eq!(communities.fields["elderly_care_coverage"], "Real");
+    assert_eq!(communities.fields["elderly_care_coverage_elderly"], "Real");
+}

@@ -5,7 +5,8 @@
 //! from the features the one GeoJSON writer formats (so the two can never disagree), parsed
 //! back in parallel. Field types come from the values: `BOOLEAN` when every value is true or
 //! false, `INTEGER` when every value is an integer, `REAL` for other numbers, `TEXT` for
-//! strings; lists (such as `lacking`) are JSON text, marked `application/json` in
+//! strings; a field null in every feature is `REAL` when its name says it holds a distance,
+//! share or amount (`<category>_m`, `_coverage`, `_access`, ...), else `TEXT`; lists (such as `lacking`) are JSON text, marked `application/json` in
 //! `gpkg_data_columns` as GDAL does, since a GeoPackage has no list type. Every layer has the
 //! standard R-tree spatial index and its coordinate system in `gpkg_spatial_ref_sys`.
 
@@ -173,6 +174,11 @@ impl GpkgWriter {
                     Some(i) => fields[i].1 = fields[i].1.join(t),
                     None => fields.push((k.to_string(), t)),
                 }
+            }
+        }
+        for (k, t) in &mut fields {
+            if *t == FieldType::Unknown {
+                *t = FieldType::named(k);
             }
         }
         let geometry_type = geometry_type_name(&features);
@@ -352,6 +358,35 @@ impl FieldType {
             Some(b'[' | b'{') => Self::Json,
             _ if v.get().bytes().all(|b| b.is_ascii_digit() || b == b'-') => Self::Integer,
             _ => Self::Real,
+        }
+    }
+
+    /// The type of a field that is null in every feature (the distances of a category with
+    /// no facility, say), from the name lifecircle gives it: a distance, share, ratio or amount
+    /// is `REAL`, so that a run appended to the layer later keeps its numbers; anything else
+    /// `TEXT`.
+    fn named(name: &str) -> Self {
+        const REAL_SUFFIXES: [&str; 11] = [
+            "_m",
+            "_access",
+            "_places_in_reach",
+            "_places_needed",
+            "_shortfall",
+            "_ratio",
+            "_demand_in_reach",
+            "_catchment",
+            "_load",
+            "_coverage_after",
+            "_cumulative_coverage",
+        ];
+        let real = REAL_SUFFIXES.iter().any(|s| name.ends_with(s))
+            || name.contains("_coverage")
+            || name.starts_with("population")
+            || matches!(name, "capacity" | "gap_population");
+        if real {
+            Self::Real
+        } else {
+            Self::Text
         }
     }
 
