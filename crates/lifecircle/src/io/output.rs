@@ -29,8 +29,19 @@ use crate::{
     model::Id,
 };
 
+/// Append a WGS84 geometry as written in the output system `out_crs`.
+pub(super) fn push_geometry_in(buf: &mut Vec<u8>, g: &geo::Geometry<f64>, out_crs: Crs) {
+    if out_crs == Crs::Wgs84 {
+        push_geometry(buf, g, COORDS);
+    } else {
+        let mut g = g.clone();
+        coords::convert_geometry(&mut g, Crs::Wgs84, out_crs);
+        push_geometry(buf, &g, COORDS);
+    }
+}
+
 /// Append an id, then `,"name":` and the name or null.
-fn push_id_and_name(buf: &mut Vec<u8>, id: &Id, name: Option<&str>) {
+pub(super) fn push_id_and_name(buf: &mut Vec<u8>, id: &Id, name: Option<&str>) {
     push_id(buf, id);
     buf.extend_from_slice(br#","name":"#);
     match name {
@@ -373,13 +384,7 @@ pub fn write_communities(a: &Analysis, run: &str, w: &mut (dyn Write + Send)) ->
     for (n, (c, r)) in a.communities.iter().zip(&a.community_results).enumerate() {
         fc.feature(|buf| {
             buf.extend_from_slice(br#"{"type":"Feature","geometry":"#);
-            if out_crs == Crs::Wgs84 {
-                push_geometry(buf, &c.geometry, COORDS);
-            } else {
-                let mut g = c.geometry.clone();
-                coords::convert_geometry(&mut g, Crs::Wgs84, out_crs);
-                push_geometry(buf, &g, COORDS);
-            }
+            push_geometry_in(buf, &c.geometry, out_crs);
             buf.extend_from_slice(br#","properties":{"id":"#);
             push_id_and_name(buf, &c.id, c.name.as_deref());
             buf.extend_from_slice(br#","population":"#);

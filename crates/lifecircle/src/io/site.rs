@@ -10,13 +10,13 @@ use std::{
 
 use serde_json::{json, Value};
 
-use super::output::push_amount;
+use super::output::{push_amount, push_geometry_in, push_id_and_name};
 use crate::{
     coords::{self, Crs},
     error::Result,
     io::geojson::write::{
-        push_fixed, push_fixed_real, push_geometry, push_id, push_key, push_point, push_str,
-        rounded, FeatureCollection, OutputSet, COORDS,
+        push_fixed, push_fixed_real, push_id, push_key, push_point, push_str, rounded,
+        FeatureCollection, OutputSet, COORDS,
     },
     site::{SitePlan, Siting},
 };
@@ -235,20 +235,9 @@ pub fn write_communities_change(
         };
         fc.feature(|buf| {
             buf.extend_from_slice(br#"{"type":"Feature","geometry":"#);
-            if out_crs == Crs::Wgs84 {
-                push_geometry(buf, &c.geometry, COORDS);
-            } else {
-                let mut g = c.geometry.clone();
-                coords::convert_geometry(&mut g, Crs::Wgs84, out_crs);
-                push_geometry(buf, &g, COORDS);
-            }
+            push_geometry_in(buf, &c.geometry, out_crs);
             buf.extend_from_slice(br#","properties":{"id":"#);
-            push_id(buf, &c.id);
-            buf.extend_from_slice(br#","name":"#);
-            match &c.name {
-                Some(name) => push_str(buf, name),
-                None => buf.extend_from_slice(b"null"),
-            }
+            push_id_and_name(buf, &c.id, c.name.as_deref());
             buf.extend_from_slice(br#","population":"#);
             push_amount(buf, before.population);
             for (j, cat) in a.categories.iter().enumerate() {
