@@ -2,7 +2,8 @@
 # timed-run loop.
 #
 # The sourcing script sets: out_root (output folder), run_prefix (run folder names), repeat (runs
-# per case) and run (runs so far, starting at 0).
+# per case) and run (runs so far, starting at 0); for `city`, gen (the synth_city example) and
+# seed.
 
 timer=/usr/bin/time
 
@@ -62,4 +63,26 @@ timed_runs() {
             best_mem="$mem"
         fi
     done
+}
+
+# city N [STREETS] -> prints the directory of a seeded synthetic city of N residences (with its
+# streets unless STREETS is 0), generating it with $gen if it is not cached in $out_root. The
+# name holds a hash of the generator, so that a changed generator does not reuse stale cities.
+city() {
+    local n="$1" streets="${2:-1}"
+    local gen_hash
+    gen_hash="$(cat crates/synth/src/lib.rs crates/synth/examples/synth_city.rs | sha256sum | cut -c1-10)"
+    local dir="$out_root/city-$n-seed$seed-$gen_hash"
+    if [[ -f "$dir/.complete" && ("$streets" == 0 || -f "$dir/streets.geojson") ]]; then
+        echo "$dir"
+        return
+    fi
+    rm -rf "$dir"
+    local flags=()
+    # The residences do not depend on the street flag: always include streets at 1M and below.
+    if [[ "$streets" == 1 || "$n" -le 1000000 ]]; then flags+=(--streets); fi
+    echo "generating a city of $n residences in $dir..." >&2
+    "$gen" --residences "$n" --seed "$seed" --out "$dir" "${flags[@]}" >&2
+    touch "$dir/.complete"
+    echo "$dir"
 }

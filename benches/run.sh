@@ -104,27 +104,6 @@ gen="target/release/examples/synth_city"
 bin="${bin:-target/release/lifecircle}"
 [[ -x "$bin" ]] || command -v "$bin" >/dev/null || die "lifecircle binary not found: $bin"
 
-# A hash of the generator, so that a changed generator does not reuse stale cities.
-gen_hash="$(cat crates/synth/src/lib.rs crates/synth/examples/synth_city.rs | sha256sum | cut -c1-10)"
-
-# city N STREETS -> prints the city directory, generating it if it is not cached.
-city() {
-    local n="$1" streets="$2"
-    local dir="$out_root/city-$n-seed$seed-$gen_hash"
-    if [[ -f "$dir/.complete" && ("$streets" == 0 || -f "$dir/streets.geojson") ]]; then
-        echo "$dir"
-        return
-    fi
-    rm -rf "$dir"
-    local flags=()
-    # The residences do not depend on the street flag: always include streets at 1M and below.
-    if [[ "$streets" == 1 || "$n" -le 1000000 ]]; then flags+=(--streets); fi
-    echo "generating a city of $n residences in $dir..." >&2
-    "$gen" --residences "$n" --seed "$seed" --out "$dir" "${flags[@]}" >&2
-    touch "$dir/.complete"
-    echo "$dir"
-}
-
 # Targets: "seconds megabytes" for a case, or "- -".
 target() {
     case "$1:$2" in

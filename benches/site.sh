@@ -62,20 +62,6 @@ gen="$target_dir/release/examples/synth_city"
 bin="${LIFECIRCLE:-$target_dir/release/lifecircle}"
 [[ -x "$gen" ]] || die "$gen is missing: run 'cargo build --release --examples'"
 [[ -x "$bin" ]] || die "lifecircle binary not found: $bin"
-gen_hash="$(cat crates/synth/src/lib.rs crates/synth/examples/synth_city.rs | sha256sum | cut -c1-10)"
-
-city() {
-    local n="$1"
-    local dir="$out_root/city-$n-seed$seed-$gen_hash"
-    if [[ ! -f "$dir/.complete" || ! -f "$dir/streets.geojson" ]]; then
-        rm -rf "$dir"
-        echo "generating a city of $n residences in $dir..." >&2
-        "$gen" --residences "$n" --seed "$seed" --out "$dir" --streets >&2
-        touch "$dir/.complete"
-    fi
-    echo "$dir"
-}
-
 rows=()
 # bench CASE DIR TARGET_S [site args...]
 bench() {

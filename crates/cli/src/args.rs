@@ -43,6 +43,15 @@ pub enum Command {
     },
 }
 
+/// Which PNG maps `--map-png` writes.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum MapPngArg {
+    /// map.png: the share of people lacking something.
+    Gap,
+    /// map.png and one map-<category>.png per category.
+    All,
+}
+
 #[derive(Subcommand)]
 pub enum ProfilesAction {
     /// Print a built-in profile as TOML, to copy and edit.
@@ -201,6 +210,18 @@ pub struct AnalyzeArgs {
     /// largest gaps, settings) that opens offline in any browser.
     #[arg(long)]
     pub report: bool,
+    /// Also write map.png, the gap map as a picture for slides and documents (2000 x 1500
+    /// pixels, 300 dpi); `--map-png all` adds one map per category's coverage
+    /// (map-<category>.png). `site` draws the gaps after the new sites.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "all",
+        num_args = 0..=1,
+        default_missing_value = "gap",
+        require_equals = false
+    )]
+    pub map_png: Option<MapPngArg>,
     /// No progress display and no summary table.
     #[arg(long, short)]
     pub quiet: bool,

@@ -36,6 +36,8 @@ pub struct AnalyzeJob {
     pub out: PathBuf,
     /// Write the map report (report.html) too.
     pub report: bool,
+    /// Write PNG maps too.
+    pub maps: Option<lifecircle::html_report::MapPngs>,
     pub formats: Vec<OutputFormat>,
     pub quiet: bool,
     pub verbose: bool,
@@ -145,6 +147,10 @@ impl AnalyzeJob {
             formats: a.format.clone(),
             out: a.out.unwrap_or_else(|| PathBuf::from("lifecircle-out")),
             report: a.report,
+            maps: a.map_png.map(|m| match m {
+                crate::args::MapPngArg::Gap => lifecircle::html_report::MapPngs::Gap,
+                crate::args::MapPngArg::All => lifecircle::html_report::MapPngs::All,
+            }),
             quiet: a.quiet,
             verbose: a.verbose,
             warnings,
@@ -205,6 +211,7 @@ impl AnalyzeJob {
             capacity_field_given: false,
             out: PathBuf::from("lifecircle-out"),
             report: true,
+            maps: None,
             formats: vec![OutputFormat::GeoJson],
             quiet: false,
             verbose: false,

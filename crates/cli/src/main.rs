@@ -5,6 +5,7 @@
 use std::{
     borrow::Cow,
     io::{self, Write},
+    path::PathBuf,
     process::ExitCode,
 };
 
@@ -97,16 +98,14 @@ fn run_analyze(job: AnalyzeJob) -> anyhow::Result<()> {
     // Nothing is read or written when an output would replace an input.
     let outputs = lio::Written::in_dir_as(&job.out, &job.formats);
     let mut output_paths = outputs.written_paths();
-    let report_path = job.out.join(lio::REPORT_FILE);
-    if job.report {
-        output_paths.push(&report_path);
-    }
+    let picture_files = picture_paths(&job);
+    output_paths.extend(picture_files.iter().map(PathBuf::as_path));
     lio::refuse_inputs_as_outputs(&output_paths, &job.input_paths())?;
     // Locked before anything is read: a second run into the directory stops at once.
     let set = lio::geojson::write::OutputSet::begin(&job.out)?;
     let spinner = Spinner::new(job.quiet, job.verbose);
     let read = read_inputs(&job, &spinner)?;
-    let report = job.report.then(|| report_context(&job));
+    let pictures = pictures_of(&job);
     let a = analyze(read.inputs(), job.plan, read.walking.as_ref(), &spinner).map_err(flagged)?;
     check_capacity_fields(
         &a,
@@ -114,7 +113,7 @@ fn run_analyze(job: AnalyzeJob) -> anyhow::Result<()> {
         job.capacity_field_given.then_some(&job.fields),
     )?;
     spinner.stage("writing outputs");
-    let written = lio::write_output_set_with(&a, set, &job.formats, report)?;
+    let written = lio::write_output_set_with(&a, set, &job.formats, pictures)?;
     spinner.finish();
     warn_skipped(&a);
     warn_without_capacity(&a, &job.fields.capacity);
@@ -147,15 +146,72 @@ fn run_analyze(job: AnalyzeJob) -> anyhow::Result<()> {
                 }
             ));
         }
-        if let Some(report) = &written.report {
-            text.push_str(&format!(
-                "Map report: {} (open it in a browser; it works offline).\n",
-                report.display()
-            ));
-        }
+        text.push_str(&pictures_written(written.report.as_deref(), &written.maps));
         print_stdout(&text)?;
     }
     Ok(())
+}
+
+/// The report and the `map.png` a job writes (the per-category maps are named after the
+/// categories, known once the plan is resolved), to check that none is an input.
+pub(crate) fn picture_paths(job: &AnalyzeJob) -> Vec<PathBuf> {
+    let mut paths = Vec::new();
+    if job.report {
+        paths.push(job.out.join(lio::REPORT_FILE));
+    }
+    if job.maps.is_some() {
+        paths.push(job.out.join("map.png"));
+    }
+    paths
+}
+
+/// The pictures a job asks for, if any; says on stderr when the PNG maps will lack Chinese.
+pub(crate) fn pictures_of(job: &AnalyzeJob) -> Option<lifecircle::html_report::Pictures> {
+    if !job.report && job.maps.is_none() {
+        return None;
+    }
+    if job.maps.is_some()
+        && lifecircle::html_report::MapFont::system()
+            .cjk_family()
+            .is_none()
+    {
+        eprintln!(
+            "note: no CJK-capable font found; Chinese labels will not render in the PNG maps: \
+             install fonts-wqy-microhei or fonts-noto-cjk"
+        );
+    }
+    Some(lifecircle::html_report::Pictures {
+        context: report_context(job),
+        report: job.report,
+        maps: job.maps,
+    })
+}
+
+/// The lines naming the report and the PNG maps written.
+pub(crate) fn pictures_written(report: Option<&std::path::Path>, maps: &[PathBuf]) -> String {
+    let mut text = String::new();
+    if let Some(report) = report {
+        text.push_str(&format!(
+            "Map report: {} (open it in a browser; it works offline).\n",
+            report.display()
+        ));
+    }
+    if let Some(first) = maps.first() {
+        text.push_str(&format!(
+            "PNG map{}: {}{} ({} x {} px, {} dpi).\n",
+            if maps.len() == 1 { "" } else { "s" },
+            first.display(),
+            if maps.len() > 1 {
+                format!(" and {} per category", maps.len() - 1)
+            } else {
+                String::new()
+            },
+            lifecircle::html_report::MAP_WIDTH_PX,
+            lifecircle::html_report::MAP_HEIGHT_PX,
+            lifecircle::html_report::MAP_DPI,
+        ));
+    }
+    text
 }
 
 /// What the map report states about the inputs and settings of the job.

@@ -10,7 +10,7 @@ use lifecircle::{
 
 use crate::{
     job::{flagged, Candidates, SiteJob},
-    note_removed_stale, print_stdout,
+    note_removed_stale, picture_paths, pictures_of, pictures_written, print_stdout,
     progress::Spinner,
     read_inputs, warn_skipped,
 };
@@ -18,11 +18,14 @@ use crate::{
 pub fn run(job: SiteJob) -> anyhow::Result<()> {
     let a = &job.analyze;
     let outputs = lio::SiteWritten::in_dir(&a.out);
+    let mut outputs = outputs.paths().to_vec();
+    let picture_files = picture_paths(a);
+    outputs.extend(picture_files.iter().map(|p| p.as_path()));
     let mut inputs = a.input_paths();
     if let Candidates::File(lio::Source::Path(p)) = &job.candidates {
         inputs.push(p.as_path());
     }
-    lio::refuse_inputs_as_outputs(&outputs.paths(), &inputs)?;
+    lio::refuse_inputs_as_outputs(&outputs, &inputs)?;
     let set = lio::geojson::write::OutputSet::begin(&a.out)?;
     let spinner = Spinner::new(a.quiet, a.verbose);
     let read = read_inputs(a, &spinner)?;
@@ -54,7 +57,7 @@ pub fn run(job: SiteJob) -> anyhow::Result<()> {
         name: &a.fields.name,
         category: &a.fields.category,
     };
-    let written = lio::write_site_outputs(&siting, &fields, set)?;
+    let written = lio::write_site_outputs(&siting, &fields, set, pictures_of(a))?;
     spinner.finish();
     warn_skipped(&siting.before);
     note_removed_stale(written.removed_stale, &a.out);
@@ -68,6 +71,7 @@ pub fn run(job: SiteJob) -> anyhow::Result<()> {
             written.curve.display(),
             written.summary_json.display()
         ));
+        text.push_str(&pictures_written(written.report.as_deref(), &written.maps));
         print_stdout(&text)?;
     }
     Ok(())

@@ -11,6 +11,7 @@ mod formats;
 mod fuzz;
 mod gdal;
 mod hostile;
+mod map_png;
 mod network;
 mod osm_extract;
 mod profiles;

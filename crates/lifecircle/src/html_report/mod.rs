@@ -21,7 +21,16 @@ use std::{fmt::Write as _, io};
 use geo::{Coord, Geometry, LineString, MultiPolygon, Polygon, Simplify};
 use serde_json::json;
 
-use crate::{analysis::Analysis, geodesy::LonLat};
+use crate::{
+    analysis::{Analysis, CommunityResult},
+    geodesy::LonLat,
+};
+
+mod map_png;
+mod site;
+
+pub use map_png::{render_map_png, MapFont, MapPngs, MAP_DPI, MAP_HEIGHT_PX, MAP_WIDTH_PX};
+pub use site::{render_site_map_png, write_site_html};
 
 /// What the report says about where its figures come from, beyond the analysis itself.
 #[derive(Debug, Clone, Default)]
@@ -34,6 +43,17 @@ pub struct ReportContext {
     pub inputs: Vec<(String, String)>,
     /// Other settings worth stating: (name, value), e.g. `("snap", "300 m")`.
     pub settings: Vec<(String, String)>,
+}
+
+/// The pictures an output set holds beside its data: the map report and the PNG maps.
+#[derive(Debug, Clone, Default)]
+pub struct Pictures {
+    /// What they state about the inputs and settings (the run id is set to the set's).
+    pub context: ReportContext,
+    /// Write `report.html`.
+    pub report: bool,
+    /// Write `map.png` (and, with [`MapPngs::All`], one map per category).
+    pub maps: Option<MapPngs>,
 }
 
 const STYLE: &str = include_str!("report.css");
@@ -165,22 +185,129 @@ fn percent(share: f64) -> String {
     format!("{:.1} %", share * 100.0)
 }
 
-/// The map: communities (coloured by share lacking), facilities per category, in metres.
-fn map_svg(a: &Analysis, frame: &Frame, tolerance_m: f64, view: [f64; 4]) -> String {
+/// What the map colours its communities and homes by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    /// The share of the counted people who lack at least one category.
+    Gap,
+    /// The coverage of one category (its index in the analysis).
+    Coverage(usize),
+}
+
+/// Labels of the five "share lacking" classes, in the order of [`GAP_COLOURS`].
+pub const GAP_LABELS: [&str; 5] = ["none", "up to 15 %", "15-30 %", "30-50 %", "over 50 %"];
+/// Labels of the five coverage classes, in the order of [`GAP_COLOURS`] (best first).
+pub const COVER_LABELS: [&str; 5] = [
+    "95 % and more",
+    "85-95 %",
+    "70-85 %",
+    "50-70 %",
+    "below 50 %",
+];
+
+/// The class (0 best .. 4 worst) of a coverage 0..1: 95 % and more, 85-95, 70-85, 50-70, less.
+fn cover_class(v: f64) -> usize {
+    match v {
+        v if v < 0.5 => 4,
+        v if v < 0.7 => 3,
+        v if v < 0.85 => 2,
+        v if v < 0.95 => 1,
+        _ => 0,
+    }
+}
+
+/// The fill of a community with figures `r` on the map showing `shown`.
+fn community_fill(r: &CommunityResult, shown: Shown) -> &'static str {
+    match shown {
+        Shown::Gap if r.population > 0.0 => GAP_COLOURS[gap_class(r.gap_population / r.population)],
+        Shown::Gap => EMPTY_COLOUR,
+        Shown::Coverage(j) => match r.coverage.get(j).copied().flatten() {
+            Some(v) => GAP_COLOURS[cover_class(v)],
+            None => EMPTY_COLOUR,
+        },
+    }
+}
+
+/// The place of the map: its projection, the part shown (`view`: x, y, width, height in
+/// metres) and the simplification tolerance.
+pub(crate) struct MapFrame {
+    frame: Frame,
+    view: [f64; 4],
+    tolerance_m: f64,
+}
+
+impl MapFrame {
+    /// The frame around everything an analysis draws.
+    pub(crate) fn of(a: &Analysis) -> Self {
+        let frame = Frame::around(extent_points(a).into_iter()).unwrap_or(Frame {
+            lon0: 0.0,
+            lat0: 0.0,
+            m_per_deg_lon: 111_319.5,
+            m_per_deg_lat: 110_574.3,
+        });
+        let (mut x0, mut y0, mut x1, mut y1) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
+        for (x, y) in extent_points(a) {
+            let (x, y) = frame.xy(x, y);
+            x0 = x0.min(x);
+            x1 = x1.max(x);
+            y0 = y0.min(y);
+            y1 = y1.max(y);
+        }
+        let side = (x1 - x0).max(y1 - y0).max(200.0);
+        let pad = side * 0.04;
+        let view = [
+            (x0 - pad).floor(),
+            (y0 - pad).floor(),
+            (x1 - x0 + 2.0 * pad).ceil().max(200.0),
+            (y1 - y0 + 2.0 * pad).ceil().max(200.0),
+        ];
+        Self {
+            frame,
+            view,
+            tolerance_m: (side / 5000.0).max(1.0),
+        }
+    }
+
+    /// The part of the map shown: x, y, width, height in metres.
+    pub(crate) fn view(&self) -> [f64; 4] {
+        self.view
+    }
+
+    /// A position in map units (metres east and south of the centre).
+    pub(crate) fn xy(&self, at: LonLat) -> (f64, f64) {
+        self.frame.xy(at.lon(), at.lat())
+    }
+}
+
+/// What the map draws beyond the analysis itself.
+#[derive(Clone)]
+pub(crate) struct MapLayers<'m> {
+    /// The community figures the colours come from (the analysis's own, or after a plan).
+    pub results: &'m [CommunityResult],
+    /// What the communities and homes are coloured by.
+    pub shown: Shown,
+    /// Draw the homes (each coloured by what the analysis found for it).
+    pub demand: bool,
+    /// The width of the communities' outlines, in map units.
+    pub outline: f64,
+    /// The radius of a facility's symbol, in map units.
+    pub facility_radius: f64,
+    /// SVG drawn over everything else, in map units.
+    pub overlay: String,
+}
+
+/// The map's layers, in metres: communities (coloured as `layers` says), homes, facilities
+/// per category (only the one shown on a category's map), then the overlay.
+pub(crate) fn map_layers(a: &Analysis, mf: &MapFrame, layers: &MapLayers<'_>) -> String {
+    let (frame, tolerance_m, view) = (&mf.frame, mf.tolerance_m, mf.view);
     let mut svg = String::new();
     let _ = write!(
         svg,
-        "<svg id=\"map\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"{} {} {} {}\" \
-         preserveAspectRatio=\"xMidYMid meet\" role=\"img\" aria-label=\"Map of the communities\">",
-        view[0], view[1], view[2], view[3]
+        "<g id=\"communities\" stroke=\"#fff\" stroke-width=\"{:.2}\" stroke-linejoin=\"round\">",
+        layers.outline
     );
-    svg.push_str("<g id=\"communities\">");
-    for (i, (c, r)) in a.communities.iter().zip(&a.community_results).enumerate() {
-        let fill = if r.population > 0.0 {
-            GAP_COLOURS[gap_class(r.gap_population / r.population)]
-        } else {
-            EMPTY_COLOUR
-        };
+    for (i, (c, r)) in a.communities.iter().zip(layers.results).enumerate() {
+        let fill = community_fill(r, layers.shown);
         match c.geometry() {
             Geometry::Polygon(p) => community_path(
                 &mut svg,
@@ -205,7 +332,7 @@ fn map_svg(a: &Analysis, frame: &Frame, tolerance_m: f64, view: [f64; 4]) -> Str
         }
     }
     svg.push_str("</g>");
-    if a.demand.len() <= MAX_DEMAND_SHOWN {
+    if layers.demand && a.demand.len() <= MAX_DEMAND_SHOWN {
         // Demand points, each with one character per category: 1 where it lacks the category.
         let r = view[2].max(view[3]) / 260.0;
         let _ = write!(svg, "<g id=\"demand\" stroke=\"none\">");
@@ -214,13 +341,20 @@ fn map_svg(a: &Analysis, frame: &Frame, tolerance_m: f64, view: [f64; 4]) -> Str
             for j in a.missing(i) {
                 lacks[j] = b'1';
             }
-            let any = lacks.contains(&b'1');
+            let lacking = match layers.shown {
+                Shown::Gap => lacks.contains(&b'1'),
+                Shown::Coverage(j) => lacks.get(j) == Some(&b'1'),
+            };
             let (x, y) = frame.xy(d.at().lon(), d.at().lat());
             let _ = write!(
                 svg,
                 "<circle class=\"d\" data-m=\"{}\" fill=\"{}\" cx=\"",
                 String::from_utf8_lossy(&lacks),
-                if any { LACKING_COLOUR } else { COVERED_COLOUR }
+                if lacking {
+                    LACKING_COLOUR
+                } else {
+                    COVERED_COLOUR
+                }
             );
             num(&mut svg, x);
             svg.push_str("\" cy=\"");
@@ -230,9 +364,12 @@ fn map_svg(a: &Analysis, frame: &Frame, tolerance_m: f64, view: [f64; 4]) -> Str
         svg.push_str("</g>");
     }
     svg.push_str("<g id=\"facilities\">");
-    let r = view[2].max(view[3]) / 600.0;
+    let r = layers.facility_radius;
     for (j, cat) in a.categories.iter().enumerate() {
-        let colour = CATEGORY_COLOURS[j % CATEGORY_COLOURS.len()];
+        if matches!(layers.shown, Shown::Coverage(k) if k != j) {
+            continue;
+        }
+        let colour = category_colour(j);
         let _ = write!(
             svg,
             "<g class=\"fac\" data-j=\"{j}\" fill=\"{colour}\" stroke=\"#fff\" stroke-width=\"{:.1}\">",
@@ -249,8 +386,28 @@ fn map_svg(a: &Analysis, frame: &Frame, tolerance_m: f64, view: [f64; 4]) -> Str
         }
         svg.push_str("</g>");
     }
-    svg.push_str("</g></svg>");
+    svg.push_str("</g>");
+    svg.push_str(&layers.overlay);
     svg
+}
+
+/// The colour of category `j`'s facility symbols.
+pub(crate) fn category_colour(j: usize) -> &'static str {
+    CATEGORY_COLOURS[j % CATEGORY_COLOURS.len()]
+}
+
+/// The map of the page: an `<svg id="map">` whose viewBox the script pans and zooms.
+fn map_svg(a: &Analysis, mf: &MapFrame, layers: &MapLayers<'_>) -> String {
+    let view = mf.view;
+    format!(
+        "<svg id=\"map\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"{} {} {} {}\" \
+         preserveAspectRatio=\"xMidYMid meet\" role=\"img\" aria-label=\"Map of the communities\">{}</svg>",
+        view[0],
+        view[1],
+        view[2],
+        view[3],
+        map_layers(a, mf, layers)
+    )
 }
 
 fn community_path(
@@ -310,7 +467,7 @@ fn page_data(a: &Analysis, metres_per_unit: f64) -> serde_json::Value {
             json!({
                 "name": c.name,
                 "label": label(c),
-                "colour": CATEGORY_COLOURS[j % CATEGORY_COLOURS.len()],
+                "colour": category_colour(j),
                 "target": c.plan.target_percent / 100.0,
                 "counts": c.plan.counts(),
             })
@@ -336,6 +493,8 @@ fn page_data(a: &Analysis, metres_per_unit: f64) -> serde_json::Value {
         "categories": categories,
         "communities": communities,
         "gap_colours": GAP_COLOURS,
+        "gap_labels": GAP_LABELS,
+        "cover_labels": COVER_LABELS,
         "empty_colour": EMPTY_COLOUR,
         "lacking_colour": LACKING_COLOUR,
         "covered_colour": COVERED_COLOUR,
@@ -508,48 +667,107 @@ fn settings_list(a: &Analysis, ctx: &ReportContext) -> String {
 /// # Errors
 /// The writer fails.
 pub fn write_html(a: &Analysis, ctx: &ReportContext, w: &mut dyn io::Write) -> io::Result<()> {
-    let frame = Frame::around(extent_points(a).into_iter()).unwrap_or(Frame {
-        lon0: 0.0,
-        lat0: 0.0,
-        m_per_deg_lon: 111_319.5,
-        m_per_deg_lat: 110_574.3,
-    });
-    let pts: Vec<(f64, f64)> = extent_points(a)
-        .into_iter()
-        .map(|(x, y)| frame.xy(x, y))
-        .collect();
-    let (mut x0, mut y0, mut x1, mut y1) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
-    for &(x, y) in &pts {
-        x0 = x0.min(x);
-        x1 = x1.max(x);
-        y0 = y0.min(y);
-        y1 = y1.max(y);
-    }
-    let side = (x1 - x0).max(y1 - y0).max(200.0);
-    let pad = side * 0.04;
-    let view = [
-        (x0 - pad).floor(),
-        (y0 - pad).floor(),
-        (x1 - x0 + 2.0 * pad).ceil().max(200.0),
-        (y1 - y0 + 2.0 * pad).ceil().max(200.0),
-    ];
-    let tolerance_m = (side / 5000.0).max(1.0);
+    let mf = MapFrame::of(a);
     let title = format!(
         "Life-circle gaps: {} communities, {} categories",
         a.communities.len(),
         a.categories.len()
     );
-    let mut options =
-        String::from("<option value=\"gap\">share of people lacking something</option>");
+    let layers = MapLayers {
+        results: &a.community_results,
+        shown: Shown::Gap,
+        demand: true,
+        outline: 1.0,
+        facility_radius: mf.view[2].max(mf.view[3]) / 600.0,
+        overlay: String::new(),
+    };
+    let page = Page {
+        title: &title,
+        summary: &format!(
+            "{} walk; {} of {} communities with residents lack at least one category; \
+             population {:.0}.",
+            a.mode,
+            a.communities_lacking(),
+            a.populated_communities(),
+            a.population
+        ),
+        options: &mode_options(a, ""),
+        map: &map_svg(a, &mf, &layers),
+        sections: &[
+            (
+                "Coverage by category",
+                format!(
+                    "{}<div class=\"wide\">{}</div>",
+                    bar_chart(a),
+                    coverage_table(a)
+                ),
+            ),
+            (
+                "Communities with the largest gaps",
+                format!("<div class=\"wide\">{}</div>", worst_table(a)),
+            ),
+            ("Inputs and settings", settings_list(a, ctx)),
+        ],
+        tolerance_m: mf.tolerance_m,
+        data: &page_data(a, 1.0),
+    };
+    w.write_all(page.html().as_bytes())
+}
+
+/// The selector's options: the share lacking, then each category's coverage; `suffix` is
+/// appended to each value and label (`@after`, ` (after)`) for a second scenario.
+fn mode_options(a: &Analysis, suffix: &str) -> String {
+    let (value, words) = match suffix {
+        "" => ("", ""),
+        _ => ("@after", suffix),
+    };
+    let mut options = format!(
+        "<option value=\"gap{value}\">share of people lacking something{}</option>",
+        esc(words)
+    );
     for (j, c) in a.categories.iter().enumerate() {
         let _ = write!(
             options,
-            "<option value=\"{j}\">coverage: {}</option>",
-            esc(&label(c))
+            "<option value=\"{j}{value}\">coverage: {}{}</option>",
+            esc(&label(c)),
+            esc(words)
         );
     }
-    let page = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+    options
+}
+
+/// A report page: header, the map with its tools, legend, scale bar and north arrow, then
+/// sections beside it; the style, the data and the script inlined.
+struct Page<'p> {
+    title: &'p str,
+    summary: &'p str,
+    /// `<option>`s of the map's selector.
+    options: &'p str,
+    /// The map's `<svg id="map">`.
+    map: &'p str,
+    /// (heading, HTML) of each section beside the map.
+    sections: &'p [(&'p str, String)],
+    tolerance_m: f64,
+    data: &'p serde_json::Value,
+}
+
+impl Page<'_> {
+    fn html(&self) -> String {
+        let mut sections = String::new();
+        let last = self.sections.len().saturating_sub(1);
+        for (k, (heading, body)) in self.sections.iter().enumerate() {
+            let _ = write!(sections, "<section><h2>{}</h2>{body}", esc(heading));
+            if k == last {
+                let _ = write!(
+                    sections,
+                    "<p class=\"note\">{}</p>",
+                    esc(&map_note(self.tolerance_m))
+                );
+            }
+            sections.push_str("</section>");
+        }
+        format!(
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
 <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\
 <title>{title}</title><style>{STYLE}</style></head><body>\
@@ -557,28 +775,28 @@ pub fn write_html(a: &Analysis, ctx: &ReportContext, w: &mut dyn io::Write) -> i
 <main><section class=\"mapbox\"><div class=\"tools\"><label>Colour by <select id=\"mode\">{options}</select></label>\
 <span class=\"zoom\"><button id=\"zin\" title=\"zoom in\">+</button><button id=\"zout\" title=\"zoom out\">&minus;</button><button id=\"zreset\" title=\"whole map\">&#8634;</button></span></div>\
 <div class=\"frame\">{map}<div id=\"north\" aria-label=\"north\">&#9650;<br>N</div><div id=\"scale\"><div id=\"scalebar\"></div><span id=\"scalelabel\"></span></div><div id=\"tip\" hidden></div></div>\
-<div id=\"legend\"></div></section>\
-<section><h2>Coverage by category</h2>{bars}<div class=\"wide\">{table}</div></section>\
-<section><h2>Communities with the largest gaps</h2><div class=\"wide\">{worst}</div></section>\
-<section><h2>Inputs and settings</h2>{settings}<p class=\"note\">Map: equirectangular about the centre, true scale there; geometries simplified for display with a tolerance of {tolerance_m:.0} m. Map data as given in the inputs (for the sample: &copy; OpenStreetMap contributors, ODbL).</p></section></main>\
+<div id=\"legend\"></div></section>{sections}</main>\
 <script type=\"application/json\" id=\"data\">{data}</script><script>{SCRIPT}</script></body></html>\n",
-        summary = esc(&format!(
-            "{} walk; {} of {} communities with residents lack at least one category; \
-             population {:.0}.",
-            a.mode,
-            a.communities_lacking(),
-            a.populated_communities(),
-            a.population
-        )),
-        map = map_svg(a, &frame, tolerance_m, view),
-        bars = bar_chart(a),
-        table = coverage_table(a),
-        worst = worst_table(a),
-        settings = settings_list(a, ctx),
-        data = script_json(&page_data(a, 1.0)),
-    );
-    w.write_all(page.as_bytes())
+            title = esc(self.title),
+            summary = esc(self.summary),
+            options = self.options,
+            map = self.map,
+            data = script_json(self.data),
+        )
+    }
 }
+
+/// The note under the settings (and on the PNG map): projection, simplification, data.
+fn map_note(tolerance_m: f64) -> String {
+    format!(
+        "Map: equirectangular about the centre, true scale there; geometries simplified for \
+         display with a tolerance of {tolerance_m:.0} m. {ATTRIBUTION}"
+    )
+}
+
+/// Where the map's data comes from.
+const ATTRIBUTION: &str =
+    "Map data as given in the inputs (for the sample: \u{a9} OpenStreetMap contributors, ODbL).";
 
 #[cfg(test)]
 mod tests {
@@ -591,6 +809,13 @@ mod tests {
         assert_eq!(gap_class(0.3), 2);
         assert_eq!(gap_class(0.5), 3);
         assert_eq!(gap_class(0.9), 4);
+        // The script's classes: below 50 %, 50-70, 70-85, 85-95, 95 % and more.
+        assert_eq!(cover_class(0.49), 4);
+        assert_eq!(cover_class(0.5), 3);
+        assert_eq!(cover_class(0.7), 2);
+        assert_eq!(cover_class(0.9), 1);
+        assert_eq!(cover_class(0.95), 0);
+        assert_eq!(cover_class(1.0), 0);
         assert_eq!(
             esc("<a href=\"x\">&'"),
             "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"

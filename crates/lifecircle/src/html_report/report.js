@@ -29,36 +29,51 @@
     for (var k = 0; k < 4; k++) if (v < coverBreaks[k]) return 4 - k;
     return 0;
   }
+  // The mode chosen: the category shown (null for the share lacking), and whether the figures
+  // are those after the plan ("3@after").
+  function chosen() {
+    var v = mode.value.split("@");
+    return { cat: v[0] === "gap" ? null : Number(v[0]), after: v[1] === "after" && !!data.after };
+  }
+  // Community i's figures in the scenario shown.
+  function figures(i) {
+    var c = data.communities[i];
+    if (!chosen().after) return c;
+    var a = data.after[i];
+    return { id: c.id, name: c.name, population: c.population, gap: a.gap, coverage: a.coverage, lacking: a.lacking };
+  }
   function colourOf(c) {
-    if (mode.value === "gap") {
+    var m = chosen();
+    if (m.cat === null) {
       return c.population > 0 ? data.gap_colours[gapClass(c.gap / c.population)] : data.empty_colour;
     }
-    var v = c.coverage[Number(mode.value)];
+    var v = c.coverage[m.cat];
     return v === null || v === undefined ? data.empty_colour : data.gap_colours[coverClass(v)];
   }
 
   function drawLegend() {
-    var html = "";
-    if (mode.value === "gap") {
-      html += '<span class="title">Share of the people who lack at least one category</span>';
-      var labels = ["none", "up to 15 %", "15-30 %", "30-50 %", "over 50 %"];
-      for (var k = 0; k < 5; k++) html += '<span><span class="sw" style="background:' + data.gap_colours[k] + '"></span>' + labels[k] + "</span>";
+    var html = "", md = chosen(), when = md.after ? " (" + text(data.after_label) + ")" : "";
+    if (md.cat === null) {
+      html += '<span class="title">Share of the people who lack at least one category' + when + "</span>";
+      for (var k = 0; k < 5; k++) html += '<span><span class="sw" style="background:' + data.gap_colours[k] + '"></span>' + data.gap_labels[k] + "</span>";
     } else {
-      var cat = data.categories[Number(mode.value)];
-      html += '<span class="title">Coverage: ' + text(cat.label) + " (of " + text(cat.counts) + "; target " + pct(cat.target) + ")</span>";
-      var cl = ["95 % and more", "85-95 %", "70-85 %", "50-70 %", "below 50 %"];
-      for (var m = 0; m < 5; m++) html += '<span><span class="sw" style="background:' + data.gap_colours[m] + '"></span>' + cl[m] + "</span>";
+      var cat = data.categories[md.cat];
+      html += '<span class="title">Coverage: ' + text(cat.label) + " (of " + text(cat.counts) + "; target " + pct(cat.target) + ")" + when + "</span>";
+      for (var m = 0; m < 5; m++) html += '<span><span class="sw" style="background:' + data.gap_colours[m] + '"></span>' + data.cover_labels[m] + "</span>";
     }
     html += '<span><span class="sw" style="background:' + data.empty_colour + '"></span>nobody counted</span>';
-    if (svg.querySelector("circle.d")) {
+    if (data.sites_label) {
+      html += '<span class="title">New sites</span><span><span class="site"></span>' + text(data.sites_label) + "</span>";
+    }
+    if (svg.querySelector("circle.d") && !md.after) {
       html += '<span class="title">Homes (demand points)</span>' +
         '<span><span class="ring" style="background:' + data.covered_colour + '"></span>within reach</span>' +
         '<span><span class="ring" style="background:' + data.lacking_colour + '"></span>' +
-        (mode.value === "gap" ? "lacking at least one category" : "lacking it") + "</span>";
+        (md.cat === null ? "lacking at least one category" : "lacking it") + "</span>";
     }
     html += '<span class="title">Facilities</span>';
     data.categories.forEach(function (cat, j) {
-      if (mode.value === "gap" || Number(mode.value) === j) {
+      if (md.cat === null || md.cat === j) {
         html += '<span><span class="dot" style="background:' + cat.colour + '"></span>' + text(cat.name) + "</span>";
       }
     });
@@ -66,16 +81,20 @@
   }
 
   function recolour() {
-    shapes.forEach(function (s) { s.setAttribute("fill", colourOf(data.communities[Number(s.dataset.i)])); });
+    var md = chosen();
+    shapes.forEach(function (s) { s.setAttribute("fill", colourOf(figures(Number(s.dataset.i)))); });
+    // A home's reach is known as the analysis found it, not after a plan.
+    var homes = svg.querySelector("#demand");
+    if (homes) homes.style.display = md.after ? "none" : "";
     var dots = svg.querySelectorAll("circle.d");
     for (var d = 0; d < dots.length; d++) {
       var m = dots[d].dataset.m;
-      var lacks = mode.value === "gap" ? m.indexOf("1") >= 0 : m.charAt(Number(mode.value)) === "1";
+      var lacks = md.cat === null ? m.indexOf("1") >= 0 : m.charAt(md.cat) === "1";
       dots[d].setAttribute("fill", lacks ? data.lacking_colour : data.covered_colour);
     }
     var groups = svg.querySelectorAll("g.fac");
     for (var g = 0; g < groups.length; g++) {
-      var show = mode.value === "gap" || groups[g].dataset.j === mode.value;
+      var show = md.cat === null || Number(groups[g].dataset.j) === md.cat;
       groups[g].style.display = show ? "" : "none";
     }
     drawLegend();
@@ -157,9 +176,10 @@
   function showTip(e) {
     var el = document.elementFromPoint(e.clientX, e.clientY);
     if (!el || !el.classList || !el.classList.contains("c")) { hideTip(); return; }
-    var c = data.communities[Number(el.dataset.i)];
+    var c = figures(Number(el.dataset.i));
     if (shown !== el) { if (shown) shown.classList.remove("on"); el.classList.add("on"); shown = el; }
     var html = "<b>" + text(c.name || c.id) + "</b>" + (c.name ? text(c.id) + "<br>" : "") +
+      (chosen().after ? text(data.after_label) + ":<br>" : "") +
       "population " + Math.round(c.population) + ", lacking something: " + Math.round(c.gap) +
       (c.population > 0 ? " (" + pct(c.gap / c.population) + ")" : "") + "<br>";
     data.categories.forEach(function (cat, j) {

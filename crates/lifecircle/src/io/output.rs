@@ -20,7 +20,7 @@ use crate::{
     analysis::Analysis,
     coords::{self, Crs},
     error::Result,
-    html_report::{self, ReportContext},
+    html_report::{self, Pictures},
     io::formats::OutputFormat,
     io::geojson::write::{
         push_fixed_real, push_geometry, push_id, push_key, push_point, push_str, FeatureCollection,
@@ -158,6 +158,8 @@ pub struct Written {
     pub facilities: PathBuf,
     /// The map report, when one was asked for.
     pub report: Option<PathBuf>,
+    /// The PNG maps, when asked for (`map.png` first).
+    pub maps: Vec<PathBuf>,
     /// The GeoPackage with every output as a layer (`lifecircle.gpkg`), when asked for.
     pub geopackage: Option<PathBuf>,
     /// Whether the GeoJSON outputs were written (`communities`, `residences`, `facilities`).
@@ -179,6 +181,7 @@ impl Written {
             summary_csvt: dir.join("summary.csvt"),
             facilities: dir.join("facilities.geojson"),
             report: None,
+            maps: Vec::new(),
             geopackage: None,
             geojson: true,
             run_id: String::new(),
@@ -264,8 +267,9 @@ pub fn write_output_set_as(
     write_output_set_with(a, set, formats, None)
 }
 
-/// [`write_output_set_as`], and with a report context the map report `report.html` in the
-/// same set ([`crate::html_report`]; the context's run id is set to the set's).
+/// [`write_output_set_as`], and the pictures asked for in the same set: the map report
+/// `report.html` and the PNG maps ([`crate::html_report`]; the context's run id is set to the
+/// set's).
 ///
 /// # Errors
 /// A file cannot be written.
@@ -273,7 +277,7 @@ pub fn write_output_set_with(
     a: &Analysis,
     mut set: OutputSet,
     formats: &[OutputFormat],
-    report: Option<ReportContext>,
+    pictures: Option<Pictures>,
 ) -> Result<Written> {
     let run = set.run_id().to_string();
     let mut written = Written::in_dir_as(set.dir(), formats);
@@ -302,11 +306,17 @@ pub fn write_output_set_with(
             crate::io::formats::write_gpkg(a, &run, p)
         })?;
     }
-    if let Some(mut ctx) = report {
-        ctx.run_id = run.clone();
-        let path = set.dir().join(REPORT_FILE);
-        set.write(REPORT_FILE, |w| html_report::write_html(a, &ctx, w))?;
-        written.report = Some(path);
+    if let Some(mut pictures) = pictures {
+        pictures.context.run_id = run.clone();
+        let ctx = &pictures.context;
+        if pictures.report {
+            set.write(REPORT_FILE, |w| html_report::write_html(a, ctx, w))?;
+            written.report = Some(set.dir().join(REPORT_FILE));
+        }
+        for (file, shown) in pictures.maps.map(|m| m.files(a)).unwrap_or_default() {
+            set.write(&file, |w| html_report::render_map_png(a, shown, ctx, w))?;
+            written.maps.push(set.dir().join(file));
+        }
     }
     set.write(&name(&written.summary_json), |w| {
         serde_json::to_writer_pretty(&mut *w, &summary(a, &run))?;

@@ -10,10 +10,11 @@ use std::{
 
 use serde_json::{json, Value};
 
-use super::output::{push_amount, push_geometry_in, push_id_and_name};
+use super::output::{push_amount, push_geometry_in, push_id_and_name, REPORT_FILE};
 use crate::{
     coords::{self, Crs},
     error::Result,
+    html_report::{self, Pictures},
     io::geojson::write::{
         push_fixed, push_fixed_real, push_id, push_key, push_point, push_str, rounded,
         FeatureCollection, OutputSet, COORDS,
@@ -34,6 +35,10 @@ pub struct SiteWritten {
     pub curve_csvt: PathBuf,
     /// The machine-readable summary.
     pub summary_json: PathBuf,
+    /// The map report, when one was asked for.
+    pub report: Option<PathBuf>,
+    /// The PNG maps, when asked for (`map.png` first).
+    pub maps: Vec<PathBuf>,
     /// The run id every file carries (empty from [`in_dir`](Self::in_dir)).
     pub run_id: String,
     /// Temporaries of earlier, killed runs removed from the directory.
@@ -49,6 +54,8 @@ impl SiteWritten {
             curve: dir.join("curve.csv"),
             curve_csvt: dir.join("curve.csvt"),
             summary_json: dir.join("summary.json"),
+            report: None,
+            maps: Vec::new(),
             run_id: String::new(),
             removed_stale: 0,
         }
@@ -77,7 +84,9 @@ pub struct SiteFields<'a> {
     pub category: &'a str,
 }
 
-/// Write every output of a siting into a set begun earlier, and put them in place together.
+/// Write every output of a siting into a set begun earlier, with the pictures asked for (the
+/// map report and the PNG maps of the gaps after the new sites, [`crate::html_report`]), and
+/// put them in place together.
 ///
 /// # Errors
 /// A file cannot be written.
@@ -85,6 +94,7 @@ pub fn write_site_outputs(
     s: &Siting<'_>,
     fields: &SiteFields<'_>,
     mut set: OutputSet,
+    pictures: Option<Pictures>,
 ) -> Result<SiteWritten> {
     let run = set.run_id().to_string();
     let mut written = SiteWritten::in_dir(set.dir());
@@ -105,6 +115,24 @@ pub fn write_site_outputs(
             "\"String\",\"String\",\"Integer\",\"Real\",\"Real\",\"Real\",\"Real\""
         )
     })?;
+    if let Some(mut pictures) = pictures {
+        pictures.context.run_id = run.clone();
+        let ctx = &pictures.context;
+        if pictures.report {
+            set.write(REPORT_FILE, |w| html_report::write_site_html(s, ctx, w))?;
+            written.report = Some(set.dir().join(REPORT_FILE));
+        }
+        for (file, shown) in pictures
+            .maps
+            .map(|m| m.files(&s.before))
+            .unwrap_or_default()
+        {
+            set.write(&file, |w| {
+                html_report::render_site_map_png(s, shown, ctx, w)
+            })?;
+            written.maps.push(set.dir().join(file));
+        }
+    }
     set.write(&name(&written.summary_json), |w| {
         serde_json::to_writer_pretty(&mut *w, &site_summary(s, &run))?;
         w.write_all(b"\n")
