@@ -48,7 +48,7 @@ pub enum Command {
 pub enum MapPngArg {
     /// map.png: the share of people lacking something.
     Gap,
-    /// map.png and one map-<category>.png per category.
+    /// map.png and one `map-<category>.png` per category.
     All,
 }
 
@@ -212,7 +212,7 @@ pub struct AnalyzeArgs {
     pub report: bool,
     /// Also write map.png, the gap map as a picture for slides and documents (2000 x 1500
     /// pixels, 300 dpi); `--map-png all` adds one map per category's coverage
-    /// (map-<category>.png). `site` draws the gaps after the new sites.
+    /// (`map-<category>.png`). `site` draws the gaps after the new sites.
     #[arg(
         long,
         value_enum,

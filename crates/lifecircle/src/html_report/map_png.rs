@@ -357,10 +357,19 @@ pub(crate) fn picture_svg(
         view[2],
         view[3],
     );
-    // Outlines of 1.5 px and facilities of 7 px, whatever the map's scale.
+    // Outlines of 1.5 px whatever the map's scale; facilities of 7 px, smaller where there
+    // are many (2.5 px for a few thousand), so that they do not hide the communities.
+    let shown = a
+        .categories
+        .iter()
+        .enumerate()
+        .filter(|(j, _)| !matches!(p.layers.shown, Shown::Coverage(k) if k != *j))
+        .map(|(_, c)| c.facilities.len())
+        .sum::<usize>()
+        .max(1);
     let layers = MapLayers {
         outline: 1.5 * m_per_px,
-        facility_radius: 7.0 * m_per_px,
+        facility_radius: (7.0 * (300.0 / shown as f64).sqrt()).clamp(2.5, 7.0) * m_per_px,
         ..p.layers.clone()
     };
     svg.push_str(&map_layers(a, mf, &layers));
