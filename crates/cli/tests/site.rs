@@ -331,7 +331,8 @@ fn sites_fed_back_to_analyze_give_the_reported_after_coverage() {
         "s".into(),
     ];
     args.extend(common(&data_arg("facilities.geojson")));
-    ok(d, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    args.retain(|a| a != "--quiet");
+    let printed = ok(d, &args.iter().map(String::as_str).collect::<Vec<_>>());
     let summary = read_json(&d.join("s/summary.json"));
     let p = &summary["problems"][0];
     assert!(p["sites"].as_u64().unwrap() > 0);
@@ -362,6 +363,19 @@ fn sites_fed_back_to_analyze_give_the_reported_after_coverage() {
     args.extend(common(d.join("with-sites.geojson").to_str().unwrap()));
     ok(d, &args.iter().map(String::as_str).collect::<Vec<_>>());
     let analysed = read_json(&d.join("a/summary.json"));
+    // Only communities with residents are judged: the sample's sixth has none.
+    assert_eq!(summary["communities"], 6);
+    assert_eq!(
+        summary["communities_with_population"],
+        analysed["communities_with_population"]
+    );
+    assert_eq!(summary["communities_with_population"], 5);
+    assert_eq!(summary["communities_without_population"], 1);
+    assert!(
+        printed.contains("5 communities with residents (1 without)"),
+        "{printed}"
+    );
+    assert!(printed.contains("5 of 5"), "{printed}");
     for c in p["categories"].as_array().unwrap() {
         let name = c["category"].as_str().unwrap();
         let a = &analysed["categories"][name];
