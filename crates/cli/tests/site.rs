@@ -587,3 +587,38 @@ fn same_sites_at_any_thread_count() {
     assert!(!one.is_empty());
     assert_eq!(one, sites("4"));
 }
+
+/// Categories that share a walk share one table, and a shorter walk's pairs are read from the
+/// longest walk's: by straight line and along the streets, they are exactly what a search
+/// bounded by the shorter walk finds.
+#[test]
+fn shorter_walks_read_from_the_longest_equal_their_own_search() {
+    use lifecircle::{NetworkWalk, StraightLine, StreetNetwork, WalkingDistance};
+    let mut lines = Vec::new();
+    let steps: Vec<f64> = (0..=15).map(|k| f64::from(k) * 100.0).collect();
+    for &x in &steps {
+        lines.push(steps.iter().map(|&y| at(x, y)).collect::<Vec<_>>());
+        lines.push(steps.iter().map(|&y| at(y, x)).collect::<Vec<_>>());
+    }
+    let network = NetworkWalk::new(StreetNetwork::from_lines(&lines), 60.0).unwrap();
+    let straight = StraightLine::new(1.2).unwrap();
+    let mut r = rng(77);
+    let mut spot = || at(r.random_range(-100.0..1600.0), r.random_range(-100.0..1600.0));
+    let homes: Vec<LonLat> = (0..400).map(|_| spot()).collect();
+    let sites: Vec<LonLat> = (0..30).map(|_| spot()).collect();
+    let models: [&dyn WalkingDistance; 2] = [&straight, &network];
+    for model in models {
+        let prepared = model.prepare(&homes);
+        let longest = prepared.within(&sites, 900.0);
+        assert!(longest.len() > 2000, "{}: {}", model.mode(), longest.len());
+        for walk_m in [900.0, 612.5, 300.0, 0.0] {
+            let own = prepared.within(&sites, walk_m);
+            assert_eq!(
+                longest.no_longer_than(walk_m),
+                own,
+                "{} at {walk_m} m",
+                model.mode()
+            );
+        }
+    }
+}
