@@ -64,7 +64,8 @@ impl Transform {
         let col = (self.e * dx - self.b * dy) / det;
         let row = (self.a * dy - self.d * dx) / det;
         let inside = |v: f64, n: u32| v >= 0.0 && v < f64::from(n);
-        (inside(col, width) && inside(row, height)).then(|| (row.floor() as u32, col.floor() as u32))
+        (inside(col, width) && inside(row, height))
+            .then(|| (row.floor() as u32, col.floor() as u32))
     }
 }
 
@@ -154,9 +155,7 @@ impl Raster {
         let (width, height) = decoder.dimensions().map_err(tiff_error)?;
         match decoder.colortype().map_err(tiff_error)? {
             ColorType::Gray(_) => {}
-            ColorType::Multiband {
-                num_samples: 1, ..
-            } => {}
+            ColorType::Multiband { num_samples: 1, .. } => {}
             other => {
                 return Err(bad(format!(
                     "has {} bands ({other:?}); a population raster has one band of counts",
@@ -195,17 +194,18 @@ impl Raster {
             None => coordinate_system(&keys).map_err(&bad)?,
         }
         .filter(|p| !p.is_wgs84());
-        let nodata = match decoder.find_tag(Tag::GdalNodata) {
-            Ok(Some(v)) => {
-                let text = v.into_string().map_err(tiff_error)?;
-                let text = text.trim_matches(|c: char| c == '\0' || c.is_whitespace());
-                Some(text.parse::<f64>().map_err(|_| {
-                    bad(format!("its GDAL_NODATA value {text:?} is not a number"))
-                })?)
-            }
-            Ok(None) => None,
-            Err(e) => return Err(tiff_error(e)),
-        };
+        let nodata =
+            match decoder.find_tag(Tag::GdalNodata) {
+                Ok(Some(v)) => {
+                    let text = v.into_string().map_err(tiff_error)?;
+                    let text = text.trim_matches(|c: char| c == '\0' || c.is_whitespace());
+                    Some(text.parse::<f64>().map_err(|_| {
+                        bad(format!("its GDAL_NODATA value {text:?} is not a number"))
+                    })?)
+                }
+                Ok(None) => None,
+                Err(e) => return Err(tiff_error(e)),
+            };
         Ok(Self {
             file: file.to_string(),
             decoder,
@@ -324,7 +324,9 @@ fn is_nodata(value: f64, nodata: Option<f64>, data: &DecodingResult) -> bool {
     match nodata {
         None => false,
         Some(n) if n.is_nan() => value.is_nan(),
-        Some(n) => value == n || (matches!(data, DecodingResult::F32(_)) && value as f32 == n as f32),
+        Some(n) => {
+            value == n || (matches!(data, DecodingResult::F32(_)) && value as f32 == n as f32)
+        }
     }
 }
 
@@ -362,7 +364,9 @@ fn sample(data: &DecodingResult, i: usize) -> Option<f64> {
 fn read_transform(
     decoder: &mut Decoder<BufReader<File>>,
 ) -> std::result::Result<Transform, String> {
-    let doubles = |decoder: &mut Decoder<BufReader<File>>, tag: Tag| -> std::result::Result<Option<Vec<f64>>, String> {
+    let doubles = |decoder: &mut Decoder<BufReader<File>>,
+                   tag: Tag|
+     -> std::result::Result<Option<Vec<f64>>, String> {
         match decoder.find_tag(tag) {
             Ok(Some(v)) => v
                 .into_f64_vec()
@@ -414,7 +418,11 @@ fn read_transform(
     };
     let t = transform;
     let det = t.a * t.e - t.b * t.d;
-    if ![t.x0, t.a, t.b, t.y0, t.d, t.e].iter().all(|v| v.is_finite()) || det == 0.0 {
+    if ![t.x0, t.a, t.b, t.y0, t.d, t.e]
+        .iter()
+        .all(|v| v.is_finite())
+        || det == 0.0
+    {
         return Err(format!(
             "its georeference is degenerate (origin [{}, {}], pixel size [{}, {}])",
             t.x0, t.y0, t.a, t.e
@@ -535,7 +543,15 @@ mod tests {
         assert_eq!(t.cell_of(100.0, 500.0, 4, 3), Some((0, 0)));
         assert_eq!(t.cell_of(140.0, 487.5, 4, 3), None);
         assert_eq!(t.cell_of(99.9, 490.0, 4, 3), None);
-        assert_eq!(Cell { row: 2, col: 3, value: 1.0 }.id(), "r2c3");
+        assert_eq!(
+            Cell {
+                row: 2,
+                col: 3,
+                value: 1.0
+            }
+            .id(),
+            "r2c3"
+        );
     }
 
     #[test]
@@ -552,7 +568,10 @@ mod tests {
             Some(32650)
         );
         let e = coordinate_system(&keys(&[], &[])).unwrap_err();
-        assert!(e.contains("no coordinate system") && e.contains("--coords"), "{e}");
+        assert!(
+            e.contains("no coordinate system") && e.contains("--coords"),
+            "{e}"
+        );
         let e = coordinate_system(&keys(
             &[(GT_MODEL_TYPE, 1), (PROJECTED_CS_TYPE, USER_DEFINED)],
             &[(GT_CITATION, "my grid")],
