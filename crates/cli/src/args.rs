@@ -59,8 +59,10 @@ pub struct ExtractArgs {
     /// Output directory for facilities, residences, streets and communities GeoJSON.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// Population grid (GeoJSON polygons with a `population` property) to share among homes.
-    #[arg(long, value_name = "GRID.geojson")]
+    /// Population grid to share among homes: GeoJSON polygons with a `population` property, or
+    /// a population raster (GeoTIFF, e.g. WorldPop or GHS-POP), whose cells without a mapped
+    /// home become residences themselves.
+    #[arg(long, value_name = "GRID.geojson|POP.tif")]
     pub population: Option<PathBuf>,
     /// Facility mapping rules (TOML), added to the built-in ones.
     #[arg(long, value_name = "FILE.toml")]
@@ -76,7 +78,9 @@ pub struct AnalyzeArgs {
     /// Point, or areas/lines by a point inside).
     #[arg(long, value_name = "FILE")]
     pub facilities: PathBuf,
-    /// Demand points (GeoJSON) with `population` (1 when absent) and optional `community`.
+    /// Demand points with `population` (1 when absent) and optional `community`; or a
+    /// population raster (GeoTIFF, e.g. WorldPop or GHS-POP): one point per populated cell, at
+    /// its centre, with id `r{row}c{col}`.
     #[arg(long, value_name = "FILE")]
     pub residences: Option<PathBuf>,
     /// Communities (GeoJSON Polygon/MultiPolygon, or Point) with `id`, `name`, `population`.

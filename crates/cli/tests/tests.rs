@@ -15,6 +15,7 @@ mod network;
 mod osm_extract;
 mod profiles;
 mod projection_reference;
+mod raster;
 mod reliability;
 mod report;
 mod site;

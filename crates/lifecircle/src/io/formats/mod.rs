@@ -9,6 +9,7 @@
 
 mod gpkg;
 mod gpkg_write;
+pub(crate) mod raster;
 mod shp;
 mod table;
 
@@ -43,16 +44,20 @@ pub enum Format {
     Shapefile,
     /// Points from longitude and latitude columns of an Excel sheet (`.xlsx`, `.xls`).
     Excel,
+    /// A population raster (GeoTIFF, `.tif`, `.tiff`): one point per populated cell, as
+    /// residences or as `extract`'s population.
+    GeoTiff,
 }
 
 impl Format {
     /// Every format, in the order they are listed to users.
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 6] = [
         Format::GeoJson,
         Format::GeoPackage,
         Format::Shapefile,
         Format::Csv,
         Format::Excel,
+        Format::GeoTiff,
     ];
 
     /// The name used on the command line: `geojson`, `gpkg`, `csv`.
@@ -63,6 +68,7 @@ impl Format {
             Self::Csv => "csv",
             Self::Shapefile => "shp",
             Self::Excel => "xlsx",
+            Self::GeoTiff => "tif",
         }
     }
 
@@ -75,6 +81,7 @@ impl Format {
             "csv" => Self::Csv,
             "shp" => Self::Shapefile,
             "xlsx" | "xls" => Self::Excel,
+            "tif" | "tiff" => Self::GeoTiff,
             _ => return None,
         })
     }
@@ -293,10 +300,39 @@ where
                 parse,
             )
         }
+        Format::GeoTiff => {
+            if !wanted.contains(&raster::CELL_VALUE) {
+                return Err(Error::File {
+                    file: file.to_string(),
+                    reason: "a population raster (GeoTIFF) is read as residences \
+                             (--residences) or as extract's --population, not as facilities, \
+                             communities or streets"
+                        .into(),
+                });
+            }
+            let raster = raster::Raster::open(input, file)?;
+            let projection = raster.projection.clone();
+            pipeline(
+                file,
+                projection.as_ref(),
+                |emit| raster.rows(wanted, emit),
+                parse,
+            )
+        }
         Format::GeoJson => Err(Error::File {
             file: file.to_string(),
             reason: "read as GeoJSON by the GeoJSON reader".into(),
         }),
+    }
+}
+
+/// Whether `source` is a population raster (read with [`raster::CELL_ID`] and
+/// [`raster::CELL_VALUE`] for the id and population).
+pub(crate) fn is_raster(source: &Source) -> bool {
+    match source {
+        Source::Bytes { .. } => false,
+        Source::Path(p) => InputFile::new(p).format() == Format::GeoTiff,
+        Source::File(f) => f.format() == Format::GeoTiff,
     }
 }
 
