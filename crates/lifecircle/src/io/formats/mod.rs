@@ -1,4 +1,4 @@
-//! Inputs in the planner's own formats: GeoPackage, CSV (and, through the same rows, every other
+//! Inputs in the planner's own formats: GeoPackage, FlatGeobuf, CSV (and, through the same rows, every other
 //! table-like format), read into the same features the GeoJSON reader gives, so every format
 //! gets the same per-feature checks and messages ([`io::read_facilities`](crate::io::read_facilities)
 //! and the others do not know which format they read).
@@ -7,6 +7,7 @@
 //! the file's coordinate system) in chunks on a thread of its own; rayon converts and checks
 //! each chunk's geometries and runs the caller's parser while the next chunk is read.
 
+mod fgb;
 mod gpkg;
 mod gpkg_write;
 mod shp;
@@ -37,6 +38,8 @@ pub enum Format {
     GeoJson,
     /// GeoPackage (`.gpkg`): one layer of it.
     GeoPackage,
+    /// FlatGeobuf (`.fgb`).
+    FlatGeobuf,
     /// Points from longitude and latitude columns of a CSV file (`.csv`).
     Csv,
     /// Shapefile (`.shp`, with its `.dbf`; `.shx`, `.prj` and `.cpg` when present).
@@ -47,9 +50,10 @@ pub enum Format {
 
 impl Format {
     /// Every format, in the order they are listed to users.
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 6] = [
         Format::GeoJson,
         Format::GeoPackage,
+        Format::FlatGeobuf,
         Format::Shapefile,
         Format::Csv,
         Format::Excel,
@@ -60,6 +64,7 @@ impl Format {
         match self {
             Self::GeoJson => "geojson",
             Self::GeoPackage => "gpkg",
+            Self::FlatGeobuf => "fgb",
             Self::Csv => "csv",
             Self::Shapefile => "shp",
             Self::Excel => "xlsx",
@@ -72,6 +77,7 @@ impl Format {
         Some(match ext.as_str() {
             "geojson" | "json" => Self::GeoJson,
             "gpkg" => Self::GeoPackage,
+            "fgb" => Self::FlatGeobuf,
             "csv" => Self::Csv,
             "shp" => Self::Shapefile,
             "xlsx" | "xls" => Self::Excel,
@@ -231,7 +237,7 @@ pub(crate) fn other_format(source: &Source) -> Result<Option<InputFile>> {
             file: input.name(),
             reason: format!(
                 "a GeoJSON file is WGS84 longitude/latitude (RFC 7946); {} applies to \
-                 GeoPackage, Shapefile, CSV and Excel inputs. Convert the file, e.g. `ogr2ogr -s_srs {} -t_srs \
+                 GeoPackage, FlatGeobuf, Shapefile, CSV and Excel inputs. Convert the file, e.g. `ogr2ogr -s_srs {} -t_srs \
                  EPSG:4326 out.geojson in.geojson`",
                 p.name(),
                 p.name()
@@ -260,6 +266,18 @@ where
                 file,
                 projection.as_ref(),
                 |emit| layer.rows(wanted, emit),
+                parse,
+            )
+        }
+        Format::FlatGeobuf => {
+            let fgb = fgb::open(input, file)?;
+            let projection = input.projection.clone().or(fgb.projection.clone());
+            let decoder = fgb.decoder(wanted);
+            pipeline_decoded(
+                file,
+                projection.as_ref(),
+                |emit| fgb.features(emit),
+                &|feature| decoder.row(feature),
                 parse,
             )
         }
@@ -338,9 +356,28 @@ where
     F: Fn(&FeatureRef<'_>) -> std::result::Result<T, FeatureError> + Sync,
     P: FnOnce(&mut dyn FnMut(Vec<Row>) -> bool) -> Result<()> + Send,
 {
+    pipeline_decoded(file, projection, produce, &|row: Row| row, parse)
+}
+
+/// [`pipeline`] for a reader that emits its features still encoded (`R`), to be decoded into
+/// rows by `decode` in parallel with the rest of the work.
+fn pipeline_decoded<T, F, P, R, D>(
+    file: &str,
+    projection: Option<&Projection>,
+    produce: P,
+    decode: &D,
+    parse: &F,
+) -> Result<Features<T>>
+where
+    T: Send,
+    F: Fn(&FeatureRef<'_>) -> std::result::Result<T, FeatureError> + Sync,
+    P: FnOnce(&mut dyn FnMut(Vec<R>) -> bool) -> Result<()> + Send,
+    R: Send,
+    D: Fn(R) -> Row + Sync,
+{
     let projection = projection.filter(|p| !p.is_wgs84());
     std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Row>>(1);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<R>>(1);
         let producer = scope.spawn(move || produce(&mut |chunk| tx.send(chunk).is_ok()));
         let mut out = Features {
             kept: Vec::new(),
@@ -353,7 +390,8 @@ where
             let parsed: Vec<std::result::Result<T, FeatureError>> = chunk
                 .into_par_iter()
                 .enumerate()
-                .map(|(k, row)| {
+                .map(|(k, raw)| {
+                    let row = decode(raw);
                     let geometry = geometry_to_wgs84(row.geometry, projection);
                     let props: Vec<Option<RawJson<'_>>> = row
                         .props
