@@ -8,12 +8,15 @@
 //! each chunk's geometries and runs the caller's parser while the next chunk is read.
 
 mod fgb;
+mod fgb_write;
 mod gpkg;
 mod gpkg_write;
+mod layer;
 mod shp;
 mod table;
 
-pub(crate) use gpkg_write::write_gpkg;
+pub(crate) use fgb_write::write_fgb;
+pub(crate) use gpkg_write::{write_gpkg, WGS84};
 
 use std::{
     fmt,
@@ -121,17 +124,24 @@ pub enum OutputFormat {
     GeoJson,
     /// One GeoPackage, `lifecircle.gpkg`, with every output as a layer.
     GeoPackage,
+    /// One FlatGeobuf file per output (`communities.fgb`, ...), each with its spatial index.
+    FlatGeobuf,
 }
 
 impl OutputFormat {
     /// Every output format, in the order they are listed to users.
-    pub const ALL: [OutputFormat; 2] = [OutputFormat::GeoJson, OutputFormat::GeoPackage];
+    pub const ALL: [OutputFormat; 3] = [
+        OutputFormat::GeoJson,
+        OutputFormat::GeoPackage,
+        OutputFormat::FlatGeobuf,
+    ];
 
-    /// The name used on the command line: `geojson`, `gpkg`.
+    /// The name used on the command line: `geojson`, `gpkg`, `fgb`.
     pub const fn name(self) -> &'static str {
         match self {
             Self::GeoJson => "geojson",
             Self::GeoPackage => "gpkg",
+            Self::FlatGeobuf => "fgb",
         }
     }
 }
@@ -152,7 +162,7 @@ impl FromStr for OutputFormat {
         Self::ALL
             .into_iter()
             .find(|f| f.name() == t)
-            .ok_or_else(|| format!("unknown output format '{s}': expected geojson or gpkg"))
+            .ok_or_else(|| format!("unknown output format '{s}': expected geojson, gpkg or fgb"))
     }
 }
 
