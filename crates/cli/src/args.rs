@@ -74,7 +74,7 @@ pub struct ExtractArgs {
 
 #[derive(Args)]
 pub struct AnalyzeArgs {
-    /// Service points, with a `category` (GeoJSON, GeoPackage `FILE.gpkg[:LAYER]`, or CSV;
+    /// Service points, with a `category` (GeoJSON, GeoPackage `FILE.gpkg[:LAYER]`, FlatGeobuf, or CSV;
     /// Point, or areas/lines by a point inside).
     #[arg(long, value_name = "FILE")]
     pub facilities: PathBuf,
@@ -166,7 +166,8 @@ pub struct AnalyzeArgs {
     #[arg(long, default_value = "wgs84", value_name = "CRS")]
     pub output_coords: Crs,
     /// Output formats, comma-separated: geojson (one file per output), gpkg (one
-    /// lifecircle.gpkg with every output as a layer). The summaries are always written.
+    /// lifecircle.gpkg with every output as a layer), fgb (one FlatGeobuf file per output).
+    /// The summaries are always written.
     #[arg(
         long,
         value_delimiter = ',',
