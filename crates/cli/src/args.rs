@@ -86,6 +86,15 @@ pub struct AnalyzeArgs {
     /// Communities (GeoJSON Polygon/MultiPolygon, or Point) with `id`, `name`, `population`.
     #[arg(long, value_name = "FILE")]
     pub communities: Option<PathBuf>,
+    /// Planned facilities (any format --facilities takes; a `sites.geojson` of `lifecircle
+    /// site` is one), with an optional `status` and `year`: every output gains `_planned`
+    /// figures, today's facilities and these together, beside today's.
+    #[arg(long, value_name = "FILE")]
+    pub planned: Option<PathBuf>,
+    /// With --planned: only the planned facilities whose `year` is this year or earlier
+    /// (those without a year are kept).
+    #[arg(long, value_name = "YEAR", requires = "planned")]
+    pub planned_until: Option<i32>,
     /// Planning profile: a built-in name (`six-functions`, `gb50180`; see `lifecircle
     /// profiles`) or a profile file (.toml). It sets the categories, the facility category
     /// values each accepts, each category's walk, speed, target and target group. The options
@@ -142,6 +151,12 @@ pub struct AnalyzeArgs {
     /// Coordinate system of --network (overrides --coords).
     #[arg(long, value_name = "CRS")]
     pub network_coords: Option<CrsSpec>,
+    /// Coordinate system of --planned (overrides --coords).
+    #[arg(long, value_name = "CRS", requires = "planned")]
+    pub planned_coords: Option<CrsSpec>,
+    /// Format of --planned when its extension does not say it.
+    #[arg(long, value_name = "FORMAT", requires = "planned")]
+    pub planned_format: Option<Format>,
     /// Format of --facilities when its extension does not say it: geojson, gpkg, csv.
     #[arg(long, value_name = "FORMAT")]
     pub facilities_format: Option<Format>,

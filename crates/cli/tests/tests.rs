@@ -13,6 +13,7 @@ mod gdal;
 mod hostile;
 mod network;
 mod osm_extract;
+mod planned;
 mod profiles;
 mod projection_reference;
 mod raster;
