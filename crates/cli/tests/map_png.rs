@@ -205,7 +205,7 @@ fn the_siting_report_draws_offline_and_the_map_shows_the_gaps_after() {
             "site {id} not marked"
         );
     }
-    assert!(html.contains("(after the new sites)"));
+    assert!(html.contains("after the new sites: share of people lacking something"));
 
     let map = Picture::read(&dir.path().join("out/map.png"));
     map.assert_documented_size();

@@ -481,6 +481,7 @@ pub fn render_map_png(
             demand: true,
             outline: 1.0,
             facility_radius: 1.0,
+            planned: false,
             overlay: String::new(),
         },
         keys: Vec::new(),

@@ -29,72 +29,76 @@
     for (var k = 0; k < 4; k++) if (v < coverBreaks[k]) return 4 - k;
     return 0;
   }
-  // The mode chosen: the category shown (null for the share lacking), and whether the figures
-  // are those after the plan ("3@after").
+  // The chosen measure: today's or with the planned facilities ("p" before the value), and
+  // "gap" or a category's index.
   function chosen() {
-    var v = mode.value.split("@");
-    return { cat: v[0] === "gap" ? null : Number(v[0]), after: v[1] === "after" && !!data.after };
+    var planned = mode.value.charAt(0) === "p";
+    var v = planned ? mode.value.slice(1) : mode.value;
+    return { planned: planned, gap: v === "gap", j: v === "gap" ? -1 : Number(v) };
   }
-  // Community i's figures in the scenario shown.
-  function figures(i) {
-    var c = data.communities[i];
-    if (!chosen().after) return c;
-    var a = data.after[i];
-    return { id: c.id, name: c.name, population: c.population, gap: a.gap, coverage: a.coverage, lacking: a.lacking };
-  }
+  // A community's figures in the chosen stage.
+  function stage(c) { return chosen().planned && c.planned ? c.planned : c; }
+  // The second stage in words, and whether each home's reach in it is known (the planned
+  // facilities give it; a siting gives only the communities' figures).
+  var stageLabel = data.stage_label || "with the planned facilities";
+  var dotsHaveStage = !!svg.querySelector("circle.d[data-p]");
   function colourOf(c) {
-    var m = chosen();
-    if (m.cat === null) {
-      return c.population > 0 ? data.gap_colours[gapClass(c.gap / c.population)] : data.empty_colour;
+    var m = chosen(), s = stage(c);
+    if (m.gap) {
+      return c.population > 0 ? data.gap_colours[gapClass(s.gap / c.population)] : data.empty_colour;
     }
-    var v = c.coverage[m.cat];
+    var v = s.coverage[m.j];
     return v === null || v === undefined ? data.empty_colour : data.gap_colours[coverClass(v)];
   }
 
   function drawLegend() {
-    var html = "", md = chosen(), when = md.after ? " (" + text(data.after_label) + ")" : "";
-    if (md.cat === null) {
-      html += '<span class="title">Share of the people who lack at least one category' + when + "</span>";
+    var html = "", sel = chosen();
+    if (sel.planned) html += '<span class="title">' + text(stageLabel) + "</span>";
+    if (sel.gap) {
+      html += '<span class="title">Share of the people who lack at least one category</span>';
       for (var k = 0; k < 5; k++) html += '<span><span class="sw" style="background:' + data.gap_colours[k] + '"></span>' + data.gap_labels[k] + "</span>";
     } else {
-      var cat = data.categories[md.cat];
-      html += '<span class="title">Coverage: ' + text(cat.label) + " (of " + text(cat.counts) + "; target " + pct(cat.target) + ")" + when + "</span>";
+      var cat = data.categories[sel.j];
+      html += '<span class="title">Coverage: ' + text(cat.label) + " (of " + text(cat.counts) + "; target " + pct(cat.target) + ")</span>";
       for (var m = 0; m < 5; m++) html += '<span><span class="sw" style="background:' + data.gap_colours[m] + '"></span>' + data.cover_labels[m] + "</span>";
     }
     html += '<span><span class="sw" style="background:' + data.empty_colour + '"></span>nobody counted</span>';
     if (data.sites_label) {
       html += '<span class="title">New sites</span><span><span class="site"></span>' + text(data.sites_label) + "</span>";
     }
-    if (svg.querySelector("circle.d") && !md.after) {
+    if (svg.querySelector("circle.d") && (!sel.planned || dotsHaveStage)) {
       html += '<span class="title">Homes (demand points)</span>' +
         '<span><span class="ring" style="background:' + data.covered_colour + '"></span>within reach</span>' +
         '<span><span class="ring" style="background:' + data.lacking_colour + '"></span>' +
-        (md.cat === null ? "lacking at least one category" : "lacking it") + "</span>";
+        (sel.gap ? "lacking at least one category" : "lacking it") + "</span>";
     }
     html += '<span class="title">Facilities</span>';
     data.categories.forEach(function (cat, j) {
-      if (md.cat === null || md.cat === j) {
+      if (sel.gap || sel.j === j) {
         html += '<span><span class="dot" style="background:' + cat.colour + '"></span>' + text(cat.name) + "</span>";
       }
     });
+    if (sel.planned && svg.querySelector("#planned")) {
+      html += '<span><span class="diamond"></span>planned (colour of its category)</span>';
+    }
     legend.innerHTML = html;
   }
 
   function recolour() {
-    var md = chosen();
-    shapes.forEach(function (s) { s.setAttribute("fill", colourOf(figures(Number(s.dataset.i)))); });
-    // A home's reach is known as the analysis found it, not after a plan.
+    shapes.forEach(function (s) { s.setAttribute("fill", colourOf(data.communities[Number(s.dataset.i)])); });
+    var sel = chosen();
     var homes = svg.querySelector("#demand");
-    if (homes) homes.style.display = md.after ? "none" : "";
+    if (homes) homes.style.display = sel.planned && !dotsHaveStage ? "none" : "";
     var dots = svg.querySelectorAll("circle.d");
-    for (var d = 0; d < dots.length; d++) {
-      var m = dots[d].dataset.m;
-      var lacks = md.cat === null ? m.indexOf("1") >= 0 : m.charAt(md.cat) === "1";
+    for (var d = 0; d < dots.length && (!sel.planned || dotsHaveStage); d++) {
+      var m = sel.planned ? dots[d].dataset.p : dots[d].dataset.m;
+      var lacks = sel.gap ? m.indexOf("1") >= 0 : m.charAt(sel.j) === "1";
       dots[d].setAttribute("fill", lacks ? data.lacking_colour : data.covered_colour);
     }
     var groups = svg.querySelectorAll("g.fac");
     for (var g = 0; g < groups.length; g++) {
-      var show = md.cat === null || Number(groups[g].dataset.j) === md.cat;
+      var planned = groups[g].classList.contains("planned");
+      var show = (sel.gap || Number(groups[g].dataset.j) === sel.j) && (!planned || sel.planned);
       groups[g].style.display = show ? "" : "none";
     }
     drawLegend();
@@ -176,16 +180,21 @@
   function showTip(e) {
     var el = document.elementFromPoint(e.clientX, e.clientY);
     if (!el || !el.classList || !el.classList.contains("c")) { hideTip(); return; }
-    var c = figures(Number(el.dataset.i));
+    var c = data.communities[Number(el.dataset.i)];
     if (shown !== el) { if (shown) shown.classList.remove("on"); el.classList.add("on"); shown = el; }
     var html = "<b>" + text(c.name || c.id) + "</b>" + (c.name ? text(c.id) + "<br>" : "") +
-      (chosen().after ? text(data.after_label) + ":<br>" : "") +
       "population " + Math.round(c.population) + ", lacking something: " + Math.round(c.gap) +
       (c.population > 0 ? " (" + pct(c.gap / c.population) + ")" : "") + "<br>";
     data.categories.forEach(function (cat, j) {
       var v = c.coverage[j];
-      html += text(cat.name) + ": " + (v === null ? "-" : pct(v)) + (c.lacking.indexOf(j) >= 0 ? " (lacking)" : "") + "<br>";
+      html += text(cat.name) + ": " + (v === null ? "-" : pct(v)) + (c.lacking.indexOf(j) >= 0 ? " (lacking)" : "");
+      if (c.planned) {
+        var p = c.planned.coverage[j];
+        html += " &rarr; " + (p === null ? "-" : pct(p)) + (c.planned.lacking.indexOf(j) >= 0 ? " (lacking)" : "");
+      }
+      html += "<br>";
     });
+    if (c.planned) html += "(today &rarr; " + text(stageLabel) + ")";
     tip.innerHTML = html;
     tip.hidden = false;
     var r = frame.getBoundingClientRect();

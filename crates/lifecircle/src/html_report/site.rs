@@ -229,30 +229,30 @@ pub fn write_site_html(
         demand: true,
         outline: 1.0,
         facility_radius: view[2].max(view[3]) / 600.0,
+        planned: false,
         overlay: sites_overlay(s, &mf, view[2].max(view[3]) / 90.0),
     };
-    // Before and after of each measure, side by side in the selector.
-    let before = mode_options(a, "");
-    let after = mode_options(a, " (after the new sites)");
+    // Before and after of each measure, side by side in the selector; the figures after
+    // are read as a second stage (`planned`) by the page's script.
+    let before = mode_options(a, "", "before: ");
+    let after = mode_options(a, "p", "after the new sites: ");
     let options: String = before
         .split_inclusive("</option>")
         .zip(after.split_inclusive("</option>"))
-        .map(|(b, f)| format!("{}{f}", b.replace("</option>", " (before)</option>")))
+        .map(|(b, f)| format!("{b}{f}"))
         .collect();
     let mut data = page_data(a, 1.0);
-    data["after"] = s
-        .after
-        .communities
-        .iter()
-        .map(|r| {
-            json!({
+    let round = |v: &Option<f64>| v.map(|v| (v * 10_000.0).round() / 10_000.0);
+    if let Some(communities) = data["communities"].as_array_mut() {
+        for (c, r) in communities.iter_mut().zip(&s.after.communities) {
+            c["planned"] = json!({
                 "gap": r.gap_population.round(),
-                "coverage": r.coverage.iter().map(|v| v.map(|v| (v * 10_000.0).round() / 10_000.0)).collect::<Vec<_>>(),
+                "coverage": r.coverage.iter().map(round).collect::<Vec<_>>(),
                 "lacking": r.lacking,
-            })
-        })
-        .collect();
-    data["after_label"] = json!("after the new sites");
+            });
+        }
+    }
+    data["stage_label"] = json!("after the new sites");
     data["sites_label"] = json!("new site, numbered in build order");
     let title = format!("Where to build: {}", what(s));
     let page = Page {
@@ -344,6 +344,7 @@ pub fn render_site_map_png(
             demand: false,
             outline: 1.0,
             facility_radius: 1.0,
+            planned: false,
             overlay: sites_overlay(s, &mf, 16.0 * m_per_px),
         },
         keys,
