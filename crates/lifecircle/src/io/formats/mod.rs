@@ -57,7 +57,7 @@ pub enum Format {
 
 impl Format {
     /// Every format, in the order they are listed to users.
-    pub const ALL: [Format; 6] = [
+    pub const ALL: [Format; 7] = [
         Format::GeoJson,
         Format::GeoPackage,
         Format::FlatGeobuf,
