@@ -1541,7 +1541,7 @@ mod tests {
     fn grid_people_follow_floor_area() {
         // Cells [0,1], [1,2], [2,3], [3,4] (x) with 100, 60, 30, 0 people.
         let grid = Grid {
-            index: AreaIndex::new(vec![square(0.), square(1.), square(2.), square(3.)]),
+            cells: GridCells::Areas(AreaIndex::new(vec![square(0.), square(1.), square(2.), square(3.)])),
             population: vec![100.0, 60.0, 30.0, 0.0],
         };
         let homes = vec![
