@@ -603,7 +603,12 @@ fn shorter_walks_read_from_the_longest_equal_their_own_search() {
     let network = NetworkWalk::new(StreetNetwork::from_lines(&lines), 60.0).unwrap();
     let straight = StraightLine::new(1.2).unwrap();
     let mut r = rng(77);
-    let mut spot = || at(r.random_range(-100.0..1600.0), r.random_range(-100.0..1600.0));
+    let mut spot = || {
+        at(
+            r.random_range(-100.0..1600.0),
+            r.random_range(-100.0..1600.0),
+        )
+    };
     let homes: Vec<LonLat> = (0..400).map(|_| spot()).collect();
     let sites: Vec<LonLat> = (0..30).map(|_| spot()).collect();
     let models: [&dyn WalkingDistance; 2] = [&straight, &network];

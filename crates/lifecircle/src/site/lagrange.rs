@@ -135,7 +135,13 @@ fn cover(inst: &Instance, found: f64, steps: usize) -> f64 {
         // y: every element of a whole group; a partial group's cheapest share by the knapsack.
         let mut y: Vec<f64> = (0..n)
             .into_par_iter()
-            .map(|e| if full(inst.group[e] as usize) { 1.0 } else { 0.0 })
+            .map(|e| {
+                if full(inst.group[e] as usize) {
+                    1.0
+                } else {
+                    0.0
+                }
+            })
             .collect();
         for (g, members) in partial.iter_mut().enumerate() {
             if members.is_empty() {

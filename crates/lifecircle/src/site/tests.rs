@@ -222,7 +222,10 @@ fn the_lagrangian_bound_never_passes_the_enumerated_optimum() {
         let greedy_found = greedy::greedy(&inst, Objective::Cover).order().len() as f64;
         for aim in [opt, greedy_found, opt + 5.0] {
             let b = lagrange::bound(&inst, Objective::Cover, aim, 400);
-            assert!(b <= opt + eps, "seed {seed} full: bound {b} > optimum {opt}");
+            assert!(
+                b <= opt + eps,
+                "seed {seed} full: bound {b} > optimum {opt}"
+            );
             assert_eq!(b, b.round(), "a count");
         }
         let s = greedy::greedy(&inst, Objective::Cover);
@@ -242,7 +245,10 @@ fn the_lagrangian_bound_never_passes_the_enumerated_optimum() {
         let opt = fewest(&inst);
         for aim in [opt, opt + 3.0] {
             let b = lagrange::bound(&inst, Objective::Cover, aim, 400);
-            assert!(b <= opt + eps, "seed {seed} partial: bound {b} > optimum {opt}");
+            assert!(
+                b <= opt + eps,
+                "seed {seed} partial: bound {b} > optimum {opt}"
+            );
         }
 
         inst.need = reach.clone();
@@ -255,7 +261,10 @@ fn the_lagrangian_bound_never_passes_the_enumerated_optimum() {
             .fold(0.0, f64::max);
         for aim in [opt, opt * 0.8] {
             let b = lagrange::bound(&inst, Objective::MaxCount(k), aim, 400);
-            assert!(b >= opt - eps, "seed {seed} new {k}: bound {b} < optimum {opt}");
+            assert!(
+                b >= opt - eps,
+                "seed {seed} new {k}: bound {b} < optimum {opt}"
+            );
         }
 
         let budget = r.random_range(2..12) as f64;
@@ -273,7 +282,10 @@ fn the_lagrangian_bound_never_passes_the_enumerated_optimum() {
         }
     }
     // Not a requirement of validity, but the reason for the bound: it is often tighter.
-    assert!(tighter >= 5, "tighter than the submodular bound on {tighter} of 30");
+    assert!(
+        tighter >= 5,
+        "tighter than the submodular bound on {tighter} of 30"
+    );
 }
 
 /// On a larger random instance the Lagrangian bound stays at or below the linear relaxation
@@ -321,7 +333,10 @@ fn the_lagrangian_bound_reaches_the_linear_relaxation() {
         };
         let found = greedy::greedy(&inst, Objective::Cover).order().len() as f64;
         let b = lagrange::bound(&inst, Objective::Cover, found, 400);
-        assert!(b <= (lp - 1e-6).ceil(), "seed {seed}: {b} above the LP's {lp}");
+        assert!(
+            b <= (lp - 1e-6).ceil(),
+            "seed {seed}: {b} above the LP's {lp}"
+        );
         assert_eq!(b, (lp - 1e-6).ceil(), "seed {seed}: LP {lp}, found {found}");
     }
 }
