@@ -18,6 +18,7 @@ mod coverage;
 mod error;
 mod exact;
 mod greedy;
+mod lagrange;
 pub mod report;
 mod result;
 #[cfg(test)]
@@ -714,13 +715,23 @@ fn solve(inst: &Instance, objective: Objective, options: &SiteOptions) -> Solved
         Objective::Cover => greedy::drop_redundant(&mut s),
         _ => greedy::swap(&mut s, objective, Instant::now() + options.time_limit),
     }
-    let bound = greedy::bound(inst, &greedy_order, &s, objective);
+    let mut bound = greedy::bound(inst, &greedy_order, &s, objective);
     let fast = s.order().to_vec();
     let fast_value = value_of(inst, objective, &fast);
-    let closed = match objective {
+    let closed_at = |bound: f64| match objective {
         Objective::Cover => fast_value <= bound,
         _ => fast_value >= bound * (1.0 - TOLERANCE),
     };
+    if !closed_at(bound) {
+        // The Lagrangian bound, usually far closer on large instances.
+        let steps = lagrange::steps_for(inst.e_cand.len());
+        let better = lagrange::bound(inst, objective, fast_value, steps);
+        bound = match objective {
+            Objective::Cover => bound.max(better),
+            _ => bound.min(better),
+        };
+    }
+    let closed = closed_at(bound);
     let size = inst.elements() + inst.e_cand.len();
     let try_exact = match options.solver {
         Solver::Fast => false,
