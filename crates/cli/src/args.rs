@@ -59,8 +59,10 @@ pub struct ExtractArgs {
     /// Output directory for facilities, residences, streets and communities GeoJSON.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// Population grid (GeoJSON polygons with a `population` property) to share among homes.
-    #[arg(long, value_name = "GRID.geojson")]
+    /// Population grid to share among homes: GeoJSON polygons with a `population` property, or
+    /// a population raster (GeoTIFF, e.g. WorldPop or GHS-POP), whose cells without a mapped
+    /// home become residences themselves.
+    #[arg(long, value_name = "GRID.geojson|POP.tif")]
     pub population: Option<PathBuf>,
     /// Facility mapping rules (TOML), added to the built-in ones.
     #[arg(long, value_name = "FILE.toml")]
@@ -72,11 +74,13 @@ pub struct ExtractArgs {
 
 #[derive(Args)]
 pub struct AnalyzeArgs {
-    /// Service points, with a `category` (GeoJSON, GeoPackage `FILE.gpkg[:LAYER]`, or CSV;
+    /// Service points, with a `category` (GeoJSON, GeoPackage `FILE.gpkg[:LAYER]`, FlatGeobuf, or CSV;
     /// Point, or areas/lines by a point inside).
     #[arg(long, value_name = "FILE")]
     pub facilities: PathBuf,
-    /// Demand points (GeoJSON) with `population` (1 when absent) and optional `community`.
+    /// Demand points with `population` (1 when absent) and optional `community`; or a
+    /// population raster (GeoTIFF, e.g. WorldPop or GHS-POP): one point per populated cell, at
+    /// its centre, with id `r{row}c{col}`.
     #[arg(long, value_name = "FILE")]
     pub residences: Option<PathBuf>,
     /// Communities (GeoJSON Polygon/MultiPolygon, or Point) with `id`, `name`, `population`.
@@ -177,7 +181,8 @@ pub struct AnalyzeArgs {
     #[arg(long, default_value = "wgs84", value_name = "CRS")]
     pub output_coords: Crs,
     /// Output formats, comma-separated: geojson (one file per output), gpkg (one
-    /// lifecircle.gpkg with every output as a layer). The summaries are always written.
+    /// lifecircle.gpkg with every output as a layer), fgb (one FlatGeobuf file per output).
+    /// The summaries are always written.
     #[arg(
         long,
         value_delimiter = ',',

@@ -240,7 +240,7 @@ impl AnalyzeJob {
 pub fn residences_hint(loaded: &Loaded<lifecircle::Residence>) -> Option<String> {
     (loaded.total == 0).then(|| {
         "A residences file written by `lifecircle extract` is empty when the extract maps \
-         (almost) no buildings: give `extract` a population grid (--population GRID.geojson), \
+         (almost) no buildings: give `extract` a population grid (--population GRID.geojson or a raster POP.tif), \
          or give residences of your own, or analyse the communities alone (leave out \
          --residences)."
             .to_string()

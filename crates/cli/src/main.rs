@@ -176,6 +176,23 @@ fn run_analyze(job: AnalyzeJob) -> anyhow::Result<()> {
                 written.summary_csv.display()
             ));
         }
+        if let Some([communities, residences, facilities]) = &written.flatgeobuf {
+            text.push_str(&format!(
+                "Wrote {}, {} and {} (FlatGeobuf){}.\n",
+                communities.display(),
+                residences.display(),
+                facilities.display(),
+                if written.geojson || written.geopackage.is_some() {
+                    String::new()
+                } else {
+                    format!(
+                        ", {} and {}",
+                        written.summary_json.display(),
+                        written.summary_csv.display()
+                    )
+                }
+            ));
+        }
         if let Some(gpkg) = &written.geopackage {
             text.push_str(&format!(
                 "Wrote {} (layers communities, residences, facilities){}.\n",

@@ -16,6 +16,7 @@ mod osm_extract;
 mod planned;
 mod profiles;
 mod projection_reference;
+mod raster;
 mod reliability;
 mod report;
 mod site;

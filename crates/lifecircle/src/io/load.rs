@@ -504,6 +504,11 @@ fn read_residences_n<const N: usize>(
     groups: &[String],
 ) -> Result<Loaded<Residence>> {
     let mut wanted = vec![fields.id.as_str(), &fields.population, &fields.community];
+    if crate::io::formats::is_raster(source) {
+        // A population raster gives each cell's id and value under names of its own.
+        use crate::io::formats::raster::{CELL_ID, CELL_VALUE};
+        wanted = vec![CELL_ID, CELL_VALUE, &fields.community];
+    }
     // A group may share its name with another field: read it from that field's slot.
     let slots: Vec<usize> = groups
         .iter()

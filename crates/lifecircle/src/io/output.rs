@@ -160,6 +160,9 @@ pub struct Written {
     pub report: Option<PathBuf>,
     /// The GeoPackage with every output as a layer (`lifecircle.gpkg`), when asked for.
     pub geopackage: Option<PathBuf>,
+    /// The FlatGeobuf files of the gap map, residences and facilities (`communities.fgb`,
+    /// `residences.fgb`, `facilities.fgb`), when asked for.
+    pub flatgeobuf: Option<[PathBuf; 3]>,
     /// Whether the GeoJSON outputs were written (`communities`, `residences`, `facilities`).
     pub geojson: bool,
     /// The run id every file carries (empty from [`in_dir`](Self::in_dir)).
@@ -180,6 +183,7 @@ impl Written {
             facilities: dir.join("facilities.geojson"),
             report: None,
             geopackage: None,
+            flatgeobuf: None,
             geojson: true,
             run_id: String::new(),
             removed_stale: 0,
@@ -207,6 +211,9 @@ impl Written {
         if formats.contains(&OutputFormat::GeoPackage) {
             w.geopackage = Some(dir.join(GEOPACKAGE_FILE));
         }
+        if formats.contains(&OutputFormat::FlatGeobuf) {
+            w.flatgeobuf = Some(feature_layers().map(|(name, _)| dir.join(format!("{name}.fgb"))));
+        }
         w
     }
 
@@ -220,6 +227,7 @@ impl Written {
         if self.geojson {
             paths.push(&self.facilities);
         }
+        paths.extend(self.flatgeobuf.iter().flatten().map(|p| &**p));
         paths.extend(self.geopackage.as_deref());
         paths.push(&self.summary_json);
         paths
@@ -228,6 +236,19 @@ impl Written {
 
 /// The name of the GeoPackage output.
 pub const GEOPACKAGE_FILE: &str = "lifecircle.gpkg";
+
+/// A writer of one feature output as GeoJSON.
+pub(crate) type LayerWriter = fn(&Analysis, &str, &mut (dyn Write + Send)) -> std::io::Result<()>;
+
+/// The feature outputs, by the name of their layer (and file), each with its GeoJSON writer,
+/// which the writers of the other formats parse back.
+pub(crate) fn feature_layers() -> [(&'static str, LayerWriter); 3] {
+    [
+        ("communities", write_communities),
+        ("residences", write_residences),
+        ("facilities", write_facilities),
+    ]
+}
 
 /// Write every output into `dir` (created if missing) as one [`OutputSet`]: the previous
 /// set stays in place until every file has been written, and `summary.json` is put in place
@@ -298,6 +319,15 @@ pub fn write_output_set_with(
     })?;
     if written.geojson {
         set.write(&name(&written.facilities), |w| write_facilities(a, &run, w))?;
+    }
+    if let Some(paths) = &written.flatgeobuf {
+        for (path, (layer, write)) in paths.iter().zip(feature_layers()) {
+            set.write(&name(path), |w| {
+                let mut geojson = Vec::new();
+                write(a, &run, &mut geojson)?;
+                crate::io::formats::write_fgb(layer, &geojson, &crate::io::formats::WGS84, w)
+            })?;
+        }
     }
     if written.geopackage.is_some() {
         set.write_by_path(GEOPACKAGE_FILE, |p| {

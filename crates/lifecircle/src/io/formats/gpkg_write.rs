@@ -10,19 +10,19 @@
 //! `gpkg_data_columns` as GDAL does, since a GeoPackage has no list type. Every layer has the
 //! standard R-tree spatial index and its coordinate system in `gpkg_spatial_ref_sys`.
 
-use std::{borrow::Cow, fmt, path::Path};
+use std::path::Path;
 
-use geo::{BoundingRect, Geometry};
-use geozero::{geojson::GeoJson, CoordDimensions, ToGeo, ToWkb};
+use geo::Geometry;
+use geozero::{CoordDimensions, ToWkb};
 use rayon::prelude::*;
 use rusqlite::{
     params_from_iter,
     types::{ToSqlOutput, Value, ValueRef},
     Connection,
 };
-use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
+use super::layer::{FieldType, ParsedLayer};
 use crate::error::{Error, Result};
 
 /// The `application_id` of a GeoPackage ("GPKG").
@@ -150,73 +150,43 @@ impl GpkgWriter {
             path: path.clone(),
             source: std::io::Error::other(format!("layer {name}: {reason}")),
         };
-        let lines: Vec<&[u8]> = geojson
-            .split(|&b| b == b'\n')
-            .filter(|l| l.starts_with(br#"{"type":"Feature""#))
-            .collect();
-        let features: Vec<Feature> = lines
+        let layer = ParsedLayer::from_geojson(geojson).map_err(bad)?;
+        let ParsedLayer {
+            fields,
+            features,
+            geometry_type,
+        } = &layer;
+        // The geometries as GeoPackage blobs (points carry no envelope in their header: their
+        // coordinates are their envelope).
+        let blobs: Vec<Vec<u8>> = features
             .par_iter()
-            .map(|line| Feature::parse(line.strip_suffix(b",").unwrap_or(line)))
+            .map(|f| {
+                let header_envelope = match (&f.geometry, f.envelope) {
+                    (Geometry::Point(_), _) | (_, None) => Vec::new(),
+                    (_, Some(e)) => e.to_vec(),
+                };
+                f.geometry
+                    .to_gpkg_wkb(CoordDimensions::xy(), Some(srs), header_envelope)
+                    .map_err(|e| e.to_string())
+            })
             .collect::<std::result::Result<_, String>>()
             .map_err(bad)?;
-        // The fields, in order of first appearance, with their types.
-        let mut fields: Vec<(String, FieldType)> = Vec::new();
-        for f in &features {
-            for (j, (k, v)) in f.properties.iter().enumerate() {
-                let t = FieldType::of(v);
-                // The writer writes every feature's properties in one order: look at the same
-                // place first.
-                let slot = match fields.get(j) {
-                    Some((name, _)) if name == k => Some(j),
-                    _ => fields.iter().position(|(name, _)| name == k),
-                };
-                match slot {
-                    Some(i) => fields[i].1 = fields[i].1.join(t),
-                    None => fields.push((k.to_string(), t)),
-                }
-            }
-        }
-        for (k, t) in &mut fields {
-            if *t == FieldType::Unknown {
-                *t = FieldType::named(k);
-            }
-        }
-        let geometry_type = geometry_type_name(&features);
+        let geometry_type = geometry_type.gpkg_name();
         let table = quoted(name);
         let mut columns = String::from("fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, geom ");
         columns.push_str(geometry_type);
-        for (k, t) in &fields {
+        for (k, t) in fields {
             columns.push_str(&format!(", {} {}", quoted(k), t.sql()));
         }
-        let (mut min_x, mut min_y, mut max_x, mut max_y) = (
-            f64::INFINITY,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            f64::NEG_INFINITY,
-        );
-        for f in &features {
-            if let Some([x0, x1, y0, y1]) = f.envelope {
-                min_x = min_x.min(x0);
-                max_x = max_x.max(x1);
-                min_y = min_y.min(y0);
-                max_y = max_y.max(y1);
-            }
-        }
-        let extent = |v: f64| v.is_finite().then_some(v);
+        let extent = layer.extent();
+        let at = |i: usize| extent.map(|e| e[i]);
         let tx = self.conn.transaction().map_err(err)?;
         tx.execute_batch(&format!("CREATE TABLE {table} ({columns});"))
             .map_err(err)?;
         tx.execute(
             "INSERT INTO gpkg_contents (table_name, data_type, identifier, min_x, min_y, max_x, \
              max_y, srs_id) VALUES (?1, 'features', ?1, ?2, ?3, ?4, ?5, ?6)",
-            rusqlite::params![
-                name,
-                extent(min_x),
-                extent(min_y),
-                extent(max_x),
-                extent(max_y),
-                srs
-            ],
+            rusqlite::params![name, at(0), at(1), at(2), at(3), srs],
         )
         .map_err(err)?;
         tx.execute(
@@ -224,7 +194,7 @@ impl GpkgWriter {
             rusqlite::params![name, geometry_type, srs],
         )
         .map_err(err)?;
-        for (k, t) in &fields {
+        for (k, t) in fields {
             if *t == FieldType::Json {
                 tx.execute(
                     "INSERT INTO gpkg_data_columns (table_name, column_name, mime_type) \
@@ -248,18 +218,11 @@ impl GpkgWriter {
                 ))
                 .map_err(err)?;
             let mut values: Vec<ToSqlOutput<'_>> = Vec::with_capacity(fields.len() + 1);
-            for f in &features {
+            for (f, blob) in features.iter().zip(&blobs) {
                 values.clear();
-                values.push(ToSqlOutput::Borrowed(ValueRef::Blob(&f.blob)));
+                values.push(ToSqlOutput::Borrowed(ValueRef::Blob(blob)));
                 for (j, (k, t)) in fields.iter().enumerate() {
-                    let v = match f.properties.get(j) {
-                        Some((name, v)) if name == k => Some(*v),
-                        _ => f
-                            .properties
-                            .iter()
-                            .find(|(name, _)| name == k)
-                            .map(|(_, v)| *v),
-                    };
+                    let v = f.value(j, k);
                     values.push(v.map_or(ToSqlOutput::Borrowed(ValueRef::Null), |v| t.value(v)));
                 }
                 insert
@@ -327,80 +290,7 @@ fn rtree_triggers(table: &str, rtree: &str) -> String {
     )
 }
 
-/// The geometry type of a layer: the features' own when they share one, else GEOMETRY.
-fn geometry_type_name(features: &[Feature]) -> &'static str {
-    let mut kinds = features.iter().map(|f| f.kind);
-    match kinds.next() {
-        Some(first) if kinds.all(|k| k == first) => first,
-        Some(_) => "GEOMETRY",
-        None => "POINT",
-    }
-}
-
-/// A field's type, from the values it holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum FieldType {
-    /// Only nulls so far.
-    Unknown,
-    Boolean,
-    Integer,
-    Real,
-    Text,
-    Json,
-}
-
 impl FieldType {
-    fn of(v: &RawValue) -> Self {
-        match v.get().as_bytes().first() {
-            Some(b'n') => Self::Unknown,
-            Some(b't' | b'f') => Self::Boolean,
-            Some(b'"') => Self::Text,
-            Some(b'[' | b'{') => Self::Json,
-            _ if v.get().bytes().all(|b| b.is_ascii_digit() || b == b'-') => Self::Integer,
-            _ => Self::Real,
-        }
-    }
-
-    /// The type of a field that is null in every feature (the distances of a category with
-    /// no facility, say), from the name lifecircle gives it: a distance, share, ratio or amount
-    /// is `REAL`, so that a run appended to the layer later keeps its numbers; anything else
-    /// `TEXT`.
-    fn named(name: &str) -> Self {
-        const REAL_SUFFIXES: [&str; 11] = [
-            "_m",
-            "_access",
-            "_places_in_reach",
-            "_places_needed",
-            "_shortfall",
-            "_ratio",
-            "_demand_in_reach",
-            "_catchment",
-            "_load",
-            "_coverage_after",
-            "_cumulative_coverage",
-        ];
-        let real = REAL_SUFFIXES.iter().any(|s| name.ends_with(s))
-            || name.contains("_coverage")
-            || name.starts_with("population")
-            || matches!(name, "capacity" | "gap_population");
-        if real {
-            Self::Real
-        } else {
-            Self::Text
-        }
-    }
-
-    fn join(self, other: Self) -> Self {
-        use FieldType::*;
-        match (self, other) {
-            (a, b) if a == b => a,
-            (Unknown, b) => b,
-            (a, Unknown) => a,
-            (Integer, Real) | (Real, Integer) => Real,
-            _ => Text,
-        }
-    }
-
     fn sql(self) -> &'static str {
         match self {
             Self::Boolean => "BOOLEAN",
@@ -433,118 +323,11 @@ impl FieldType {
     }
 }
 
-/// One feature, parsed back from its GeoJSON line: the properties as raw JSON, and the geometry
-/// as a GeoPackage blob.
-struct Feature<'a> {
-    properties: Vec<(Cow<'a, str>, &'a RawValue)>,
-    blob: Vec<u8>,
-    /// min x, max x, min y, max y.
-    envelope: Option<[f64; 4]>,
-    kind: &'static str,
-}
-
-impl<'a> Feature<'a> {
-    fn parse(line: &'a [u8]) -> std::result::Result<Self, String> {
-        #[derive(serde::Deserialize)]
-        struct Parts<'a> {
-            #[serde(borrow)]
-            properties: Props<'a>,
-            #[serde(borrow)]
-            geometry: &'a RawValue,
-        }
-        let parts: Parts<'a> = serde_json::from_slice(line).map_err(|e| e.to_string())?;
-        let geometry = GeoJson(parts.geometry.get())
-            .to_geo()
-            .map_err(|e| e.to_string())?;
-        let kind = match &geometry {
-            Geometry::Point(_) => "POINT",
-            Geometry::LineString(_) => "LINESTRING",
-            Geometry::Polygon(_) => "POLYGON",
-            Geometry::MultiPoint(_) => "MULTIPOINT",
-            Geometry::MultiLineString(_) => "MULTILINESTRING",
-            Geometry::MultiPolygon(_) => "MULTIPOLYGON",
-            _ => "GEOMETRYCOLLECTION",
-        };
-        let rect = geometry.bounding_rect();
-        let envelope = rect.map(|r| [r.min().x, r.max().x, r.min().y, r.max().y]);
-        // Points carry no envelope in their header (their coordinates are their envelope).
-        let header_envelope = match (&geometry, envelope) {
-            (Geometry::Point(_), _) | (_, None) => Vec::new(),
-            (_, Some(e)) => e.to_vec(),
-        };
-        let blob = geometry
-            .to_gpkg_wkb(CoordDimensions::xy(), Some(4326), header_envelope)
-            .map_err(|e| e.to_string())?;
-        Ok(Self {
-            properties: parts.properties.0,
-            blob,
-            envelope,
-            kind,
-        })
-    }
-}
-
-/// The members of a `properties` object in their order, values kept as raw JSON.
-struct Props<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
-
-impl<'de: 'a, 'a> serde::Deserialize<'de> for Props<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-            type Value = Props<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a properties object")
-            }
-            fn visit_map<A: MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> std::result::Result<Props<'a>, A::Error> {
-                let mut out = Vec::new();
-                while let Some(Key(k)) = map.next_key::<Key<'a>>()? {
-                    out.push((k, map.next_value::<&'de RawValue>()?));
-                }
-                Ok(Props(out))
-            }
-        }
-        d.deserialize_map(V(std::marker::PhantomData))
-    }
-}
-
-/// A member name, borrowed from the line unless it has escapes.
-struct Key<'a>(Cow<'a, str>);
-
-impl<'de: 'a, 'a> serde::Deserialize<'de> for Key<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-            type Value = Key<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a member name")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> std::result::Result<Key<'a>, E> {
-                Ok(Key(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> std::result::Result<Key<'a>, E> {
-                Ok(Key(Cow::Owned(v.to_string())))
-            }
-        }
-        d.deserialize_str(V(std::marker::PhantomData))
-    }
-}
-
 /// Write the communities, residences and facilities of an analysis as the layers of the
 /// GeoPackage at `path` (an empty or new file), each exactly as the GeoJSON writer formats it.
 pub(crate) fn write_gpkg(a: &crate::Analysis, run: &str, path: &Path) -> Result<()> {
-    use crate::io::{write_communities, write_facilities, write_residences};
     let mut gpkg = GpkgWriter::create(path, &WGS84)?;
-    type Writer =
-        fn(&crate::Analysis, &str, &mut (dyn std::io::Write + Send)) -> std::io::Result<()>;
-    let layers: [(&str, Writer); 3] = [
-        ("communities", write_communities),
-        ("residences", write_residences),
-        ("facilities", write_facilities),
-    ];
-    for (name, write) in layers {
+    for (name, write) in crate::io::output::feature_layers() {
         let mut buf = Vec::new();
         write(a, run, &mut buf).map_err(|source| Error::Write {
             path: path.to_path_buf(),

@@ -1,4 +1,4 @@
-//! Inputs in the planner's own formats: GeoPackage, CSV (and, through the same rows, every other
+//! Inputs in the planner's own formats: GeoPackage, FlatGeobuf, CSV (and, through the same rows, every other
 //! table-like format), read into the same features the GeoJSON reader gives, so every format
 //! gets the same per-feature checks and messages ([`io::read_facilities`](crate::io::read_facilities)
 //! and the others do not know which format they read).
@@ -7,12 +7,17 @@
 //! the file's coordinate system) in chunks on a thread of its own; rayon converts and checks
 //! each chunk's geometries and runs the caller's parser while the next chunk is read.
 
+mod fgb;
+mod fgb_write;
 mod gpkg;
 mod gpkg_write;
+mod layer;
+pub(crate) mod raster;
 mod shp;
 mod table;
 
-pub(crate) use gpkg_write::write_gpkg;
+pub(crate) use fgb_write::write_fgb;
+pub(crate) use gpkg_write::{write_gpkg, WGS84};
 
 use std::{
     fmt,
@@ -37,22 +42,29 @@ pub enum Format {
     GeoJson,
     /// GeoPackage (`.gpkg`): one layer of it.
     GeoPackage,
+    /// FlatGeobuf (`.fgb`).
+    FlatGeobuf,
     /// Points from longitude and latitude columns of a CSV file (`.csv`).
     Csv,
     /// Shapefile (`.shp`, with its `.dbf`; `.shx`, `.prj` and `.cpg` when present).
     Shapefile,
     /// Points from longitude and latitude columns of an Excel sheet (`.xlsx`, `.xls`).
     Excel,
+    /// A population raster (GeoTIFF, `.tif`, `.tiff`): one point per populated cell, as
+    /// residences or as `extract`'s population.
+    GeoTiff,
 }
 
 impl Format {
     /// Every format, in the order they are listed to users.
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 7] = [
         Format::GeoJson,
         Format::GeoPackage,
+        Format::FlatGeobuf,
         Format::Shapefile,
         Format::Csv,
         Format::Excel,
+        Format::GeoTiff,
     ];
 
     /// The name used on the command line: `geojson`, `gpkg`, `csv`.
@@ -60,9 +72,11 @@ impl Format {
         match self {
             Self::GeoJson => "geojson",
             Self::GeoPackage => "gpkg",
+            Self::FlatGeobuf => "fgb",
             Self::Csv => "csv",
             Self::Shapefile => "shp",
             Self::Excel => "xlsx",
+            Self::GeoTiff => "tif",
         }
     }
 
@@ -72,9 +86,11 @@ impl Format {
         Some(match ext.as_str() {
             "geojson" | "json" => Self::GeoJson,
             "gpkg" => Self::GeoPackage,
+            "fgb" => Self::FlatGeobuf,
             "csv" => Self::Csv,
             "shp" => Self::Shapefile,
             "xlsx" | "xls" => Self::Excel,
+            "tif" | "tiff" => Self::GeoTiff,
             _ => return None,
         })
     }
@@ -115,17 +131,24 @@ pub enum OutputFormat {
     GeoJson,
     /// One GeoPackage, `lifecircle.gpkg`, with every output as a layer.
     GeoPackage,
+    /// One FlatGeobuf file per output (`communities.fgb`, ...), each with its spatial index.
+    FlatGeobuf,
 }
 
 impl OutputFormat {
     /// Every output format, in the order they are listed to users.
-    pub const ALL: [OutputFormat; 2] = [OutputFormat::GeoJson, OutputFormat::GeoPackage];
+    pub const ALL: [OutputFormat; 3] = [
+        OutputFormat::GeoJson,
+        OutputFormat::GeoPackage,
+        OutputFormat::FlatGeobuf,
+    ];
 
-    /// The name used on the command line: `geojson`, `gpkg`.
+    /// The name used on the command line: `geojson`, `gpkg`, `fgb`.
     pub const fn name(self) -> &'static str {
         match self {
             Self::GeoJson => "geojson",
             Self::GeoPackage => "gpkg",
+            Self::FlatGeobuf => "fgb",
         }
     }
 }
@@ -146,7 +169,7 @@ impl FromStr for OutputFormat {
         Self::ALL
             .into_iter()
             .find(|f| f.name() == t)
-            .ok_or_else(|| format!("unknown output format '{s}': expected geojson or gpkg"))
+            .ok_or_else(|| format!("unknown output format '{s}': expected geojson, gpkg or fgb"))
     }
 }
 
@@ -231,7 +254,7 @@ pub(crate) fn other_format(source: &Source) -> Result<Option<InputFile>> {
             file: input.name(),
             reason: format!(
                 "a GeoJSON file is WGS84 longitude/latitude (RFC 7946); {} applies to \
-                 GeoPackage, Shapefile, CSV and Excel inputs. Convert the file, e.g. `ogr2ogr -s_srs {} -t_srs \
+                 GeoPackage, FlatGeobuf, Shapefile, CSV and Excel inputs. Convert the file, e.g. `ogr2ogr -s_srs {} -t_srs \
                  EPSG:4326 out.geojson in.geojson`",
                 p.name(),
                 p.name()
@@ -260,6 +283,18 @@ where
                 file,
                 projection.as_ref(),
                 |emit| layer.rows(wanted, emit),
+                parse,
+            )
+        }
+        Format::FlatGeobuf => {
+            let fgb = fgb::open(input, file)?;
+            let projection = input.projection.clone().or(fgb.projection.clone());
+            let decoder = fgb.decoder(wanted);
+            pipeline_decoded(
+                file,
+                projection.as_ref(),
+                |emit| fgb.features(emit),
+                &|feature| decoder.row(feature),
                 parse,
             )
         }
@@ -293,10 +328,39 @@ where
                 parse,
             )
         }
+        Format::GeoTiff => {
+            if !wanted.contains(&raster::CELL_VALUE) {
+                return Err(Error::File {
+                    file: file.to_string(),
+                    reason: "a population raster (GeoTIFF) is read as residences \
+                             (--residences) or as extract's --population, not as facilities, \
+                             communities or streets"
+                        .into(),
+                });
+            }
+            let raster = raster::Raster::open(input, file)?;
+            let projection = raster.projection.clone();
+            pipeline(
+                file,
+                projection.as_ref(),
+                |emit| raster.rows(wanted, emit),
+                parse,
+            )
+        }
         Format::GeoJson => Err(Error::File {
             file: file.to_string(),
             reason: "read as GeoJSON by the GeoJSON reader".into(),
         }),
+    }
+}
+
+/// Whether `source` is a population raster (read with [`raster::CELL_ID`] and
+/// [`raster::CELL_VALUE`] for the id and population).
+pub(crate) fn is_raster(source: &Source) -> bool {
+    match source {
+        Source::Bytes { .. } => false,
+        Source::Path(p) => InputFile::new(p).format() == Format::GeoTiff,
+        Source::File(f) => f.format() == Format::GeoTiff,
     }
 }
 
@@ -338,9 +402,28 @@ where
     F: Fn(&FeatureRef<'_>) -> std::result::Result<T, FeatureError> + Sync,
     P: FnOnce(&mut dyn FnMut(Vec<Row>) -> bool) -> Result<()> + Send,
 {
+    pipeline_decoded(file, projection, produce, &|row: Row| row, parse)
+}
+
+/// [`pipeline`] for a reader that emits its features still encoded (`R`), to be decoded into
+/// rows by `decode` in parallel with the rest of the work.
+fn pipeline_decoded<T, F, P, R, D>(
+    file: &str,
+    projection: Option<&Projection>,
+    produce: P,
+    decode: &D,
+    parse: &F,
+) -> Result<Features<T>>
+where
+    T: Send,
+    F: Fn(&FeatureRef<'_>) -> std::result::Result<T, FeatureError> + Sync,
+    P: FnOnce(&mut dyn FnMut(Vec<R>) -> bool) -> Result<()> + Send,
+    R: Send,
+    D: Fn(R) -> Row + Sync,
+{
     let projection = projection.filter(|p| !p.is_wgs84());
     std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Row>>(1);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<R>>(1);
         let producer = scope.spawn(move || produce(&mut |chunk| tx.send(chunk).is_ok()));
         let mut out = Features {
             kept: Vec::new(),
@@ -353,7 +436,8 @@ where
             let parsed: Vec<std::result::Result<T, FeatureError>> = chunk
                 .into_par_iter()
                 .enumerate()
-                .map(|(k, row)| {
+                .map(|(k, raw)| {
+                    let row = decode(raw);
                     let geometry = geometry_to_wgs84(row.geometry, projection);
                     let props: Vec<Option<RawJson<'_>>> = row
                         .props
