@@ -68,7 +68,8 @@ city() {
 
 c="$(city 1000000 "$seed")"
 other="$(city 1000000 $((seed + 1)))"
-work="$out_root/planned-inputs"
+# (not under a run folder name: the runs delete their folders' GeoJSON)
+work="$out_root/inputs-planned"
 mkdir -p "$work"
 # The planned facilities: one feature per line, as the generator writes them.
 {

@@ -94,6 +94,32 @@ impl<'a> Inputs<'a> {
     /// Planned facilities: the analysis measures a second stage, today's facilities and these,
     /// and reports both ([`Analysis::scenario`](crate::Analysis::scenario)). Each planned
     /// facility must offer an analysed category.
+    ///
+    /// # Examples
+    /// ```
+    /// use lifecircle::{
+    ///     analyze, Facility, Inputs, LonLat, Plan, Planned, PlannedFacility, Profile, Residence,
+    ///     StraightLine, Walk,
+    /// };
+    ///
+    /// let today = [Facility::new("canteen", LonLat::new(24.9410, 60.1710)?, ["meals"])?];
+    /// let new = Facility::new("new-canteen", LonLat::new(24.9700, 60.1905)?, ["meals"])?;
+    /// let planned = [PlannedFacility::new(new).with_year(2026)];
+    /// let homes = [
+    ///     Residence::new("a", LonLat::new(24.9420, 60.1712)?, 120.0)?,
+    ///     Residence::new("b", LonLat::new(24.9700, 60.1900)?, 80.0)?,
+    /// ];
+    /// let plan = Plan::builder(Profile::builtin("six-functions")?)
+    ///     .max_walk(Walk::Metres(500.0))
+    ///     .categories(["meals"])
+    ///     .build()?;
+    /// let inputs = Inputs::new(&today).residences(&homes).planned(Planned::new(&planned));
+    /// let a = analyze(inputs, plan, &StraightLine::default(), &())?;
+    /// let after = &a.scenario.as_ref().expect("planned facilities were given").after;
+    /// assert_eq!(a.categories[0].covered_population, 120.0); // b is 2 km from the canteen
+    /// assert_eq!(after.categories[0].covered_population, 200.0); // and 56 m from the new one
+    /// # Ok::<(), lifecircle::Error>(())
+    /// ```
     pub fn planned(mut self, planned: Planned<'a>) -> Self {
         self.planned = Some(planned);
         self

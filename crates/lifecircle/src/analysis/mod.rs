@@ -69,15 +69,16 @@ struct Measure<'m> {
 impl Measure<'_> {
     /// Every demand point's nearest facility of a category (its facilities `idx` of
     /// `facilities`) and, when they give capacities, the capacity within reach; the sums are
-    /// left to `summarise`.
+    /// left to `summarise`. `stage` is appended to the progress stage's name.
     fn category(
         &self,
         category: CategoryPlan,
         idx: Vec<u32>,
         facilities: &[Facility],
+        stage: &str,
     ) -> CategoryResult {
         let progress = self.progress;
-        progress.stage(&format!("measuring walks to {}", category.key));
+        progress.stage(&format!("measuring walks to {}{stage}", category.key));
         let at: Vec<LonLat> = idx.iter().map(|&i| facilities[i as usize].at).collect();
         let reach = self.prepared.nearest(&at, category.max_walk_m);
         let pairs = category_capacity(&category, &idx, facilities).map(|capacity| {
@@ -247,7 +248,7 @@ pub fn analyze<'a>(
     };
     let categories: Vec<CategoryResult> = plans
         .into_iter()
-        .map(|(category, idx)| measure.category(category, idx, &facilities))
+        .map(|(category, idx)| measure.category(category, idx, &facilities, ""))
         .collect();
     let after = planned.map(|m| m.measure(&measure, &categories));
     drop(prepared);

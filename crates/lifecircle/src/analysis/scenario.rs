@@ -210,7 +210,7 @@ impl Merged {
                 if planned == 0 && b.facilities == idx {
                     b.clone()
                 } else {
-                    m.category(category, idx, &facilities)
+                    m.category(category, idx, &facilities, " (with the planned)")
                 }
             })
             .collect();
