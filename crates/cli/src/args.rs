@@ -138,7 +138,7 @@ pub struct AnalyzeArgs {
     /// Coordinate system of --network (overrides --coords).
     #[arg(long, value_name = "CRS")]
     pub network_coords: Option<CrsSpec>,
-    /// Format of --facilities when its extension does not say it: geojson, gpkg, csv.
+    /// Format of --facilities when its extension does not say it: geojson, gpkg, fgb, shp, csv, xlsx.
     #[arg(long, value_name = "FORMAT")]
     pub facilities_format: Option<Format>,
     /// Format of --residences when its extension does not say it.
