@@ -240,9 +240,6 @@ impl Layer {
             select.join(", "),
             quoted(&self.table)
         );
-        // Read the pages through a memory map (no copy into SQLite's page cache) where the
-        // platform allows it; a setting SQLite refuses changes nothing.
-        let _ = conn.execute_batch("PRAGMA mmap_size = 4294967296;");
         let mut stmt = conn.prepare(&sql).map_err(bad)?;
         let mut rows = stmt.query([]).map_err(bad)?;
         let mut chunk = Vec::with_capacity(CHUNK_ROWS);
