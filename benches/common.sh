@@ -19,7 +19,7 @@ need_gnu_time() {
 # timed_runs LABEL CMD...: run CMD $repeat times under GNU time, each with a fresh output folder
 # $out_root/$run_prefix-N that replaces `{out}` in CMD's arguments, on a quiet disk. Sets
 # best_wall (s) and best_mem (MB) of the fastest run, and status and log of the last one; stops
-# at the first failure.
+# at the first failure (whose time and memory it then sets).
 timed_runs() {
     local label="$1"
     shift
@@ -49,13 +49,15 @@ timed_runs() {
         "$timer" -f '%e %M' -o "$tfile" "${args[@]}" >"$log" 2>&1
         status=$?
         set -e
-        if [[ "$status" != 0 ]]; then
-            break
-        fi
         # GNU time writes "Command exited with non-zero status" lines first on failure; the
         # measurement is the last line.
         read -r wall mem < <(tail -n 1 "$tfile")
         mem=$(awk -v k="$mem" 'BEGIN { printf "%.0f", k / 1024 }')
+        if [[ "$status" != 0 ]]; then
+            # A failed run still gives its time and memory (e.g. to refuse a hostile file).
+            best_wall="$wall" best_mem="$mem"
+            break
+        fi
         echo "run $run: $wall s, $mem MB" >&2
         if [[ -z "$best_wall" ]] || awk -v a="$wall" -v b="$best_wall" 'BEGIN { exit !(a < b) }'; then
             best_wall="$wall"

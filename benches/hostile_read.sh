@@ -9,6 +9,9 @@
 #   string      two features, one with a string property of N MB
 #   features    N MB of ordinary features, one per line (the reference)
 #
+# A single value over LIFECIRCLE_MAX_FEATURE_MB (256 MiB unless set) is refused once that much
+# has been read: those rows print "refused" with the time and peak memory it took to refuse.
+#
 #   benches/hostile_read.sh                    200, 400 and 800 MB of each; 250, 500, 1000 MB of features
 #   benches/hostile_read.sh --sizes 100,200    the hostile kinds at these sizes (MB)
 #   benches/hostile_read.sh --feature-sizes 100
@@ -18,7 +21,7 @@
 set -euo pipefail
 
 usage() {
-    sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 die() {
@@ -122,6 +125,14 @@ for kind in whitespace string features; do
         size_mb=$(awk -v b="$(stat -c %s "$file")" 'BEGIN { printf "%.0f", b / 1048576 }')
         timed_runs "$kind $mb MB" "$bin" analyze --quiet --verbose --facilities "$file" \
             --communities "$communities" --categories meals --out '{out}'
+        if [[ "$kind" == string && "$mb" -gt "${LIFECIRCLE_MAX_FEATURE_MB:-256}" ]]; then
+            # A feature over the limit on one value is refused as soon as that much is read.
+            grep -q "is larger than" "$log" || { cat "$log" >&2; die "$kind $mb MB: not refused"; }
+            printf '%-11s %8s %8s %9s %8s %8s %9s\n' "$kind" "$size_mb" refused - - \
+                "$best_wall" "$best_mem"
+            [[ "$keep" == 1 ]] || rm -f "$file"
+            continue
+        fi
         if [[ "$status" != 0 ]]; then
             cat "$log" >&2
             die "$kind $mb MB: lifecircle failed (status $status)"

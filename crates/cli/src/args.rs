@@ -59,8 +59,10 @@ pub struct ExtractArgs {
     /// Output directory for facilities, residences, streets and communities GeoJSON.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// Population grid (GeoJSON polygons with a `population` property) to share among homes.
-    #[arg(long, value_name = "GRID.geojson")]
+    /// Population grid to share among homes: GeoJSON polygons with a `population` property, or
+    /// a population raster (GeoTIFF, e.g. WorldPop or GHS-POP), whose cells without a mapped
+    /// home become residences themselves.
+    #[arg(long, value_name = "GRID.geojson|POP.tif")]
     pub population: Option<PathBuf>,
     /// Facility mapping rules (TOML), added to the built-in ones.
     #[arg(long, value_name = "FILE.toml")]
@@ -76,12 +78,23 @@ pub struct AnalyzeArgs {
     /// Point, or areas/lines by a point inside).
     #[arg(long, value_name = "FILE")]
     pub facilities: PathBuf,
-    /// Demand points (GeoJSON) with `population` (1 when absent) and optional `community`.
+    /// Demand points with `population` (1 when absent) and optional `community`; or a
+    /// population raster (GeoTIFF, e.g. WorldPop or GHS-POP): one point per populated cell, at
+    /// its centre, with id `r{row}c{col}`.
     #[arg(long, value_name = "FILE")]
     pub residences: Option<PathBuf>,
     /// Communities (GeoJSON Polygon/MultiPolygon, or Point) with `id`, `name`, `population`.
     #[arg(long, value_name = "FILE")]
     pub communities: Option<PathBuf>,
+    /// Planned facilities (any format --facilities takes; a `sites.geojson` of `lifecircle
+    /// site` is one), with an optional `status` and `year`: every output gains `_planned`
+    /// figures, today's facilities and these together, beside today's.
+    #[arg(long, value_name = "FILE")]
+    pub planned: Option<PathBuf>,
+    /// With --planned: only the planned facilities whose `year` is this year or earlier
+    /// (those without a year are kept).
+    #[arg(long, value_name = "YEAR", requires = "planned")]
+    pub planned_until: Option<i32>,
     /// Planning profile: a built-in name (`six-functions`, `gb50180`; see `lifecircle
     /// profiles`) or a profile file (.toml). It sets the categories, the facility category
     /// values each accepts, each category's walk, speed, target and target group. The options
@@ -138,6 +151,12 @@ pub struct AnalyzeArgs {
     /// Coordinate system of --network (overrides --coords).
     #[arg(long, value_name = "CRS")]
     pub network_coords: Option<CrsSpec>,
+    /// Coordinate system of --planned (overrides --coords).
+    #[arg(long, value_name = "CRS", requires = "planned")]
+    pub planned_coords: Option<CrsSpec>,
+    /// Format of --planned when its extension does not say it.
+    #[arg(long, value_name = "FORMAT", requires = "planned")]
+    pub planned_format: Option<Format>,
     /// Format of --facilities when its extension does not say it: geojson, gpkg, fgb, shp, csv, xlsx.
     #[arg(long, value_name = "FORMAT")]
     pub facilities_format: Option<Format>,

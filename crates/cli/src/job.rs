@@ -23,11 +23,22 @@ pub enum Walking {
     Network { source: Source, max_snap_m: f64 },
 }
 
+/// The planned facilities of a job (`--planned`).
+pub struct PlannedJob {
+    pub source: Source,
+    /// The longitude/latitude system the analysis converts them from.
+    pub crs: Crs,
+    /// `--planned-until`: leave out those planned for a later year.
+    pub until: Option<i32>,
+}
+
 /// `lifecircle analyze` (or the sample run), checked.
 pub struct AnalyzeJob {
     pub facilities: Source,
     pub residences: Option<Source>,
     pub communities: Option<Source>,
+    /// Planned facilities, their map coordinate system, and the last year to keep.
+    pub planned: Option<PlannedJob>,
     pub walking: Walking,
     pub plan: Plan,
     pub fields: Fields,
@@ -123,10 +134,19 @@ impl AnalyzeJob {
             let crs = a.communities_coords.as_ref().or(a.coords.as_ref());
             input(p, a.communities_format, crs, &a)
         });
+        let planned = a.planned.clone().map(|p| {
+            let crs = a.planned_coords.as_ref().or(a.coords.as_ref());
+            PlannedJob {
+                source: input(p, a.planned_format, crs, &a),
+                crs: map_crs(&a.planned_coords, &a.coords),
+                until: a.planned_until,
+            }
+        });
         Ok(Self {
             facilities,
             residences,
             communities,
+            planned,
             walking,
             plan,
             fields: Fields {
@@ -161,6 +181,7 @@ impl AnalyzeJob {
             Some(&self.facilities),
             self.residences.as_ref(),
             self.communities.as_ref(),
+            self.planned.as_ref().map(|p| &p.source),
             network,
         ]
         .into_iter()
@@ -194,6 +215,7 @@ impl AnalyzeJob {
             facilities: sample::FACILITIES,
             residences: Some(sample::RESIDENCES),
             communities: Some(sample::COMMUNITIES),
+            planned: None,
             walking: Walking::Network {
                 source: sample::STREETS,
                 max_snap_m: 300.0,
@@ -218,7 +240,7 @@ impl AnalyzeJob {
 pub fn residences_hint(loaded: &Loaded<lifecircle::Residence>) -> Option<String> {
     (loaded.total == 0).then(|| {
         "A residences file written by `lifecircle extract` is empty when the extract maps \
-         (almost) no buildings: give `extract` a population grid (--population GRID.geojson), \
+         (almost) no buildings: give `extract` a population grid (--population GRID.geojson or a raster POP.tif), \
          or give residences of your own, or analyse the communities alone (leave out \
          --residences)."
             .to_string()
@@ -390,6 +412,12 @@ impl SiteJob {
             .out
             .take()
             .unwrap_or_else(|| PathBuf::from("lifecircle-site"));
+        if common.planned.is_some() {
+            anyhow::bail!(
+                "--planned is an option of `analyze`: site new facilities first, then give \
+                 sites.geojson to `analyze --planned` to compare"
+            );
+        }
         let mut analyze = AnalyzeJob::from_args(common)?;
         analyze.out = out;
         let candidates = match (a.candidates, a.candidates_from.as_deref()) {

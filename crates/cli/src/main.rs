@@ -28,16 +28,22 @@ struct Read {
     facilities: lio::Loaded<lifecircle::Facility>,
     residences: Option<lio::Loaded<lifecircle::Residence>>,
     communities: Option<lio::Loaded<lifecircle::Community>>,
+    planned: Option<(lio::Loaded<lifecircle::PlannedFacility>, lifecircle::Crs)>,
+    category_field: String,
     walking: Box<dyn lifecircle::WalkingDistance>,
 }
 
 impl Read {
     fn inputs(&self) -> Inputs<'_> {
-        Inputs::from_loaded(
+        let inputs = Inputs::from_loaded(
             &self.facilities,
             self.residences.as_ref(),
             self.communities.as_ref(),
-        )
+        );
+        match &self.planned {
+            Some((p, crs)) => inputs.planned_loaded(p, &self.category_field, *crs),
+            None => inputs,
+        }
     }
 }
 
@@ -66,6 +72,11 @@ fn read_inputs(job: &AnalyzeJob, spinner: &Spinner) -> anyhow::Result<Read> {
     if let Some(c) = &communities {
         c.require_usable("community", job::communities_hint(c))?;
     }
+    let planned = job
+        .planned
+        .as_ref()
+        .map(|p| read_planned(p, &job.fields, spinner))
+        .transpose()?;
     if matches!(job.walking, job::Walking::Network { .. }) {
         spinner.stage("reading the street network");
     }
@@ -74,8 +85,41 @@ fn read_inputs(job: &AnalyzeJob, spinner: &Spinner) -> anyhow::Result<Read> {
         facilities,
         residences,
         communities,
+        planned,
+        category_field: job.fields.category.clone(),
         walking,
     })
+}
+
+/// Read the planned facilities, leaving out those planned after `--planned-until`.
+fn read_planned(
+    p: &job::PlannedJob,
+    fields: &lio::Fields,
+    spinner: &Spinner,
+) -> anyhow::Result<(lio::Loaded<lifecircle::PlannedFacility>, lifecircle::Crs)> {
+    spinner.stage("reading planned facilities");
+    let mut planned = lio::read_planned(&p.source, fields)?;
+    planned.require_usable("planned facility", None)?;
+    if let Some(until) = p.until {
+        let before = planned.items.len();
+        planned
+            .items
+            .retain(|x| x.year().is_none_or(|y| y <= until));
+        let left_out = before - planned.items.len();
+        if left_out > 0 {
+            eprintln!(
+                "note: {left_out} planned facilit{} planned after {until} left out (--planned-until)",
+                if left_out == 1 { "y" } else { "ies" }
+            );
+        }
+        if planned.items.is_empty() {
+            anyhow::bail!(
+                "{}: every planned facility is planned after {until} (--planned-until)",
+                planned.file
+            );
+        }
+    }
+    Ok((planned, p.crs))
 }
 
 /// Say that stale temporaries of a killed run were removed from `dir`.

@@ -39,13 +39,13 @@ fn run(cmd: &mut Command) -> Output {
 }
 
 /// What `ogrinfo -so` says of a GeoJSON file's single layer.
-struct Layer {
-    geometry: String,
-    count: usize,
-    fields: HashMap<String, String>,
+pub(crate) struct Layer {
+    pub(crate) geometry: String,
+    pub(crate) count: usize,
+    pub(crate) fields: HashMap<String, String>,
 }
 
-fn ogrinfo(path: &Path) -> Layer {
+pub(crate) fn ogrinfo(path: &Path) -> Layer {
     let o = run(Command::new("ogrinfo")
         .args(["-ro", "-so", "-al"])
         .arg(path));

@@ -733,3 +733,58 @@ fn an_extract_without_homes_says_so() {
         ],
     );
 }
+
+/// A feature larger than the limit on one value (here lowered to 1 MiB by the environment
+/// variable) is refused once that much of it has been read, naming the file, the feature and
+/// how to raise the limit; the reader never holds the rest of it. A feature under the limit in a
+/// file of many blocks reads as usual, and a limit that is not a number is an error of its own.
+#[test]
+fn a_feature_larger_than_the_limit_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let r = write_fc(d, "r.geojson", &[pt(24.941, 60.171, json!({}))]);
+    let with_note = |mb: usize| {
+        let note = "x".repeat(mb << 20);
+        write_fc(
+            d,
+            &format!("note-{mb}.geojson"),
+            &[
+                pt(24.94, 60.17, json!({"id": "a", "category": "meals"})),
+                pt(
+                    24.95,
+                    60.17,
+                    json!({"id": "b", "category": "meals", "note": note}),
+                ),
+            ],
+        )
+    };
+    let run = |limit: &str, facilities: &str| {
+        lifecircle()
+            .current_dir(d)
+            .env("LIFECIRCLE_MAX_FEATURE_MB", limit)
+            .args(["analyze", "--quiet", "--out", "out"])
+            .args(["--facilities", facilities, "--residences", &r])
+            .output()
+            .unwrap()
+    };
+    let big = with_note(20);
+    let o = run("1", &big);
+    assert_clean_failure(
+        &o,
+        &[
+            "note-20.geojson",
+            "feature 1 is larger than 1 MiB",
+            "LIFECIRCLE_MAX_FEATURE_MB",
+        ],
+    );
+    nothing_written(d);
+    let o = run("lots", &big);
+    assert_clean_failure(
+        &o,
+        &["LIFECIRCLE_MAX_FEATURE_MB", "whole number of MiB", "lots"],
+    );
+    nothing_written(d);
+    // Under the limit the same file reads, the note being a property nobody asked for.
+    let o = run("32", &big);
+    assert!(o.status.success(), "{}", text(&o).1);
+}

@@ -13,7 +13,7 @@ use std::{path::Path, process::Command};
 use crate::support;
 
 /// The browser, when one can be run; panics when none can but one is required.
-fn chromium() -> Option<&'static str> {
+pub(crate) fn chromium() -> Option<&'static str> {
     let found = ["chromium", "chromium-browser"].into_iter().find(|b| {
         Command::new(b)
             .arg("--version")
@@ -32,7 +32,7 @@ fn chromium() -> Option<&'static str> {
 
 /// Run headless Chromium on `page` with `args` (a fresh profile, no background traffic);
 /// returns stdout and stderr.
-fn headless(browser: &str, dir: &Path, page: &Path, args: &[&str]) -> (String, String) {
+pub(crate) fn headless(browser: &str, dir: &Path, page: &Path, args: &[&str]) -> (String, String) {
     let profile = dir.join(format!("profile-{}", args.len()));
     let o = Command::new(browser)
         .args([

@@ -331,7 +331,8 @@ fn sites_fed_back_to_analyze_give_the_reported_after_coverage() {
         "s".into(),
     ];
     args.extend(common(&data_arg("facilities.geojson")));
-    ok(d, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    args.retain(|a| a != "--quiet");
+    let printed = ok(d, &args.iter().map(String::as_str).collect::<Vec<_>>());
     let summary = read_json(&d.join("s/summary.json"));
     let p = &summary["problems"][0];
     assert!(p["sites"].as_u64().unwrap() > 0);
@@ -362,6 +363,19 @@ fn sites_fed_back_to_analyze_give_the_reported_after_coverage() {
     args.extend(common(d.join("with-sites.geojson").to_str().unwrap()));
     ok(d, &args.iter().map(String::as_str).collect::<Vec<_>>());
     let analysed = read_json(&d.join("a/summary.json"));
+    // Only communities with residents are judged: the sample's sixth has none.
+    assert_eq!(summary["communities"], 6);
+    assert_eq!(
+        summary["communities_with_population"],
+        analysed["communities_with_population"]
+    );
+    assert_eq!(summary["communities_with_population"], 5);
+    assert_eq!(summary["communities_without_population"], 1);
+    assert!(
+        printed.contains("5 communities with residents (1 without)"),
+        "{printed}"
+    );
+    assert!(printed.contains("5 of 5"), "{printed}");
     for c in p["categories"].as_array().unwrap() {
         let name = c["category"].as_str().unwrap();
         let a = &analysed["categories"][name];
@@ -572,4 +586,39 @@ fn same_sites_at_any_thread_count() {
     let one = sites("1");
     assert!(!one.is_empty());
     assert_eq!(one, sites("4"));
+}
+
+/// Categories that share a walk share one table, and a shorter walk's pairs are read from the
+/// longest walk's: by straight line and along the streets, they are exactly what a search
+/// bounded by the shorter walk finds.
+#[test]
+fn shorter_walks_read_from_the_longest_equal_their_own_search() {
+    use lifecircle::{NetworkWalk, StraightLine, StreetNetwork, WalkingDistance};
+    let mut lines = Vec::new();
+    let steps: Vec<f64> = (0..=15).map(|k| f64::from(k) * 100.0).collect();
+    for &x in &steps {
+        lines.push(steps.iter().map(|&y| at(x, y)).collect::<Vec<_>>());
+        lines.push(steps.iter().map(|&y| at(y, x)).collect::<Vec<_>>());
+    }
+    let network = NetworkWalk::new(StreetNetwork::from_lines(&lines), 60.0).unwrap();
+    let straight = StraightLine::new(1.2).unwrap();
+    let mut r = rng(77);
+    let mut spot = || at(r.random_range(-100.0..1600.0), r.random_range(-100.0..1600.0));
+    let homes: Vec<LonLat> = (0..400).map(|_| spot()).collect();
+    let sites: Vec<LonLat> = (0..30).map(|_| spot()).collect();
+    let models: [&dyn WalkingDistance; 2] = [&straight, &network];
+    for model in models {
+        let prepared = model.prepare(&homes);
+        let longest = prepared.within(&sites, 900.0);
+        assert!(longest.len() > 2000, "{}: {}", model.mode(), longest.len());
+        for walk_m in [900.0, 612.5, 300.0, 0.0] {
+            let own = prepared.within(&sites, walk_m);
+            assert_eq!(
+                longest.no_longer_than(walk_m),
+                own,
+                "{} at {walk_m} m",
+                model.mode()
+            );
+        }
+    }
 }

@@ -81,14 +81,15 @@ mod walk;
 
 pub use crate::{
     analysis::{
-        analyze, Analysis, CapacityResult, CategoryPlan, CategoryResult, CommunityResult, FarCause,
-        Inputs, Plan, PlanBuilder, Progress, Warning, FAR_M,
+        analyze, Analysis, CapacityResult, CategoryChange, CategoryPlan, CategoryResult,
+        CommunityResult, FarCause, Inputs, Plan, PlanBuilder, Planned, Progress, Scenario, Warning,
+        FAR_M,
     },
     coords::{CoordSystems, Crs},
     error::{Error, FeatureError, InvalidValue, Result, Setting, SettingsError},
     geodesy::{surface_distance_m, LonLat},
     index::PointIndex,
-    model::{Community, Facility, Id, Residence, MAX_COUNT, SIX_FUNCTIONS},
+    model::{Community, Facility, Id, PlannedFacility, Residence, MAX_COUNT, SIX_FUNCTIONS},
     profile::{ParseWalkError, Profile, Walk},
     walk::{
         network::{NetworkWalk, Snap, StreetNetwork},

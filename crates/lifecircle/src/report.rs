@@ -69,7 +69,8 @@ pub fn text(a: &Analysis) -> String {
     ]);
     t.set_header(header);
     let right = |text: String| Cell::new(text).set_alignment(CellAlignment::Right);
-    for c in &a.categories {
+    let after = a.scenario.as_deref().map(|s| &s.after.categories);
+    for (j, c) in a.categories.iter().enumerate() {
         let mut row = vec![Cell::new(&c.name)];
         if show_level {
             row.push(Cell::new(c.plan.level.as_deref().unwrap_or("")));
@@ -83,16 +84,49 @@ pub fn text(a: &Analysis) -> String {
         if show_target {
             row.push(right(format!("{} %", c.plan.target_percent)));
         }
-        row.extend([
-            right(c.facilities.len().to_string()),
-            right(format!("{:.0}", c.covered_population)),
-            right(percent(c.coverage)),
-            right(format!("{} of {populated}", c.communities_lacking)),
-        ]);
+        match after.and_then(|x| x.get(j)) {
+            None => row.extend([
+                right(c.facilities.len().to_string()),
+                right(format!("{:.0}", c.covered_population)),
+                right(percent(c.coverage)),
+                right(format!("{} of {populated}", c.communities_lacking)),
+            ]),
+            Some(x) => row.extend([
+                right(change(
+                    c.facilities.len().to_string(),
+                    x.facilities.len().to_string(),
+                    (x.facilities.len() - c.facilities.len()) as f64,
+                    "",
+                )),
+                right(change(
+                    format!("{:.0}", c.covered_population),
+                    format!("{:.0}", x.covered_population),
+                    x.covered_population.round() - c.covered_population.round(),
+                    "",
+                )),
+                right(change(
+                    percent(c.coverage),
+                    percent(x.coverage),
+                    ((x.coverage - c.coverage) * 1000.0).round() / 10.0,
+                    " pt",
+                )),
+                right(if x.communities_lacking == c.communities_lacking {
+                    format!("{} of {populated}", c.communities_lacking)
+                } else {
+                    format!(
+                        "{} → {} of {populated} ({:+})",
+                        c.communities_lacking,
+                        x.communities_lacking,
+                        x.communities_lacking as i64 - c.communities_lacking as i64
+                    )
+                }),
+            ]),
+        }
         t.add_row(row);
     }
     let _ = writeln!(out, "{t}");
     capacity_table(a, &mut out);
+    planned_note(a, &mut out);
 
     let worst = a.communities_by_gap();
     if a.communities.is_empty() {
@@ -194,6 +228,75 @@ pub fn text(a: &Analysis) -> String {
         );
     }
     out
+}
+
+/// `before → after (Δ)`, or `before (no change)` when they are equal.
+fn change(before: String, after: String, delta: f64, unit: &str) -> String {
+    if delta == 0.0 && before == after {
+        before
+    } else {
+        format!("{before} → {after} ({delta:+}{unit})")
+    }
+}
+
+/// With planned facilities: how many, and the communities whose lacking categories change.
+fn planned_note(a: &Analysis, out: &mut String) {
+    let Some(s) = a.scenario.as_deref() else {
+        return;
+    };
+    let n = s.planned.len();
+    let _ = writeln!(
+        out,
+        "Planned: {n} facilit{} from {} (columns before → after (Δ) above; the outputs hold \
+         both, the after figures with `_planned`). Communities lacking at least one category: \
+         {} → {}.",
+        if n == 1 { "y" } else { "ies" },
+        s.file,
+        a.communities_lacking(),
+        s.after.communities_lacking()
+    );
+    if s.changed_communities.is_empty() {
+        let _ = writeln!(out, "No community's lacking categories change.");
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "{} communit{} change what they lack:",
+        s.changed_communities.len(),
+        if s.changed_communities.len() == 1 {
+            "y"
+        } else {
+            "ies"
+        }
+    );
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED);
+    t.set_header(vec!["community", "name", "lacking before", "lacking after"]);
+    let names = |r: &[usize]| {
+        let v: Vec<&str> = r.iter().map(|&j| a.categories[j].name.as_str()).collect();
+        if v.is_empty() {
+            "(none)".to_string()
+        } else {
+            v.join(", ")
+        }
+    };
+    for &i in s.changed_communities.iter().take(WORST_SHOWN) {
+        let c = &a.communities[i];
+        t.add_row(vec![
+            Cell::new(&c.id),
+            Cell::new(c.name.as_deref().unwrap_or("")),
+            Cell::new(names(&a.community_results[i].lacking)),
+            Cell::new(names(&s.after.community_results[i].lacking)),
+        ]);
+    }
+    let _ = writeln!(out, "{t}");
+    if s.changed_communities.len() > WORST_SHOWN {
+        let _ = writeln!(
+            out,
+            "... and {} more (summary.json, planned.changed).",
+            s.changed_communities.len() - WORST_SHOWN
+        );
+    }
 }
 
 /// Places per 1,000 counted people, as the terminal shows access.

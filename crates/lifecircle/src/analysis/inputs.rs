@@ -10,7 +10,7 @@ use crate::{
     error::FeatureError,
     geodesy::LonLat,
     io::{GroupCounts, Loaded},
-    model::{Community, Facility, Residence},
+    model::{Community, Facility, PlannedFacility, Residence},
 };
 
 /// The inputs of [`analyze`](crate::analyze): facilities, and residences, communities or both.
@@ -37,6 +37,43 @@ pub struct Inputs<'a> {
     pub(crate) groups: Option<&'a GroupCounts>,
     pub(crate) skipped: Vec<FeatureError>,
     pub(crate) population_defaulted: usize,
+    pub(crate) planned: Option<Planned<'a>>,
+}
+
+/// Planned facilities, added to today's as a second stage ([`Inputs::planned`]).
+#[derive(Debug, Clone)]
+pub struct Planned<'a> {
+    pub(crate) items: &'a [PlannedFacility],
+    pub(crate) file: String,
+    pub(crate) category_field: String,
+    pub(crate) crs: Crs,
+}
+
+impl<'a> Planned<'a> {
+    /// Planned facilities given in code, in WGS84 (named `planned facilities` in messages).
+    pub fn new(items: &'a [PlannedFacility]) -> Self {
+        Self {
+            items,
+            file: "planned facilities".into(),
+            category_field: "category".into(),
+            crs: Crs::Wgs84,
+        }
+    }
+
+    /// Planned facilities as read from a file (its name and category property are used in
+    /// messages), with positions in `crs`.
+    pub fn from_loaded(
+        loaded: &'a Loaded<PlannedFacility>,
+        category_field: &str,
+        crs: Crs,
+    ) -> Self {
+        Self {
+            items: &loaded.items,
+            file: loaded.file.clone(),
+            category_field: category_field.into(),
+            crs,
+        }
+    }
 }
 
 impl<'a> Inputs<'a> {
@@ -50,7 +87,29 @@ impl<'a> Inputs<'a> {
             groups: None,
             skipped: Vec::new(),
             population_defaulted: 0,
+            planned: None,
         }
+    }
+
+    /// Planned facilities: the analysis measures a second stage, today's facilities and these,
+    /// and reports both ([`Analysis::scenario`](crate::Analysis::scenario)). Each planned
+    /// facility must offer an analysed category.
+    pub fn planned(mut self, planned: Planned<'a>) -> Self {
+        self.planned = Some(planned);
+        self
+    }
+
+    /// [`planned`](Self::planned), from a file as loaded: the features that loading skipped
+    /// are reported as those of the other inputs.
+    pub fn planned_loaded(
+        mut self,
+        loaded: &'a Loaded<PlannedFacility>,
+        category_field: &str,
+        crs: Crs,
+    ) -> Self {
+        self.skipped.extend(loaded.rejected.iter().cloned());
+        self.planned = Some(Planned::from_loaded(loaded, category_field, crs));
+        self
     }
 
     /// The demand points.

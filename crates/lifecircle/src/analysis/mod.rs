@@ -16,15 +16,17 @@ mod inputs;
 mod places;
 mod plan;
 mod result;
+mod scenario;
 mod sums;
 
 pub(crate) use self::places::counted_people;
 pub use self::{
     checks::{FarCause, Warning, FAR_M},
-    inputs::Inputs,
+    inputs::{Inputs, Planned},
     places::CapacityResult,
     plan::{CategoryPlan, Plan, PlanBuilder},
     result::{Analysis, CategoryResult, CommunityResult},
+    scenario::{CategoryChange, Scenario},
 };
 use self::{
     inputs::{communities_to_wgs84, points_to_wgs84},
@@ -35,16 +37,16 @@ use crate::{
     error::{Error, Result, Setting, SettingsError},
     geodesy::LonLat,
     io::GroupCounts,
-    model::Residence,
+    model::{Facility, Residence},
     profile::Walk,
-    walk::WalkingDistance,
+    walk::{PreparedDemand, WalkingDistance},
 };
 
 /// The capacities of a category's facilities, when any of them gives one.
 fn category_capacity(
     category: &CategoryPlan,
     idx: &[u32],
-    facilities: &[crate::model::Facility],
+    facilities: &[Facility],
 ) -> Option<Vec<Option<f64>>> {
     let field = category.capacity_field.as_deref();
     let capacity: Vec<Option<f64>> = idx
@@ -52,6 +54,67 @@ fn category_capacity(
         .map(|&i| facilities[i as usize].capacity_in(field))
         .collect();
     capacity.iter().any(Option::is_some).then_some(capacity)
+}
+
+/// What measuring a category needs: the prepared demand and what the sums count.
+struct Measure<'m> {
+    prepared: &'m dyn PreparedDemand,
+    demand: &'m [Residence],
+    demand_community: &'m [u32],
+    communities: usize,
+    groups: &'m GroupCounts,
+    progress: &'m dyn Progress,
+}
+
+impl Measure<'_> {
+    /// Every demand point's nearest facility of a category (its facilities `idx` of
+    /// `facilities`) and, when they give capacities, the capacity within reach; the sums are
+    /// left to `summarise`.
+    fn category(
+        &self,
+        category: CategoryPlan,
+        idx: Vec<u32>,
+        facilities: &[Facility],
+    ) -> CategoryResult {
+        let progress = self.progress;
+        progress.stage(&format!("measuring walks to {}", category.key));
+        let at: Vec<LonLat> = idx.iter().map(|&i| facilities[i as usize].at).collect();
+        let reach = self.prepared.nearest(&at, category.max_walk_m);
+        let pairs = category_capacity(&category, &idx, facilities).map(|capacity| {
+            progress.stage(&format!(
+                "measuring capacity within reach of {}",
+                category.key
+            ));
+            (capacity, self.prepared.within(&at, category.max_walk_m))
+        });
+        let mut result = CategoryResult {
+            name: category.key.clone(),
+            plan: category,
+            facilities: idx,
+            reach,
+            covered_population: 0.0,
+            coverage: 0.0,
+            counted_population: 0.0,
+            covered_everyone: 0.0,
+            coverage_everyone: 0.0,
+            group_defaulted: 0,
+            communities_lacking: 0,
+            catchment: Vec::new(),
+            capacity: None,
+        };
+        if let Some((capacity, pairs)) = pairs {
+            let people = places::counted_people(&result, self.demand, self.groups);
+            result.capacity = Some(places::capacity_result(
+                &result,
+                capacity,
+                &pairs,
+                &people,
+                self.demand_community,
+                self.communities,
+            ));
+        }
+        result
+    }
 }
 
 /// Stages reported while an analysis runs (for progress display).
@@ -89,6 +152,7 @@ pub fn analyze<'a>(
         groups,
         mut skipped,
         population_defaulted,
+        planned,
     } = inputs;
     if plan.strict() {
         if let Some(first) = skipped.into_iter().next() {
@@ -162,64 +226,49 @@ pub fn analyze<'a>(
         .unwrap_or(&no_groups);
 
     let plans = plan_categories(&plan, &facilities)?;
+    let planned = planned
+        .map(|p| {
+            let items = points_to_wgs84(p.items, p.crs, |x| &mut x.facility.at);
+            (p, items)
+        })
+        .map(|(p, items)| scenario::Merged::new(&plan, &facilities, &plans, p, items))
+        .transpose()?;
     progress.stage("indexing demand points");
     let points: Vec<LonLat> = demand.par_iter().map(|r| r.at).collect();
     let prepared = walking.prepare(&points);
     let unplaced = prepared.unplaced();
-
-    let mut categories = Vec::with_capacity(plans.len());
-    for (category, idx) in plans {
-        progress.stage(&format!("measuring walks to {}", category.key));
-        let at: Vec<LonLat> = idx.iter().map(|&i| facilities[i as usize].at).collect();
-        let reach = prepared.nearest(&at, category.max_walk_m);
-        let pairs = category_capacity(&category, &idx, &facilities).map(|capacity| {
-            progress.stage(&format!(
-                "measuring capacity within reach of {}",
-                category.key
-            ));
-            (capacity, prepared.within(&at, category.max_walk_m))
-        });
-        let mut result = CategoryResult {
-            name: category.key.clone(),
-            plan: category,
-            facilities: idx,
-            reach,
-            covered_population: 0.0,
-            coverage: 0.0,
-            counted_population: 0.0,
-            covered_everyone: 0.0,
-            coverage_everyone: 0.0,
-            group_defaulted: 0,
-            communities_lacking: 0,
-            catchment: Vec::new(),
-            capacity: None,
-        };
-        if let Some((capacity, pairs)) = pairs {
-            let people = places::counted_people(&result, &demand, groups);
-            result.capacity = Some(places::capacity_result(
-                &result,
-                capacity,
-                &pairs,
-                &people,
-                &demand_community,
-                communities.len(),
-            ));
-        }
-        categories.push(result);
-    }
+    let measure = Measure {
+        prepared: prepared.as_ref(),
+        demand: &demand,
+        demand_community: &demand_community,
+        communities: communities.len(),
+        groups,
+        progress,
+    };
+    let categories: Vec<CategoryResult> = plans
+        .into_iter()
+        .map(|(category, idx)| measure.category(category, idx, &facilities))
+        .collect();
+    let after = planned.map(|m| m.measure(&measure, &categories));
     drop(prepared);
     drop(points);
 
     progress.stage("summarising coverage");
-    let community_results = summarise(
-        &demand,
-        &demand_community,
-        communities.len(),
-        &mut categories,
-        groups,
-    );
-    let mut community_results = community_results;
-    places::mark_short(&categories, &mut community_results);
+    let stage = |facilities, mut categories: Vec<CategoryResult>| {
+        let mut community_results = summarise(
+            &demand,
+            &demand_community,
+            communities.len(),
+            &mut categories,
+            groups,
+        );
+        places::mark_short(&categories, &mut community_results);
+        (facilities, categories, community_results)
+    };
+    let after = after.map(|(facilities, categories, merged)| {
+        (stage(Cow::Owned(facilities), categories), merged)
+    });
+    let (facilities, categories, community_results) = stage(facilities, categories);
     let population = demand.iter().map(|r| r.population).sum();
     let profile = plan.profile();
     let mut levels: Vec<(String, Walk)> = profile
@@ -249,7 +298,31 @@ pub fn analyze<'a>(
         population_defaulted,
         population,
         warnings: Vec::new(),
+        scenario: None,
     };
+    if let Some(((facilities, categories, community_results), merged)) = after {
+        let after = Analysis {
+            mode: analysis.mode,
+            plan: analysis.plan.clone(),
+            facilities,
+            demand: analysis.demand.clone(),
+            demand_is_communities,
+            demand_community: analysis.demand_community.clone(),
+            communities: analysis.communities.clone(),
+            communities_given,
+            community_results,
+            categories,
+            levels: analysis.levels.clone(),
+            unplaced: analysis.unplaced.clone(),
+            skipped: Vec::new(),
+            unknown_community_refs: Vec::new(),
+            population_defaulted,
+            population,
+            warnings: Vec::new(),
+            scenario: None,
+        };
+        analysis.scenario = Some(Box::new(merged.finish(&analysis, after)));
+    }
     analysis.warnings = checks::check(&analysis, groups);
     Ok(analysis)
 }

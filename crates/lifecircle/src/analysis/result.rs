@@ -11,7 +11,7 @@ use crate::{
 };
 
 /// Results for one category of service.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct CategoryResult {
     /// The category's key: the profile key (`meals`, `elderly_care`, ...), or the value found
     /// in the data for a local extra.
@@ -139,6 +139,9 @@ pub struct Analysis<'a> {
     pub population: f64,
     /// Inputs that are probably a mistake (checked after the analysis).
     pub warnings: Vec<Warning>,
+    /// With planned facilities ([`Inputs::planned`](crate::Inputs::planned)), the stage after
+    /// them beside this one (today's).
+    pub scenario: Option<Box<super::Scenario<'a>>>,
 }
 
 impl Analysis<'_> {

@@ -218,10 +218,19 @@ fn map_svg(a: &Analysis, frame: &Frame, tolerance_m: f64, view: [f64; 4]) -> Str
             let (x, y) = frame.xy(d.at().lon(), d.at().lat());
             let _ = write!(
                 svg,
-                "<circle class=\"d\" data-m=\"{}\" fill=\"{}\" cx=\"",
+                "<circle class=\"d\" data-m=\"{}\" fill=\"{}\" ",
                 String::from_utf8_lossy(&lacks),
                 if any { LACKING_COLOUR } else { COVERED_COLOUR }
             );
+            // With planned facilities, the same after them.
+            if let Some(sc) = a.scenario.as_deref() {
+                let mut after = vec![b'0'; a.categories.len()];
+                for j in sc.after.missing(i) {
+                    after[j] = b'1';
+                }
+                let _ = write!(svg, "data-p=\"{}\" ", String::from_utf8_lossy(&after));
+            }
+            svg.push_str("cx=\"");
             num(&mut svg, x);
             svg.push_str("\" cy=\"");
             num(&mut svg, y);
@@ -249,8 +258,42 @@ fn map_svg(a: &Analysis, frame: &Frame, tolerance_m: f64, view: [f64; 4]) -> Str
         }
         svg.push_str("</g>");
     }
-    svg.push_str("</g></svg>");
+    svg.push_str("</g>");
+    if let Some(sc) = a.scenario.as_deref() {
+        planned_symbols(&mut svg, sc, frame, r * 3.0);
+    }
+    svg.push_str("</svg>");
     svg
+}
+
+/// The planned facilities: a diamond with a dark outline per facility and category it offers
+/// (shown with the planned scenario).
+fn planned_symbols(svg: &mut String, sc: &crate::Scenario<'_>, frame: &Frame, r: f64) {
+    let a = &sc.after;
+    svg.push_str("<g id=\"planned\">");
+    for (j, cat) in a.categories.iter().enumerate() {
+        let colour = CATEGORY_COLOURS[j % CATEGORY_COLOURS.len()];
+        let _ = write!(
+            svg,
+            "<g class=\"fac planned\" data-j=\"{j}\" fill=\"{colour}\" stroke=\"#222\" stroke-width=\"{:.1}\">",
+            r / 4.0
+        );
+        for &f in cat
+            .facilities
+            .iter()
+            .filter(|&&f| sc.is_planned(f as usize))
+        {
+            let at: LonLat = a.facilities[f as usize].at();
+            let (x, y) = frame.xy(at.lon(), at.lat());
+            svg.push_str("<path d=\"M");
+            num(svg, x);
+            svg.push(' ');
+            num(svg, y - r);
+            let _ = write!(svg, "l{r:.1} {r:.1}l-{r:.1} {r:.1}l-{r:.1} -{r:.1}z\"/>");
+        }
+        svg.push_str("</g>");
+    }
+    svg.push_str("</g>");
 }
 
 fn community_path(
@@ -294,6 +337,10 @@ fn extent_points(a: &Analysis) -> Vec<(f64, f64)> {
             pts.push((at.lon(), at.lat()));
         }
     }
+    if let Some(sc) = a.scenario.as_deref() {
+        let planned = sc.after.facilities.iter().skip(sc.first_planned);
+        pts.extend(planned.map(|f| (f.at().lon(), f.at().lat())));
+    }
     if a.communities.is_empty() {
         pts.extend(a.demand.iter().map(|r| (r.at().lon(), r.at().lat())));
     }
@@ -316,20 +363,31 @@ fn page_data(a: &Analysis, metres_per_unit: f64) -> serde_json::Value {
             })
         })
         .collect();
+    let round = |v: Option<f64>| v.map(|v| (v * 10_000.0).round() / 10_000.0);
+    let after = a.scenario.as_deref().map(|s| &s.after.community_results);
     let communities: Vec<_> = a
         .communities
         .iter()
         .zip(&a.community_results)
-        .map(|(c, r)| {
-            let round = |v: Option<f64>| v.map(|v| (v * 10_000.0).round() / 10_000.0);
-            json!({
+        .enumerate()
+        .map(|(i, (c, r))| {
+            let mut v = json!({
                 "id": c.id().to_string(),
                 "name": c.name(),
                 "population": r.population.round(),
                 "gap": r.gap_population.round(),
                 "coverage": r.coverage.iter().map(|v| round(*v)).collect::<Vec<_>>(),
                 "lacking": r.lacking,
-            })
+            });
+            // With planned facilities, the same figures after them.
+            if let Some(p) = after.and_then(|x| x.get(i)) {
+                v["planned"] = json!({
+                    "gap": p.gap_population.round(),
+                    "coverage": p.coverage.iter().map(|v| round(*v)).collect::<Vec<_>>(),
+                    "lacking": p.lacking,
+                });
+            }
+            v
         })
         .collect();
     json!({
@@ -397,6 +455,9 @@ fn bar_chart(a: &Analysis) -> String {
 }
 
 fn coverage_table(a: &Analysis) -> String {
+    if let Some(sc) = a.scenario.as_deref() {
+        return coverage_change_table(a, sc);
+    }
     let mut s = String::from(
         "<table><thead><tr><th>category</th><th>counts</th><th>walk</th><th>facilities</th>\
          <th>covered population</th><th>coverage</th><th>target</th>\
@@ -420,6 +481,46 @@ fn coverage_table(a: &Analysis) -> String {
         );
     }
     s.push_str("</tbody></table>");
+    s
+}
+
+/// The coverage table before and after the planned facilities.
+fn coverage_change_table(a: &Analysis, sc: &crate::Scenario<'_>) -> String {
+    let mut s = String::from(
+        "<table><thead><tr><th>category</th><th>counts</th><th>walk</th>\
+         <th>facilities (+ planned)</th><th>coverage today</th><th>with planned</th>\
+         <th>change</th><th>target</th><th>communities lacking today</th>\
+         <th>with planned</th></tr></thead><tbody>",
+    );
+    for (c, x) in sc.changes(a).iter().zip(&a.categories) {
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td class=\"n\">{:.0} m</td><td class=\"n\">{} + {}</td>\
+             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:+.1} pt</td>\
+             <td class=\"n\">{} %</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            esc(&label(x)),
+            esc(x.plan.counts()),
+            x.plan.max_walk_m,
+            x.facilities.len(),
+            c.planned,
+            percent(c.coverage_before),
+            percent(c.coverage_after),
+            (c.coverage_after - c.coverage_before) * 100.0,
+            x.plan.target_percent,
+            c.communities_lacking_before,
+            c.communities_lacking_after,
+        );
+    }
+    let _ = write!(
+        s,
+        "</tbody></table><p>Planned: {} facilities from {}. Communities lacking at least one \
+         category: {} today, {} with the planned facilities; {} change what they lack.</p>",
+        sc.planned.len(),
+        esc(&sc.file),
+        a.communities_lacking(),
+        sc.after.communities_lacking(),
+        sc.changed_communities.len()
+    );
     s
 }
 
@@ -547,6 +648,18 @@ pub fn write_html(a: &Analysis, ctx: &ReportContext, w: &mut dyn io::Write) -> i
             "<option value=\"{j}\">coverage: {}</option>",
             esc(&label(c))
         );
+    }
+    if a.scenario.is_some() {
+        options.push_str(
+            "<option value=\"pgap\">with planned: share of people lacking something</option>",
+        );
+        for (j, c) in a.categories.iter().enumerate() {
+            let _ = write!(
+                options,
+                "<option value=\"p{j}\">with planned: coverage: {}</option>",
+                esc(&label(c))
+            );
+        }
     }
     let page = format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\

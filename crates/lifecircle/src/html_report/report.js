@@ -29,22 +29,33 @@
     for (var k = 0; k < 4; k++) if (v < coverBreaks[k]) return 4 - k;
     return 0;
   }
+  // The chosen measure: today's or with the planned facilities ("p" before the value), and
+  // "gap" or a category's index.
+  function chosen() {
+    var planned = mode.value.charAt(0) === "p";
+    var v = planned ? mode.value.slice(1) : mode.value;
+    return { planned: planned, gap: v === "gap", j: v === "gap" ? -1 : Number(v) };
+  }
+  // A community's figures in the chosen stage.
+  function stage(c) { return chosen().planned && c.planned ? c.planned : c; }
   function colourOf(c) {
-    if (mode.value === "gap") {
-      return c.population > 0 ? data.gap_colours[gapClass(c.gap / c.population)] : data.empty_colour;
+    var m = chosen(), s = stage(c);
+    if (m.gap) {
+      return c.population > 0 ? data.gap_colours[gapClass(s.gap / c.population)] : data.empty_colour;
     }
-    var v = c.coverage[Number(mode.value)];
+    var v = s.coverage[m.j];
     return v === null || v === undefined ? data.empty_colour : data.gap_colours[coverClass(v)];
   }
 
   function drawLegend() {
-    var html = "";
-    if (mode.value === "gap") {
+    var html = "", sel = chosen();
+    if (sel.planned) html += '<span class="title">With the planned facilities</span>';
+    if (sel.gap) {
       html += '<span class="title">Share of the people who lack at least one category</span>';
       var labels = ["none", "up to 15 %", "15-30 %", "30-50 %", "over 50 %"];
       for (var k = 0; k < 5; k++) html += '<span><span class="sw" style="background:' + data.gap_colours[k] + '"></span>' + labels[k] + "</span>";
     } else {
-      var cat = data.categories[Number(mode.value)];
+      var cat = data.categories[sel.j];
       html += '<span class="title">Coverage: ' + text(cat.label) + " (of " + text(cat.counts) + "; target " + pct(cat.target) + ")</span>";
       var cl = ["95 % and more", "85-95 %", "70-85 %", "50-70 %", "below 50 %"];
       for (var m = 0; m < 5; m++) html += '<span><span class="sw" style="background:' + data.gap_colours[m] + '"></span>' + cl[m] + "</span>";
@@ -54,28 +65,33 @@
       html += '<span class="title">Homes (demand points)</span>' +
         '<span><span class="ring" style="background:' + data.covered_colour + '"></span>within reach</span>' +
         '<span><span class="ring" style="background:' + data.lacking_colour + '"></span>' +
-        (mode.value === "gap" ? "lacking at least one category" : "lacking it") + "</span>";
+        (sel.gap ? "lacking at least one category" : "lacking it") + "</span>";
     }
     html += '<span class="title">Facilities</span>';
     data.categories.forEach(function (cat, j) {
-      if (mode.value === "gap" || Number(mode.value) === j) {
+      if (sel.gap || sel.j === j) {
         html += '<span><span class="dot" style="background:' + cat.colour + '"></span>' + text(cat.name) + "</span>";
       }
     });
+    if (sel.planned) {
+      html += '<span><span class="diamond"></span>planned (colour of its category)</span>';
+    }
     legend.innerHTML = html;
   }
 
   function recolour() {
     shapes.forEach(function (s) { s.setAttribute("fill", colourOf(data.communities[Number(s.dataset.i)])); });
+    var sel = chosen();
     var dots = svg.querySelectorAll("circle.d");
     for (var d = 0; d < dots.length; d++) {
-      var m = dots[d].dataset.m;
-      var lacks = mode.value === "gap" ? m.indexOf("1") >= 0 : m.charAt(Number(mode.value)) === "1";
+      var m = sel.planned ? dots[d].dataset.p : dots[d].dataset.m;
+      var lacks = sel.gap ? m.indexOf("1") >= 0 : m.charAt(sel.j) === "1";
       dots[d].setAttribute("fill", lacks ? data.lacking_colour : data.covered_colour);
     }
     var groups = svg.querySelectorAll("g.fac");
     for (var g = 0; g < groups.length; g++) {
-      var show = mode.value === "gap" || groups[g].dataset.j === mode.value;
+      var planned = groups[g].classList.contains("planned");
+      var show = (sel.gap || Number(groups[g].dataset.j) === sel.j) && (!planned || sel.planned);
       groups[g].style.display = show ? "" : "none";
     }
     drawLegend();
@@ -164,8 +180,14 @@
       (c.population > 0 ? " (" + pct(c.gap / c.population) + ")" : "") + "<br>";
     data.categories.forEach(function (cat, j) {
       var v = c.coverage[j];
-      html += text(cat.name) + ": " + (v === null ? "-" : pct(v)) + (c.lacking.indexOf(j) >= 0 ? " (lacking)" : "") + "<br>";
+      html += text(cat.name) + ": " + (v === null ? "-" : pct(v)) + (c.lacking.indexOf(j) >= 0 ? " (lacking)" : "");
+      if (c.planned) {
+        var p = c.planned.coverage[j];
+        html += " &rarr; " + (p === null ? "-" : pct(p)) + (c.planned.lacking.indexOf(j) >= 0 ? " (lacking)" : "");
+      }
+      html += "<br>";
     });
+    if (c.planned) html += "(today &rarr; with the planned facilities)";
     tip.innerHTML = html;
     tip.hidden = false;
     var r = frame.getBoundingClientRect();

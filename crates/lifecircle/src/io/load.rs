@@ -8,7 +8,7 @@ use crate::{
     error::{FeatureError, Result},
     geodesy::LonLat,
     io::geojson::{self as input, read_features, FeatureRef, RawJson, Source},
-    model::{Community, Facility, Id, Residence},
+    model::{Community, Facility, Id, PlannedFacility, Residence},
 };
 
 /// The property names lifecircle reads (set on the command line with `--*-field`).
@@ -327,6 +327,68 @@ fn reject_duplicate_ids<T: Sync>(
 /// The file cannot be read or is not a GeoJSON FeatureCollection. Bad features are returned in
 /// [`Loaded::rejected`].
 pub fn read_facilities(source: &Source, fields: &Fields) -> Result<Loaded<Facility>> {
+    read_facilities_with(source, fields, &[], |f, _, _| Ok(f), |f| f)
+}
+
+/// The property holding a planned facility's status.
+pub const STATUS_FIELD: &str = "status";
+/// The property holding the year a planned facility opens.
+pub const YEAR_FIELD: &str = "year";
+
+/// Read planned facilities: facilities as [`read_facilities`] reads them, with an optional
+/// `status` (text, e.g. `under construction`) and `year` (a whole number, or a string holding
+/// one, e.g. `2025`). A `sites.geojson` written by `lifecircle site` reads as planned facilities.
+///
+/// # Errors
+/// As [`read_facilities`]; a feature whose year is not a whole number is skipped with its
+/// reason.
+pub fn read_planned(source: &Source, fields: &Fields) -> Result<Loaded<PlannedFacility>> {
+    read_facilities_with(
+        source,
+        fields,
+        &[STATUS_FIELD, YEAR_FIELD],
+        |facility, f, first| {
+            let status = name_of(f, first, STATUS_FIELD)?;
+            let year = match f.property(first + 1) {
+                None => None,
+                Some(raw) => year_of(raw).map_err(|p| f.error(YEAR_FIELD, p))?,
+            };
+            Ok(PlannedFacility {
+                facility,
+                status,
+                year,
+            })
+        },
+        |p| &p.facility,
+    )
+}
+
+/// A year: a whole number (or a string holding one) from 1 to 9999, or null.
+fn year_of(raw: RawJson<'_>) -> Result<Option<i32>, String> {
+    let invalid = || {
+        format!(
+            "the year must be a whole number such as 2025, found {}",
+            input::shorten(raw.get())
+        )
+    };
+    let Some(v) = input::number(raw).map_err(|_| invalid())? else {
+        return Ok(None);
+    };
+    if v.fract() != 0.0 || !(1.0..=9999.0).contains(&v) {
+        return Err(invalid());
+    }
+    Ok(Some(v as i32))
+}
+
+/// Read facilities, and with each the properties `more` (from property index `first`, the
+/// third argument of `make`) into a `T`.
+fn read_facilities_with<T: Send + Sync>(
+    source: &Source,
+    fields: &Fields,
+    more: &[&str],
+    make: impl Fn(Facility, &FeatureRef<'_>, usize) -> Result<T, FeatureError> + Sync,
+    facility: impl Fn(&T) -> &Facility + Sync,
+) -> Result<Loaded<T>> {
     let extra: Vec<&str> = fields
         .capacities
         .iter()
@@ -340,6 +402,8 @@ pub fn read_facilities(source: &Source, fields: &Fields) -> Result<Loaded<Facili
         &fields.capacity,
     ];
     wanted.extend(&extra);
+    let first_more = wanted.len();
+    wanted.extend(more);
     let capacity_of =
         |f: &FeatureRef, i: usize, field: &str| -> std::result::Result<Option<f64>, FeatureError> {
             let capacity = match f.property(i) {
@@ -374,7 +438,7 @@ pub fn read_facilities(source: &Source, fields: &Fields) -> Result<Loaded<Facili
                 capacities.push((Box::from(*field), c));
             }
         }
-        Ok(Facility {
+        let built = Facility {
             id: id_of(f, 0, &fields.id)?,
             name: name_of(f, 2, &fields.name)?,
             capacity,
@@ -382,10 +446,11 @@ pub fn read_facilities(source: &Source, fields: &Fields) -> Result<Loaded<Facili
             at,
             categories,
             index: f.index() as u32,
-        })
+        };
+        make(built, f, first_more)
     })?;
     let mut loaded = finish(source, read, 0);
-    reject_duplicate_ids(&mut loaded, |x| &x.id, |x| x.index);
+    reject_duplicate_ids(&mut loaded, |x| &facility(x).id, |x| facility(x).index);
     Ok(loaded)
 }
 
@@ -439,6 +504,11 @@ fn read_residences_n<const N: usize>(
     groups: &[String],
 ) -> Result<Loaded<Residence>> {
     let mut wanted = vec![fields.id.as_str(), &fields.population, &fields.community];
+    if crate::io::formats::is_raster(source) {
+        // A population raster gives each cell's id and value under names of its own.
+        use crate::io::formats::raster::{CELL_ID, CELL_VALUE};
+        wanted = vec![CELL_ID, CELL_VALUE, &fields.community];
+    }
     // A group may share its name with another field: read it from that field's slot.
     let slots: Vec<usize> = groups
         .iter()

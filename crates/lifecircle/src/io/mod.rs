@@ -21,13 +21,15 @@ pub use self::{
     formats::{Format, InputFile, OutputFormat},
     geojson::Source,
     load::{
-        read_communities, read_facilities, read_residences, read_residences_with_groups, Fields,
-        GroupCounts, Loaded, MAX_GROUPS,
+        read_communities, read_facilities, read_planned, read_residences,
+        read_residences_with_groups, Fields, GroupCounts, Loaded, MAX_GROUPS, STATUS_FIELD,
+        YEAR_FIELD,
     },
     output::{
         summary, write_communities, write_facilities, write_output_set, write_output_set_as,
         write_output_set_with, write_outputs, write_residences, write_summary_csv,
-        write_summary_csvt, Summary, Written, GEOPACKAGE_FILE, REPORT_FILE,
+        write_summary_csvt, write_summary_csvt_of, CategoryChangeSummary, CommunityChangeSummary,
+        PlannedSummary, Summary, Written, GEOPACKAGE_FILE, PLANNED, REPORT_FILE,
     },
     paths::refuse_inputs_as_outputs,
     site::{

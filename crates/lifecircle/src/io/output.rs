@@ -17,7 +17,7 @@ use std::{
 use serde::Serialize;
 
 use crate::{
-    analysis::Analysis,
+    analysis::{Analysis, Scenario},
     coords::{self, Crs},
     error::Result,
     html_report::{self, ReportContext},
@@ -314,7 +314,9 @@ pub fn write_output_set_with(
     set.write(&name(&written.summary_csv), |w| {
         write_summary_csv(a, &run, w)
     })?;
-    set.write(&name(&written.summary_csvt), |w| write_summary_csvt(w))?;
+    set.write(&name(&written.summary_csvt), |w| {
+        write_summary_csvt_of(a, w)
+    })?;
     if written.geojson {
         set.write(&name(&written.facilities), |w| write_facilities(a, &run, w))?;
     }
@@ -362,53 +364,143 @@ fn groups_of<'a>(a: &'a Analysis) -> Vec<(&'a str, usize)> {
     out
 }
 
+/// The keys of a community's results in one stage (`suffix` `""` today, `_planned` after
+/// the planned facilities).
+struct CommunityKeys {
+    coverage: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    levels: Vec<(Vec<u8>, Vec<usize>)>,
+    capacity: Vec<(usize, Vec<Vec<u8>>)>,
+    lacking: Vec<u8>,
+    lacking_capacity: Vec<u8>,
+    gap_population: Vec<u8>,
+    served_all: Vec<u8>,
+}
+
+impl CommunityKeys {
+    fn new(a: &Analysis, suffix: &str) -> Self {
+        let coverage = a
+            .categories
+            .iter()
+            .zip(field_stems(a))
+            .map(|(c, stem)| {
+                let group_key = c
+                    .plan
+                    .group
+                    .as_ref()
+                    .map(|g| key(&format!("{stem}_coverage_{g}{suffix}")));
+                (key(&format!("{stem}_coverage{suffix}")), group_key)
+            })
+            .collect();
+        let levels = a
+            .levels
+            .iter()
+            .map(|(l, _)| {
+                (
+                    key(&format!("lacking_{l}{suffix}")),
+                    a.level_categories(l).collect(),
+                )
+            })
+            .collect();
+        let capacity = capacity_keys(
+            a,
+            &[
+                &format!("_access{suffix}"),
+                &format!("_places_in_reach{suffix}"),
+                &format!("_places_needed{suffix}"),
+                &format!("_shortfall{suffix}"),
+            ],
+        );
+        let field = |name: &str| {
+            let mut k = vec![b','];
+            push_key(&mut k, &format!("{name}{suffix}"));
+            k
+        };
+        Self {
+            coverage,
+            levels,
+            capacity,
+            lacking: field("lacking"),
+            lacking_capacity: field("lacking_capacity"),
+            gap_population: field("gap_population"),
+            served_all: field("served_all"),
+        }
+    }
+
+    /// Append community `n`'s results in `a`.
+    fn push(&self, buf: &mut Vec<u8>, a: &Analysis, n: usize) {
+        let Some(r) = a.community_results.get(n) else {
+            return;
+        };
+        let share = |buf: &mut Vec<u8>, v: Option<f64>| match v {
+            Some(v) => push_fixed_real(buf, v, 4),
+            None => buf.extend_from_slice(b"null"),
+        };
+        for (j, (k, group_key)) in self.coverage.iter().enumerate() {
+            buf.push(b',');
+            buf.extend_from_slice(k);
+            share(buf, r.coverage_everyone.get(j).copied().flatten());
+            if let Some(gk) = group_key {
+                buf.push(b',');
+                buf.extend_from_slice(gk);
+                share(buf, r.coverage.get(j).copied().flatten());
+            }
+        }
+        buf.extend_from_slice(&self.lacking);
+        push_names(buf, a, r.lacking.iter().copied());
+        for (k, members) in &self.levels {
+            buf.push(b',');
+            buf.extend_from_slice(k);
+            push_names(
+                buf,
+                a,
+                r.lacking.iter().copied().filter(|j| members.contains(j)),
+            );
+        }
+        for (j, keys) in &self.capacity {
+            let Some(cap) = &a.categories[*j].capacity else {
+                continue;
+            };
+            let counted = r.counted.get(*j).copied().unwrap_or(0.0);
+            push_real_field(buf, &keys[0], cap.access_of(n, counted));
+            push_real_field(buf, &keys[1], cap.places_in_reach.get(n).copied());
+            let standard = !cap.places_needed.is_empty();
+            push_real_field(buf, &keys[2], cap.places_needed.get(n).copied());
+            push_real_field(buf, &keys[3], standard.then(|| cap.shortfall(n)));
+        }
+        if !self.capacity.is_empty() {
+            buf.extend_from_slice(&self.lacking_capacity);
+            push_names(buf, a, r.lacking_capacity.iter().copied());
+        }
+        buf.extend_from_slice(&self.gap_population);
+        push_amount(buf, r.gap_population);
+        buf.extend_from_slice(&self.served_all);
+        let served_all = r.lacking.is_empty() && r.population > 0.0;
+        buf.extend_from_slice(if served_all { b"true" } else { b"false" });
+    }
+}
+
 /// Write the gap map: every community with its coverage per category.
 ///
 /// Properties: `id`, `name`, `population`, `population_input` (when given), `population_<group>`
 /// per target group, `<category>_coverage` (share of everyone) and, for a category with a target
 /// group, `<category>_coverage_<group>` (share of the group, which `lacking` is judged on),
-/// `lacking`, `lacking_<level>` per profile level, `gap_population`, `served_all`. Geometries
-/// are written in `a.plan.coords().output`.
+/// `lacking`, `lacking_<level>` per profile level, `gap_population`, `served_all`. With planned
+/// facilities ([`Analysis::scenario`]), every figure of the results again with `_planned`
+/// appended, measured with today's and the planned facilities. Geometries are written in
+/// `a.plan.coords().output`.
 ///
 /// # Errors
 /// The writer fails.
 pub fn write_communities(a: &Analysis, run: &str, w: &mut (dyn Write + Send)) -> io::Result<()> {
-    let coverage_keys: Vec<(Vec<u8>, Option<Vec<u8>>)> = a
-        .categories
-        .iter()
-        .zip(field_stems(a))
-        .map(|(c, stem)| {
-            let group_key = c
-                .plan
-                .group
-                .as_ref()
-                .map(|g| key(&format!("{stem}_coverage_{g}")));
-            (key(&format!("{stem}_coverage")), group_key)
-        })
-        .collect();
     let groups: Vec<(Vec<u8>, usize)> = groups_of(a)
         .into_iter()
         .map(|(g, j)| (key(&format!("population_{g}")), j))
         .collect();
-    let levels: Vec<(Vec<u8>, Vec<usize>)> = a
-        .levels
-        .iter()
-        .map(|(l, _)| {
-            (
-                key(&format!("lacking_{l}")),
-                a.level_categories(l).collect(),
-            )
-        })
-        .collect();
-    let capacity_keys = capacity_keys(
-        a,
-        &[
-            "_access",
-            "_places_in_reach",
-            "_places_needed",
-            "_shortfall",
-        ],
-    );
+    let today = CommunityKeys::new(a, "");
+    let planned = a
+        .scenario
+        .as_deref()
+        .map(|s| (&s.after, CommunityKeys::new(&s.after, PLANNED)));
     let out_crs = a.plan.coords().output;
     let mut fc = FeatureCollection::begin(w, None, Some(run))?;
     for (n, (c, r)) in a.communities.iter().zip(&a.community_results).enumerate() {
@@ -428,55 +520,82 @@ pub fn write_communities(a: &Analysis, run: &str, w: &mut (dyn Write + Send)) ->
                 buf.extend_from_slice(k);
                 push_amount(buf, r.counted.get(*j).copied().unwrap_or(0.0));
             }
-            let share = |buf: &mut Vec<u8>, v: Option<f64>| match v {
-                Some(v) => push_fixed_real(buf, v, 4),
-                None => buf.extend_from_slice(b"null"),
-            };
-            for (j, (k, group_key)) in coverage_keys.iter().enumerate() {
-                buf.push(b',');
-                buf.extend_from_slice(k);
-                share(buf, r.coverage_everyone.get(j).copied().flatten());
-                if let Some(gk) = group_key {
-                    buf.push(b',');
-                    buf.extend_from_slice(gk);
-                    share(buf, r.coverage.get(j).copied().flatten());
-                }
+            today.push(buf, a, n);
+            if let Some((after, keys)) = &planned {
+                keys.push(buf, after, n);
             }
-            buf.extend_from_slice(br#","lacking":"#);
-            push_names(buf, a, r.lacking.iter().copied());
-            for (k, members) in &levels {
-                buf.push(b',');
-                buf.extend_from_slice(k);
-                push_names(
-                    buf,
-                    a,
-                    r.lacking.iter().copied().filter(|j| members.contains(j)),
-                );
-            }
-            for (j, keys) in &capacity_keys {
-                let Some(cap) = &a.categories[*j].capacity else {
-                    continue;
-                };
-                let counted = r.counted.get(*j).copied().unwrap_or(0.0);
-                push_real_field(buf, &keys[0], cap.access_of(n, counted));
-                push_real_field(buf, &keys[1], cap.places_in_reach.get(n).copied());
-                let standard = !cap.places_needed.is_empty();
-                push_real_field(buf, &keys[2], cap.places_needed.get(n).copied());
-                push_real_field(buf, &keys[3], standard.then(|| cap.shortfall(n)));
-            }
-            if !capacity_keys.is_empty() {
-                buf.extend_from_slice(br#","lacking_capacity":"#);
-                push_names(buf, a, r.lacking_capacity.iter().copied());
-            }
-            buf.extend_from_slice(br#","gap_population":"#);
-            push_amount(buf, r.gap_population);
-            buf.extend_from_slice(br#","served_all":"#);
-            let served_all = r.lacking.is_empty() && r.population > 0.0;
-            buf.extend_from_slice(if served_all { b"true" } else { b"false" });
             buf.extend_from_slice(b"}}");
         })?;
     }
     fc.end()
+}
+
+/// The suffix of every figure measured with the planned facilities.
+pub const PLANNED: &str = "_planned";
+
+/// The keys of a facility's results in one stage.
+struct FacilityKeys {
+    catchment: Vec<(Vec<u8>, Vec<u8>)>,
+    capacity: Vec<(usize, Vec<Vec<u8>>)>,
+}
+
+impl FacilityKeys {
+    fn new(a: &Analysis, suffix: &str) -> Self {
+        Self {
+            catchment: key_pairs(a, &format!("_catchment{suffix}"), &format!("_load{suffix}")),
+            capacity: capacity_keys(
+                a,
+                &[
+                    &format!("_ratio{suffix}"),
+                    &format!("_demand_in_reach{suffix}"),
+                ],
+            ),
+        }
+    }
+
+    /// Append the results in `a` of a facility with capacity `capacity` at positions `at` in
+    /// the categories' facility lists (`None` where it does not offer the category, or is not
+    /// one of `a`'s facilities).
+    fn push(&self, buf: &mut Vec<u8>, a: &Analysis, capacity: Option<f64>, at: &[Option<usize>]) {
+        for (j, (catchment_key, load_key)) in self.catchment.iter().enumerate() {
+            let catchment = at[j].map(|k| a.categories[j].catchment.get(k).copied().unwrap_or(0.0));
+            buf.push(b',');
+            buf.extend_from_slice(catchment_key);
+            match catchment {
+                Some(v) => push_amount(buf, v),
+                None => buf.extend_from_slice(b"null"),
+            }
+            buf.push(b',');
+            buf.extend_from_slice(load_key);
+            match (catchment, capacity) {
+                (Some(v), Some(cap)) if cap > 0.0 => push_fixed_real(buf, v / cap, 4),
+                _ => buf.extend_from_slice(b"null"),
+            }
+        }
+        for (j, keys) in &self.capacity {
+            let cap = a.categories[*j].capacity.as_ref();
+            let catchments = cap.map(|c| &c.catchments);
+            let k = at[*j];
+            let ratio = k.and_then(|k| catchments?.ratio.get(k).copied());
+            let demand = k.and_then(|k| catchments?.demand_in_reach.get(k).copied());
+            push_real_field(buf, &keys[0], ratio);
+            push_real_field(buf, &keys[1], demand);
+        }
+    }
+}
+
+/// Per facility of `a` (the first `n`), per category: the position in the category's
+/// facility list.
+fn positions(a: &Analysis, n: usize) -> Vec<Vec<Option<usize>>> {
+    let mut position: Vec<Vec<Option<usize>>> = vec![vec![None; a.categories.len()]; n];
+    for (j, c) in a.categories.iter().enumerate() {
+        for (k, &i) in c.facilities.iter().enumerate() {
+            if let Some(p) = position.get_mut(i as usize) {
+                p[j] = Some(k);
+            }
+        }
+    }
+    position
 }
 
 /// Write every facility of an analysed category, at its location (in
@@ -486,24 +605,30 @@ pub fn write_communities(a: &Analysis, run: &str, w: &mut (dyn Write + Send)) ->
 /// categories it offers), and per analysed category `<category>_catchment` (the people the
 /// category counts who have this facility as their nearest within the walk; null when it does
 /// not offer the category) and `<category>_load` (catchment over capacity; null without a
-/// capacity above 0).
+/// capacity above 0). With planned facilities ([`Analysis::scenario`]) the planned ones are
+/// written too, after today's, every facility has `planned` (true for a planned one),
+/// `status` and `year` (null for today's), and the figures again with `_planned` appended,
+/// measured with today's and the planned facilities (today's figures are null for a planned
+/// facility).
 ///
 /// # Errors
 /// The writer fails.
 pub fn write_facilities(a: &Analysis, run: &str, w: &mut (dyn Write + Send)) -> io::Result<()> {
-    // Per facility, per category: the position in the category's facility list.
-    let mut position: Vec<Vec<Option<usize>>> =
-        vec![vec![None; a.categories.len()]; a.facilities.len()];
-    for (j, c) in a.categories.iter().enumerate() {
-        for (k, &i) in c.facilities.iter().enumerate() {
-            position[i as usize][j] = Some(k);
-        }
-    }
-    let keys = key_pairs(a, "_catchment", "_load");
-    let capacity_keys = capacity_keys(a, &["_ratio", "_demand_in_reach"]);
+    let scenario = a.scenario.as_deref();
+    let all = scenario.map_or(&a.facilities, |s| &s.after.facilities);
+    let today = FacilityKeys::new(a, "");
+    let before_at = positions(a, all.len());
+    let planned = scenario.map(|s| {
+        (
+            s,
+            FacilityKeys::new(&s.after, PLANNED),
+            positions(&s.after, all.len()),
+        )
+    });
     let out_crs = a.plan.coords().output;
     let mut fc = FeatureCollection::begin(w, None, Some(run))?;
-    for (f, at) in a.facilities.iter().zip(&position) {
+    for (i, f) in all.iter().enumerate() {
+        let at = planned.as_ref().map_or(&before_at[i], |(_, _, p)| &p[i]);
         if at.iter().all(Option::is_none) {
             continue;
         }
@@ -519,30 +644,24 @@ pub fn write_facilities(a: &Analysis, run: &str, w: &mut (dyn Write + Send)) -> 
             }
             buf.extend_from_slice(br#","categories":"#);
             push_names(buf, a, (0..a.categories.len()).filter(|&j| at[j].is_some()));
-            for (j, (catchment_key, load_key)) in keys.iter().enumerate() {
-                let catchment =
-                    at[j].map(|k| a.categories[j].catchment.get(k).copied().unwrap_or(0.0));
-                buf.push(b',');
-                buf.extend_from_slice(catchment_key);
-                match catchment {
-                    Some(v) => push_amount(buf, v),
+            if let Some((s, _, _)) = &planned {
+                let (status, year) = s.planned_of(i).unwrap_or((None, None));
+                buf.extend_from_slice(br#","planned":"#);
+                buf.extend_from_slice(if s.is_planned(i) { b"true" } else { b"false" });
+                buf.extend_from_slice(br#","status":"#);
+                match status {
+                    Some(t) => push_str(buf, t),
                     None => buf.extend_from_slice(b"null"),
                 }
-                buf.push(b',');
-                buf.extend_from_slice(load_key);
-                match (catchment, f.capacity) {
-                    (Some(v), Some(cap)) if cap > 0.0 => push_fixed_real(buf, v / cap, 4),
-                    _ => buf.extend_from_slice(b"null"),
+                buf.extend_from_slice(br#","year":"#);
+                match year {
+                    Some(y) => buf.extend_from_slice(y.to_string().as_bytes()),
+                    None => buf.extend_from_slice(b"null"),
                 }
             }
-            for (j, keys) in &capacity_keys {
-                let cap = a.categories[*j].capacity.as_ref();
-                let catchments = cap.map(|c| &c.catchments);
-                let k = at[*j];
-                let ratio = k.and_then(|k| catchments?.ratio.get(k).copied());
-                let demand = k.and_then(|k| catchments?.demand_in_reach.get(k).copied());
-                push_real_field(buf, &keys[0], ratio);
-                push_real_field(buf, &keys[1], demand);
+            today.push(buf, a, f.capacity, &before_at[i]);
+            if let Some((s, keys, after_at)) = &planned {
+                keys.push(buf, &s.after, f.capacity, &after_at[i]);
             }
             buf.extend_from_slice(b"}}");
         })?;
@@ -562,47 +681,29 @@ fn push_names(buf: &mut Vec<u8>, a: &Analysis, categories: impl Iterator<Item = 
     buf.push(b']');
 }
 
-/// Write every demand point with, per category, the distance to and id of its nearest facility
-/// (positions in `a.plan.coords().output`).
-///
-/// # Errors
-/// The writer fails.
-pub fn write_residences(a: &Analysis, run: &str, w: &mut (dyn Write + Send)) -> io::Result<()> {
-    let keys = key_pairs(a, "_m", "_id");
-    let names: Vec<Vec<u8>> = a
-        .categories
-        .iter()
-        .map(|c| {
-            let mut b = Vec::new();
-            push_str(&mut b, &c.name);
-            b
-        })
-        .collect();
-    // Facility and community ids are written millions of times: encode each once.
-    let encode = |id: &Id| {
-        let mut b = Vec::new();
-        push_id(&mut b, id);
-        b
-    };
-    let facility_ids: Vec<Vec<u8>> = a.facilities.iter().map(|f| encode(&f.id)).collect();
-    let community_ids: Vec<Vec<u8>> = a.communities.iter().map(|c| encode(&c.id)).collect();
-    let network = !a.unplaced.is_empty();
-    let capacity_keys = capacity_keys(a, &["_access"]);
-    let out_crs = a.plan.coords().output;
-    let format_one = |buf: &mut Vec<u8>, k: usize| {
-        let r = &a.demand[k];
-        buf.extend_from_slice(br#"{"type":"Feature","geometry":"#);
-        push_point(buf, coords::convert(r.at, Crs::Wgs84, out_crs), COORDS);
-        buf.extend_from_slice(br#","properties":{"id":"#);
-        push_id(buf, &r.id);
-        buf.extend_from_slice(br#","community":"#);
-        match community_ids.get(a.demand_community[k] as usize) {
-            Some(c) => buf.extend_from_slice(c),
-            None => buf.extend_from_slice(b"null"),
+/// The keys of a demand point's results in one stage.
+struct ResidenceKeys {
+    distance_id: Vec<(Vec<u8>, Vec<u8>)>,
+    capacity: Vec<(usize, Vec<Vec<u8>>)>,
+    missing: Vec<u8>,
+}
+
+impl ResidenceKeys {
+    fn new(a: &Analysis, suffix: &str) -> Self {
+        let mut missing = vec![b','];
+        push_key(&mut missing, &format!("missing{suffix}"));
+        missing.push(b'[');
+        Self {
+            distance_id: key_pairs(a, &format!("_m{suffix}"), &format!("_id{suffix}")),
+            capacity: capacity_keys(a, &[&format!("_access{suffix}")]),
+            missing,
         }
-        buf.extend_from_slice(br#","population":"#);
-        push_amount(buf, r.population);
-        for (cat, (km, kid)) in a.categories.iter().zip(&keys) {
+    }
+
+    /// Append demand point `k`'s distances, nearest facilities and access in `a`
+    /// (`facility_ids`: every facility's id, encoded).
+    fn push_distances(&self, buf: &mut Vec<u8>, a: &Analysis, facility_ids: &[Vec<u8>], k: usize) {
+        for (cat, (km, kid)) in a.categories.iter().zip(&self.distance_id) {
             buf.push(b',');
             buf.extend_from_slice(km);
             let reach = cat.reach[k];
@@ -620,25 +721,86 @@ pub fn write_residences(a: &Analysis, run: &str, w: &mut (dyn Write + Send)) -> 
                 }
             }
         }
-        for (j, keys) in &capacity_keys {
+        for (j, keys) in &self.capacity {
             let access = a.categories[*j]
                 .capacity
                 .as_ref()
                 .and_then(|c| c.catchments.access.get(k).copied());
             push_real_field(buf, &keys[0], access);
         }
-        if network {
-            buf.extend_from_slice(br#","off_network":"#);
-            buf.extend_from_slice(if a.unplaced[k] { b"true" } else { b"false" });
-        }
-        buf.extend_from_slice(br#","missing":["#);
+    }
+
+    /// Append the categories demand point `k` lacks in `a` (`names`: each category's name,
+    /// encoded).
+    fn push_missing(&self, buf: &mut Vec<u8>, a: &Analysis, names: &[Vec<u8>], k: usize) {
+        buf.extend_from_slice(&self.missing);
         for (n, j) in a.missing(k).enumerate() {
             if n > 0 {
                 buf.push(b',');
             }
             buf.extend_from_slice(&names[j]);
         }
-        buf.extend_from_slice(b"]}}");
+        buf.push(b']');
+    }
+}
+
+/// Write every demand point with, per category, the distance to and id of its nearest facility
+/// (positions in `a.plan.coords().output`), and the categories it lacks (`missing`). With
+/// planned facilities ([`Analysis::scenario`]), the same again with `_planned` appended,
+/// measured with today's and the planned facilities.
+///
+/// # Errors
+/// The writer fails.
+pub fn write_residences(a: &Analysis, run: &str, w: &mut (dyn Write + Send)) -> io::Result<()> {
+    let names: Vec<Vec<u8>> = a
+        .categories
+        .iter()
+        .map(|c| {
+            let mut b = Vec::new();
+            push_str(&mut b, &c.name);
+            b
+        })
+        .collect();
+    // Facility and community ids are written millions of times: encode each once.
+    let encode = |id: &Id| {
+        let mut b = Vec::new();
+        push_id(&mut b, id);
+        b
+    };
+    let scenario = a.scenario.as_deref();
+    let all = scenario.map_or(&a.facilities, |s| &s.after.facilities);
+    let facility_ids: Vec<Vec<u8>> = all.iter().map(|f| encode(&f.id)).collect();
+    let community_ids: Vec<Vec<u8>> = a.communities.iter().map(|c| encode(&c.id)).collect();
+    let network = !a.unplaced.is_empty();
+    let today = ResidenceKeys::new(a, "");
+    let planned = scenario.map(|s| (&s.after, ResidenceKeys::new(&s.after, PLANNED)));
+    let out_crs = a.plan.coords().output;
+    let format_one = |buf: &mut Vec<u8>, k: usize| {
+        let r = &a.demand[k];
+        buf.extend_from_slice(br#"{"type":"Feature","geometry":"#);
+        push_point(buf, coords::convert(r.at, Crs::Wgs84, out_crs), COORDS);
+        buf.extend_from_slice(br#","properties":{"id":"#);
+        push_id(buf, &r.id);
+        buf.extend_from_slice(br#","community":"#);
+        match community_ids.get(a.demand_community[k] as usize) {
+            Some(c) => buf.extend_from_slice(c),
+            None => buf.extend_from_slice(b"null"),
+        }
+        buf.extend_from_slice(br#","population":"#);
+        push_amount(buf, r.population);
+        today.push_distances(buf, a, &facility_ids, k);
+        if let Some((after, keys)) = &planned {
+            keys.push_distances(buf, after, &facility_ids, k);
+        }
+        if network {
+            buf.extend_from_slice(br#","off_network":"#);
+            buf.extend_from_slice(if a.unplaced[k] { b"true" } else { b"false" });
+        }
+        today.push_missing(buf, a, &names, k);
+        if let Some((after, keys)) = &planned {
+            keys.push_missing(buf, after, &names, k);
+        }
+        buf.extend_from_slice(b"}}");
     };
     let mut fc = FeatureCollection::begin(w, None, Some(run))?;
     fc.features_par(a.demand.len(), format_one)?;
@@ -841,6 +1003,9 @@ pub struct Summary {
     /// Inputs that are probably a mistake (implausible counts, coordinates far from the
     /// facilities, most people in no community), as sentences.
     pub warnings: Vec<String>,
+    /// With planned facilities: before, after and the change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub planned: Option<PlannedSummary>,
 }
 
 fn id_value(id: &Id) -> serde_json::Value {
@@ -951,7 +1116,124 @@ pub fn summary(a: &Analysis, run: &str) -> Summary {
             .map(|(c, _)| id_value(&c.id))
             .collect(),
         warnings: a.warnings.iter().map(|w| w.to_string()).collect(),
+        planned: a.scenario.as_deref().map(|s| planned_summary(a, s)),
     }
+}
+
+/// The planned facilities' part of `summary.json`.
+fn planned_summary(a: &Analysis, s: &Scenario) -> PlannedSummary {
+    let names =
+        |r: &[usize]| -> Vec<String> { r.iter().map(|&j| a.categories[j].name.clone()).collect() };
+    PlannedSummary {
+        file: s.file.clone(),
+        facilities: s.planned.len(),
+        categories: Ordered(
+            s.changes(a)
+                .into_iter()
+                .map(|c| {
+                    (
+                        c.name.clone(),
+                        CategoryChangeSummary {
+                            planned_facilities: c.planned,
+                            covered_population_before: round(c.covered_before, 3),
+                            covered_population_after: round(c.covered_after, 3),
+                            covered_population_change: round(c.covered_after - c.covered_before, 3),
+                            coverage_before: round(c.coverage_before, 6),
+                            coverage_after: round(c.coverage_after, 6),
+                            coverage_change: round(c.coverage_after - c.coverage_before, 6),
+                            communities_lacking_before: c.communities_lacking_before,
+                            communities_lacking_after: c.communities_lacking_after,
+                        },
+                    )
+                })
+                .collect(),
+        ),
+        communities_lacking_before: a.communities_lacking(),
+        communities_lacking_after: s.after.communities_lacking(),
+        communities_changed: s.changed_communities.len(),
+        changed: s
+            .changed_communities
+            .iter()
+            .map(|&n| CommunityChangeSummary {
+                id: id_value(&a.communities[n].id),
+                name: a.communities[n].name.as_deref().map(str::to_string),
+                lacking_before: names(&a.community_results[n].lacking),
+                lacking_after: names(&s.after.community_results[n].lacking),
+                gap_population_before: round(a.community_results[n].gap_population, 3),
+                gap_population_after: round(s.after.community_results[n].gap_population, 3),
+            })
+            .collect(),
+        communities_lacking_after_ids: s
+            .after
+            .communities
+            .iter()
+            .zip(&s.after.community_results)
+            .filter(|(_, r)| !r.lacking.is_empty())
+            .map(|(c, _)| id_value(&c.id))
+            .collect(),
+    }
+}
+
+/// The planned facilities in `summary.json`: before (today's facilities), after (with the
+/// planned ones) and the change, per category and for the communities.
+#[derive(Debug, Serialize)]
+pub struct PlannedSummary {
+    /// The planned facilities' file.
+    pub file: String,
+    /// Planned facilities analysed.
+    pub facilities: usize,
+    /// Per category, before and after.
+    pub categories: Ordered<CategoryChangeSummary>,
+    /// Communities lacking at least one category, today.
+    pub communities_lacking_before: usize,
+    /// The same with the planned facilities.
+    pub communities_lacking_after: usize,
+    /// Communities whose lacking categories change.
+    pub communities_changed: usize,
+    /// Those communities, in input order.
+    pub changed: Vec<CommunityChangeSummary>,
+    /// Ids of the communities lacking at least one category with the planned facilities.
+    pub communities_lacking_after_ids: Vec<serde_json::Value>,
+}
+
+/// One category in [`PlannedSummary`].
+#[derive(Debug, Serialize)]
+pub struct CategoryChangeSummary {
+    /// Planned facilities that offer it (0: its figures do not change).
+    pub planned_facilities: usize,
+    /// The people it counts within reach, today.
+    pub covered_population_before: f64,
+    /// The same with the planned facilities.
+    pub covered_population_after: f64,
+    /// After minus before.
+    pub covered_population_change: f64,
+    /// Share of the people it counts within reach (0 to 1), today.
+    pub coverage_before: f64,
+    /// The same with the planned facilities.
+    pub coverage_after: f64,
+    /// After minus before.
+    pub coverage_change: f64,
+    /// Communities below target, today.
+    pub communities_lacking_before: usize,
+    /// The same with the planned facilities.
+    pub communities_lacking_after: usize,
+}
+
+/// One community whose lacking categories change, in [`PlannedSummary`].
+#[derive(Debug, Serialize)]
+pub struct CommunityChangeSummary {
+    /// Its id.
+    pub id: serde_json::Value,
+    /// Its name.
+    pub name: Option<String>,
+    /// The categories it lacks today.
+    pub lacking_before: Vec<String>,
+    /// The categories it lacks with the planned facilities.
+    pub lacking_after: Vec<String>,
+    /// People lacking at least one category, today.
+    pub gap_population_before: f64,
+    /// The same with the planned facilities.
+    pub gap_population_after: f64,
 }
 
 fn access_summary(a: &Analysis, c: &crate::CategoryResult) -> Option<AccessSummary> {
@@ -1022,10 +1304,29 @@ fn csv_number(v: Option<f64>) -> String {
 /// # Errors
 /// The writer fails.
 pub fn write_summary_csvt(w: &mut dyn Write) -> io::Result<()> {
-    let types: Vec<String> = SUMMARY_COLUMNS
-        .iter()
-        .map(|(_, t)| format!("\"{t}\""))
-        .collect();
+    write_csvt(&SUMMARY_COLUMNS, w)
+}
+
+/// [`write_summary_csvt`] for the `summary.csv` of `a`: with planned facilities
+/// ([`Analysis::scenario`]), the types of the columns they add too.
+///
+/// # Errors
+/// The writer fails.
+pub fn write_summary_csvt_of(a: &Analysis, w: &mut dyn Write) -> io::Result<()> {
+    write_csvt(&summary_columns(a), w)
+}
+
+/// The columns of `a`'s `summary.csv`, in order, with their GDAL types.
+fn summary_columns(a: &Analysis) -> Vec<(&'static str, &'static str)> {
+    let mut columns = SUMMARY_COLUMNS.to_vec();
+    if a.scenario.is_some() {
+        columns.extend(PLANNED_COLUMNS);
+    }
+    columns
+}
+
+fn write_csvt(columns: &[(&str, &str)], w: &mut dyn Write) -> io::Result<()> {
+    let types: Vec<String> = columns.iter().map(|(_, t)| format!("\"{t}\"")).collect();
     writeln!(w, "{}", types.join(","))
 }
 
@@ -1038,15 +1339,16 @@ pub fn write_summary_csvt(w: &mut dyn Write) -> io::Result<()> {
 /// # Errors
 /// The writer fails.
 pub fn write_summary_csv(a: &Analysis, run: &str, w: &mut dyn Write) -> io::Result<()> {
-    let header: Vec<&str> = SUMMARY_COLUMNS.iter().map(|(name, _)| *name).collect();
+    let scenario = a.scenario.as_deref();
+    let header: Vec<&str> = summary_columns(a).iter().map(|(name, _)| *name).collect();
     writeln!(w, "{}", header.join(","))?;
-    for c in &a.categories {
+    for (j, c) in a.categories.iter().enumerate() {
         let access = access_summary(a, c);
         let access = access.as_ref();
         let standard = access.and_then(|s| s.standard.as_ref());
         writeln!(
             w,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}{}",
             csv_field(&c.name),
             c.facilities.len(),
             round(c.counted_population, 3),
@@ -1068,7 +1370,31 @@ pub fn write_summary_csv(a: &Analysis, run: &str, w: &mut dyn Write) -> io::Resu
             csv_number(standard.map(|s| s.shortfall)),
             standard.map_or_else(String::new, |s| s.communities_short.to_string()),
             csv_field(run),
+            scenario.map_or_else(String::new, |s| {
+                let after = &s.after.categories[j];
+                format!(
+                    ",{},{},{},{},{},{},{}",
+                    s.planned_per_category[j],
+                    after.facilities.len(),
+                    round(after.covered_population, 3),
+                    round(after.coverage, 6),
+                    round(after.coverage - c.coverage, 6),
+                    after.communities_lacking,
+                    after.communities_lacking as i64 - c.communities_lacking as i64,
+                )
+            }),
         )?;
     }
     Ok(())
 }
+
+/// The columns `summary.csv` gains with planned facilities, and their GDAL types.
+const PLANNED_COLUMNS: [(&str, &str); 7] = [
+    ("planned_facilities", "Integer"),
+    ("facilities_planned", "Integer"),
+    ("covered_population_planned", "Real"),
+    ("coverage_planned", "Real"),
+    ("coverage_change", "Real"),
+    ("communities_lacking_planned", "Integer"),
+    ("communities_lacking_change", "Integer"),
+];

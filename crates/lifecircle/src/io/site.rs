@@ -399,6 +399,8 @@ pub fn site_summary(s: &Siting<'_>, run: &str) -> Value {
         },
         "new_sites": s.sites(),
         "communities": a.communities.len(),
+        "communities_with_population": a.populated_communities(),
+        "communities_without_population": a.communities.len() - a.populated_communities(),
         "communities_lacking": a.communities_lacking(),
         "communities_lacking_after": s.after.communities_lacking(),
         "population": rounded(a.population, 3),

@@ -7,10 +7,14 @@
 mod community;
 mod facility;
 mod id;
+mod planned;
 mod residence;
 
 pub(crate) use self::community::representative_point;
-pub use self::{community::Community, facility::Facility, id::Id, residence::Residence};
+pub use self::{
+    community::Community, facility::Facility, id::Id, planned::PlannedFacility,
+    residence::Residence,
+};
 
 /// The index recorded for a value that was not read from a file.
 pub(crate) const NOT_FROM_FILE: u32 = u32::MAX;

@@ -22,6 +22,12 @@
 //! its people unplaced (counted in [`Inventory::unplaced_population`]). Homes outside every
 //! cell, or in cells with nobody, are left out (counted).
 //!
+//! The grid may also be a population raster (a GeoTIFF such as WorldPop or GHS-POP, read by
+//! [`crate::io::formats`]): a home belongs to the cell its point falls in, and the people of a
+//! populated cell without any building that could take them become a residence of their own,
+//! the cell (id `r{row}c{col}`, at its centre, `population_cell: true`), so the raster's whole
+//! population is kept even where few buildings are mapped.
+//!
 //! Without a grid, a home's population is its floor area divided by
 //! `floor_area_per_person_m2` (35 m²), marked `population_estimated: true`.
 //!
@@ -105,6 +111,9 @@ pub struct Building {
     pub levels: f64,
     /// True when the population comes from floor area, not from a grid.
     pub population_estimated: bool,
+    /// True for a populated raster cell without a building that could take its people: the
+    /// residence is the cell itself (id `r{row}c{col}`, at its centre, no floor area).
+    pub cell: bool,
 }
 
 /// Of a community: what kind of OSM element it is. Its model geometry is the boundary's
@@ -165,8 +174,10 @@ pub struct Inventory {
     pub facilities_by_category: Vec<(String, usize)>,
     /// Facilities (each once).
     pub facilities: usize,
-    /// Residence buildings.
+    /// Residences: buildings, and raster cells standing in for their people.
     pub residences: usize,
+    /// Of those, populated raster cells without a building that could take their people.
+    pub cells: usize,
     /// Residents placed in them.
     pub population: f64,
     /// Whether populations were estimated from floor area.
@@ -240,6 +251,7 @@ impl Extract {
             facilities_by_category,
             facilities: self.facilities.len(),
             residences: self.residences.len(),
+            cells: self.residences.iter().filter(|r| r.osm.cell).count(),
             // Folded from +0: an empty f64 sum is -0, printed "-0".
             population: self
                 .residences
@@ -285,10 +297,18 @@ impl fmt::Display for Inventory {
         for (c, n) in &self.facilities_by_category {
             writeln!(f, "  {c:<width$}  {n}")?;
         }
+        let cells = if self.cells > 0 {
+            format!(
+                " and {} population raster cells without one (each a residence at its centre)",
+                self.cells
+            )
+        } else {
+            String::new()
+        };
         writeln!(
             f,
-            "residences: {} buildings, {:.0} residents{}",
-            self.residences,
+            "residences: {} buildings{cells}, {:.0} residents{}",
+            self.residences - self.cells,
             self.population,
             if self.population_estimated {
                 " (estimated from floor area)"
@@ -852,11 +872,62 @@ fn footprint_m2(area: &MultiPolygon<f64>) -> f64 {
 
 /// A population grid: cells and their residents.
 struct Grid {
-    index: AreaIndex,
+    cells: GridCells,
     population: Vec<f64>,
 }
 
+/// Where the cells of a population grid are.
+enum GridCells {
+    /// Polygons (a GeoJSON grid).
+    Areas(AreaIndex),
+    /// The populated cells of a raster.
+    Raster(RasterCells),
+}
+
+/// The populated cells of a population raster, found from a point by the raster's transform.
+struct RasterCells {
+    transform: crate::io::formats::raster::Transform,
+    width: u32,
+    height: u32,
+    /// The raster's coordinate system (`None`: WGS84 longitude/latitude).
+    projection: Option<crate::projection::Projection>,
+    /// The populated cell at `(row, col)`.
+    index: foldhash::HashMap<(u32, u32), usize>,
+    /// Each populated cell's id (`r{row}c{col}`) and centre (as written).
+    centres: Vec<(String, LonLat)>,
+}
+
+impl Grid {
+    /// The cell holding `p`.
+    fn find(&self, p: LonLat) -> Option<usize> {
+        match &self.cells {
+            GridCells::Areas(index) => index.find(p),
+            GridCells::Raster(r) => {
+                let (x, y) = match &r.projection {
+                    Some(proj) => proj.from_wgs84(p.lon, p.lat).ok()?,
+                    None => (p.lon, p.lat),
+                };
+                let cell = r.transform.cell_of(x, y, r.width, r.height)?;
+                r.index.get(&cell).copied()
+            }
+        }
+    }
+
+    /// The id and centre of cell `c`, when the cell itself can be a residence (a raster's).
+    fn cell_residence(&self, c: usize) -> Option<&(String, LonLat)> {
+        match &self.cells {
+            GridCells::Areas(_) => None,
+            GridCells::Raster(r) => r.centres.get(c),
+        }
+    }
+}
+
+/// Read a population grid: a raster (GeoTIFF), or polygons with a `population` property.
 fn read_grid(path: &Path, skipped: &mut Skipped) -> Result<Grid> {
+    let input = crate::io::InputFile::new(path);
+    if input.format() == crate::io::Format::GeoTiff {
+        return read_raster_grid(&input, skipped);
+    }
     let cells = input::read_features(&Source::path(path), &["population"], |f| {
         let area = match f.geometry()? {
             Geometry::Polygon(p) => MultiPolygon::new(vec![p]),
@@ -901,7 +972,61 @@ fn read_grid(path: &Path, skipped: &mut Skipped) -> Result<Grid> {
     }
     let (areas, population) = cells.kept.into_iter().unzip();
     Ok(Grid {
-        index: AreaIndex::new(areas),
+        cells: GridCells::Areas(AreaIndex::new(areas)),
+        population,
+    })
+}
+
+/// Read the populated cells of a population raster.
+fn read_raster_grid(input: &crate::io::InputFile, skipped: &mut Skipped) -> Result<Grid> {
+    use crate::io::formats::raster::Raster;
+    let file = input.name();
+    let mut raster = Raster::open(input, &file)?;
+    let mut cells = Vec::new();
+    raster.cells(1 << 16, &mut |chunk| {
+        cells.extend(chunk);
+        true
+    })?;
+    let projection = raster.projection.clone();
+    let mut index = foldhash::HashMap::default();
+    let mut centres = Vec::with_capacity(cells.len());
+    let mut population = Vec::with_capacity(cells.len());
+    for (k, cell) in cells.iter().enumerate() {
+        let (x, y) = raster.transform.centre(cell.row, cell.col);
+        let at = match &projection {
+            Some(p) => p.to_wgs84(x, y).map_err(|e| e.to_string()),
+            None => Ok((x, y)),
+        }
+        .and_then(|(lon, lat)| LonLat::new(lon, lat).map_err(|e| e.to_string()));
+        match at {
+            Ok(at) => {
+                index.insert((cell.row, cell.col), centres.len());
+                centres.push((cell.id(), as_written(at)));
+                population.push(cell.value);
+            }
+            Err(e) => skipped.add(
+                SkipKind::GridFeature,
+                format!("{file}: cell {} (feature {k}): {e}; skipped", cell.id()),
+            ),
+        }
+    }
+    if population.is_empty() {
+        return Err(Error::File {
+            file,
+            reason: "the population raster has no populated cell (every cell is nodata, zero \
+                     or negative)"
+                .into(),
+        });
+    }
+    Ok(Grid {
+        cells: GridCells::Raster(RasterCells {
+            transform: raster.transform,
+            width: raster.width,
+            height: raster.height,
+            projection,
+            index,
+            centres,
+        }),
         population,
     })
 }
@@ -936,6 +1061,7 @@ impl Home {
                 floor_area_m2: self.floor_area_m2,
                 levels: self.levels,
                 population_estimated,
+                cell: false,
             },
         }
     }
@@ -970,7 +1096,7 @@ fn place_people(homes: Vec<Home>, grid: Option<&Grid>, mapping: &Mapping) -> Pla
         };
     };
     let n = grid.population.len();
-    let cell_of: Vec<Option<usize>> = homes.iter().map(|h| grid.index.find(h.point)).collect();
+    let cell_of: Vec<Option<usize>> = homes.par_iter().map(|h| grid.find(h.point)).collect();
     let (mut sure_floor, mut maybe_floor) = (vec![0.0; n], vec![0.0; n]);
     for (h, c) in homes.iter().zip(&cell_of) {
         if let Some(c) = *c {
@@ -988,6 +1114,8 @@ fn place_people(homes: Vec<Home>, grid: Option<&Grid>, mapping: &Mapping) -> Pla
     let mut fallback_cells = 0;
     // Per cell: Some(true) homes take the people, Some(false) maybe-homes do, None nobody.
     let mut takers: Vec<Option<bool>> = vec![None; n];
+    // Raster cells without a building that could take their people stand in for them.
+    let mut cell_residences = Vec::new();
     for (c, taker) in takers.iter_mut().enumerate() {
         let pop = grid.population.get(c).copied().unwrap_or(0.0);
         if pop <= 0.0 {
@@ -998,6 +1126,22 @@ fn place_people(homes: Vec<Home>, grid: Option<&Grid>, mapping: &Mapping) -> Pla
         } else if maybe_floor.get(c).is_some_and(|&f| f > 0.0) {
             *taker = Some(false);
             fallback_cells += 1;
+        } else if let Some((id, at)) = grid.cell_residence(c) {
+            cell_residences.push(Residence {
+                model: model::Residence {
+                    id: Id::Text(id.as_str().into()),
+                    at: *at,
+                    population: pop,
+                    community: None,
+                    index: 0,
+                },
+                osm: Building {
+                    floor_area_m2: 0.0,
+                    levels: 0.0,
+                    population_estimated: false,
+                    cell: true,
+                },
+            });
         } else {
             unplaced += pop;
         }
@@ -1024,6 +1168,7 @@ fn place_people(homes: Vec<Home>, grid: Option<&Grid>, mapping: &Mapping) -> Pla
             None => {}
         }
     }
+    residences.extend(cell_residences);
     Placed {
         residences,
         unplaced,
@@ -1081,8 +1226,12 @@ pub fn write_extract_set(extract: &Extract, mut set: OutputSet) -> Result<Invent
         |Extracted { model: r, osm }, p| {
             push_id(p.key("id"), &r.id);
             push_fixed(p.key("population"), r.population, POPULATION_DECIMALS);
-            push_fixed(p.key("floor_area_m2"), osm.floor_area_m2, 1);
-            push_fixed(p.key("levels"), osm.levels, 2);
+            if osm.cell {
+                p.key("population_cell").extend_from_slice(b"true");
+            } else {
+                push_fixed(p.key("floor_area_m2"), osm.floor_area_m2, 1);
+                push_fixed(p.key("levels"), osm.levels, 2);
+            }
             if osm.population_estimated {
                 p.key("population_estimated").extend_from_slice(b"true");
             }
@@ -1392,7 +1541,7 @@ mod tests {
     fn grid_people_follow_floor_area() {
         // Cells [0,1], [1,2], [2,3], [3,4] (x) with 100, 60, 30, 0 people.
         let grid = Grid {
-            index: AreaIndex::new(vec![square(0.), square(1.), square(2.), square(3.)]),
+            cells: GridCells::Areas(AreaIndex::new(vec![square(0.), square(1.), square(2.), square(3.)])),
             population: vec![100.0, 60.0, 30.0, 0.0],
         };
         let homes = vec![

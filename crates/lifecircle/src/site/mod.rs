@@ -190,12 +190,45 @@ pub fn site<'a>(
     let prepared = walking.prepare(&points);
     let unplaced = prepared.unplaced();
     let at: Vec<LonLat> = candidates.iter().map(|c| c.at).collect();
-    let mut pairs: Vec<Pairs> = Vec::with_capacity(before.categories.len());
-    for c in &before.categories {
-        progress.stage(&format!("measuring candidate coverage for {}", c.name));
-        pairs.push(prepared.within(&at, c.plan.max_walk_m));
+    // One table per distinct walk: the longest is measured, and a shorter walk's pairs are
+    // those of the longest that are no longer (a search bounded by the shorter walk finds
+    // exactly these), so categories that share a walk share one search and one table.
+    let mut walks: Vec<f64> = before
+        .categories
+        .iter()
+        .map(|c| c.plan.max_walk_m)
+        .collect();
+    walks.sort_by(|a, b| b.total_cmp(a));
+    walks.dedup();
+    let mut tables: Vec<Pairs> = Vec::with_capacity(walks.len());
+    for (k, &walk_m) in walks.iter().enumerate() {
+        let names: Vec<&str> = before
+            .categories
+            .iter()
+            .filter(|c| c.plan.max_walk_m == walk_m)
+            .map(|c| c.name.as_str())
+            .collect();
+        progress.stage(&format!(
+            "measuring candidate coverage for {}",
+            names.join(", ")
+        ));
+        tables.push(match tables.first() {
+            Some(longest) if k > 0 => longest.no_longer_than(walk_m),
+            _ => prepared.within(&at, walk_m),
+        });
     }
     drop(prepared);
+    let pairs: Vec<&Pairs> = before
+        .categories
+        .iter()
+        .map(|c| {
+            let k = walks
+                .iter()
+                .position(|&w| w == c.plan.max_walk_m)
+                .unwrap_or(0);
+            &tables[k]
+        })
+        .collect();
     // Candidates out of reach of every demand point that lacks a sited category stay in the
     // list (their indices are the pairs' indices) but are never chosen.
     let candidates_in_reach = (0..candidates.len())
@@ -404,7 +437,7 @@ fn check_costs(goal: Goal, candidates: &[Candidate]) -> Result<()> {
 fn solve_problem(
     before: &Analysis<'_>,
     candidates: &[Candidate],
-    pairs: &[Pairs],
+    pairs: &[&Pairs],
     weights: &[Vec<f64>],
     subset: &[u32],
     unplaced: &[bool],
@@ -475,7 +508,7 @@ fn solve_problem(
         .iter()
         .enumerate()
         .map(|(k, &c)| CategoryCover {
-            pairs: &pairs[c],
+            pairs: pairs[c],
             skip: &skips[k],
             weight: &local_weights[k],
             group: &group_of[k],

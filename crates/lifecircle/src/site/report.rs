@@ -33,14 +33,19 @@ pub fn text(s: &Siting<'_>) -> String {
             s.candidates_in_reach
         ),
     };
+    // Only communities with residents are judged (as in `analyze`).
+    let populated = a.populated_communities();
+    let communities = match a.communities.len() - populated {
+        0 => format!("{populated} communities"),
+        empty => format!("{populated} communities with residents ({empty} without)"),
+    };
     let _ = writeln!(
         out,
-        "{} walk: {} demand points, population {}, {} existing facilities, {} communities; goal {}; {candidates}",
+        "{} walk: {} demand points, population {}, {} existing facilities, {communities}; goal {}; {candidates}",
         a.mode,
         a.demand.len(),
         fmt_amount(a.population),
         a.facilities.len(),
-        a.communities.len(),
         s.goal.label(),
     );
     let mut t = Table::new();
@@ -55,8 +60,6 @@ pub fn text(s: &Siting<'_>) -> String {
         "after",
         "no candidate reaches",
     ]);
-    // Only communities with residents are judged (as in `analyze`).
-    let populated = a.populated_communities();
     for p in &s.plans {
         for (k, &c) in p.categories.iter().enumerate() {
             let cat = &a.categories[c];
@@ -155,9 +158,8 @@ pub fn text(s: &Siting<'_>) -> String {
     } else {
         let _ = writeln!(
             out,
-            "{} of {} communities still lack a category after the plan:",
+            "{} of {populated} communities with residents still lack a category after the plan:",
             lacking.len(),
-            a.communities.len()
         );
         for &n in lacking.iter().take(SITES_SHOWN) {
             let c = &a.communities[n];

@@ -165,6 +165,30 @@ impl Pairs {
         }
     }
 
+    /// The pairs with a walk of at most `max_walk_m` metres (inclusive): what
+    /// [`PreparedDemand::within`] gives for that shorter walk, since the walks it measures do
+    /// not depend on how far it searches.
+    pub fn no_longer_than(&self, max_walk_m: f64) -> Pairs {
+        let mut start = Vec::with_capacity(self.start.len());
+        let mut demand = Vec::new();
+        let mut distance_m = Vec::new();
+        start.push(0);
+        for w in self.start.windows(2) {
+            for k in w[0]..w[1] {
+                if self.distance_m[k] <= max_walk_m {
+                    demand.push(self.demand[k]);
+                    distance_m.push(self.distance_m[k]);
+                }
+            }
+            start.push(demand.len());
+        }
+        Pairs {
+            start,
+            demand,
+            distance_m,
+        }
+    }
+
     /// Every pair as (facility, demand point, distance in metres), by facility, then demand.
     pub fn iter(&self) -> impl Iterator<Item = (usize, usize, f64)> + '_ {
         self.start.windows(2).enumerate().flat_map(move |(j, w)| {

@@ -12,6 +12,7 @@ mod fgb_write;
 mod gpkg;
 mod gpkg_write;
 mod layer;
+pub(crate) mod raster;
 mod shp;
 mod table;
 
@@ -49,17 +50,21 @@ pub enum Format {
     Shapefile,
     /// Points from longitude and latitude columns of an Excel sheet (`.xlsx`, `.xls`).
     Excel,
+    /// A population raster (GeoTIFF, `.tif`, `.tiff`): one point per populated cell, as
+    /// residences or as `extract`'s population.
+    GeoTiff,
 }
 
 impl Format {
     /// Every format, in the order they are listed to users.
-    pub const ALL: [Format; 6] = [
+    pub const ALL: [Format; 7] = [
         Format::GeoJson,
         Format::GeoPackage,
         Format::FlatGeobuf,
         Format::Shapefile,
         Format::Csv,
         Format::Excel,
+        Format::GeoTiff,
     ];
 
     /// The name used on the command line: `geojson`, `gpkg`, `csv`.
@@ -71,6 +76,7 @@ impl Format {
             Self::Csv => "csv",
             Self::Shapefile => "shp",
             Self::Excel => "xlsx",
+            Self::GeoTiff => "tif",
         }
     }
 
@@ -84,6 +90,7 @@ impl Format {
             "csv" => Self::Csv,
             "shp" => Self::Shapefile,
             "xlsx" | "xls" => Self::Excel,
+            "tif" | "tiff" => Self::GeoTiff,
             _ => return None,
         })
     }
@@ -321,10 +328,39 @@ where
                 parse,
             )
         }
+        Format::GeoTiff => {
+            if !wanted.contains(&raster::CELL_VALUE) {
+                return Err(Error::File {
+                    file: file.to_string(),
+                    reason: "a population raster (GeoTIFF) is read as residences \
+                             (--residences) or as extract's --population, not as facilities, \
+                             communities or streets"
+                        .into(),
+                });
+            }
+            let raster = raster::Raster::open(input, file)?;
+            let projection = raster.projection.clone();
+            pipeline(
+                file,
+                projection.as_ref(),
+                |emit| raster.rows(wanted, emit),
+                parse,
+            )
+        }
         Format::GeoJson => Err(Error::File {
             file: file.to_string(),
             reason: "read as GeoJSON by the GeoJSON reader".into(),
         }),
+    }
+}
+
+/// Whether `source` is a population raster (read with [`raster::CELL_ID`] and
+/// [`raster::CELL_VALUE`] for the id and population).
+pub(crate) fn is_raster(source: &Source) -> bool {
+    match source {
+        Source::Bytes { .. } => false,
+        Source::Path(p) => InputFile::new(p).format() == Format::GeoTiff,
+        Source::File(f) => f.format() == Format::GeoTiff,
     }
 }
 

@@ -31,6 +31,33 @@ use crate::geodesy::check_position;
 /// Bytes read per block; a batch of features parsed in parallel is about this large.
 const BLOCK_BYTES: usize = 8 << 20;
 
+/// The largest single feature (or other member of the collection) read, in MiB, unless the
+/// environment variable [`MAX_FEATURE_MB_VAR`] sets another. A feature is held whole in memory
+/// while it is parsed, so this bounds the reader's memory whatever the file holds; GDAL's
+/// GeoJSON reader has a like limit (`OGR_GEOJSON_MAX_OBJ_SIZE`, 200 MB).
+pub const MAX_FEATURE_MB: usize = 256;
+
+/// The environment variable that raises (or lowers) [`MAX_FEATURE_MB`].
+pub const MAX_FEATURE_MB_VAR: &str = "LIFECIRCLE_MAX_FEATURE_MB";
+
+/// The limit on one feature's size in bytes: [`MAX_FEATURE_MB_VAR`] when set to a whole
+/// number of MiB, else [`MAX_FEATURE_MB`].
+fn max_feature_bytes() -> Result<usize> {
+    match std::env::var(MAX_FEATURE_MB_VAR) {
+        Err(_) => Ok(MAX_FEATURE_MB << 20),
+        Ok(text) => match text.trim().parse::<usize>() {
+            Ok(mb) if mb > 0 => Ok(mb.saturating_mul(1 << 20)),
+            _ => Err(Error::File {
+                file: MAX_FEATURE_MB_VAR.to_string(),
+                reason: format!(
+                    "must be a whole number of MiB greater than 0 (the largest feature read), \
+                     got {text:?}"
+                ),
+            }),
+        },
+    }
+}
+
 /// Where a GeoJSON document comes from: a file (read in blocks, however large) or bytes in
 /// memory, with the name that messages give it.
 ///
@@ -370,6 +397,7 @@ fn scan_blocks(
             reason,
         }
     };
+    let max_value = max_feature_bytes()?;
     loop {
         if !eof {
             eof = match fill(&mut *reader, &mut buf, BLOCK_BYTES) {
@@ -412,6 +440,15 @@ fn scan_blocks(
             return Ok(scan);
         }
         let consumed = scan.pos;
+        if !eof && buf.len() - consumed > max_value {
+            // One value fills more than the limit and is not finished: stop before holding
+            // more of it.
+            let _ = tx.send(Err(Error::File {
+                file: file.to_string(),
+                reason: scan.too_large(first_index + spans.len(), max_value),
+            }));
+            return Ok(scan);
+        }
         scan.pos = 0;
         scan.line_end = None;
         if spans.is_empty() {
@@ -897,6 +934,21 @@ impl Scanner {
             }
         }
         Ok(Step::Advanced)
+    }
+
+    /// Why the value being read is refused for its size (`index`: the feature it would be).
+    fn too_large(&self, index: usize, max_value: usize) -> String {
+        let what = match self.phase {
+            Phase::Feature => format!("feature {index} is"),
+            Phase::MemberValue => format!("the member \"{}\" is", self.key),
+            _ => "a member name is".to_string(),
+        };
+        format!(
+            "{what} larger than {} MiB, the most read as one value (the file is probably \
+             damaged or not meant as input); set {MAX_FEATURE_MB_VAR} to a larger number of MiB \
+             to read it anyway",
+            max_value >> 20
+        )
     }
 
     /// With `by_lines`, the end of the feature starting at `i` when its line looks like exactly
