@@ -166,7 +166,7 @@ pub struct AnalyzeArgs {
     /// Format of --planned when its extension does not say it.
     #[arg(long, value_name = "FORMAT", requires = "planned")]
     pub planned_format: Option<Format>,
-    /// Format of --facilities when its extension does not say it: geojson, gpkg, csv.
+    /// Format of --facilities when its extension does not say it: geojson, gpkg, fgb, shp, csv, xlsx.
     #[arg(long, value_name = "FORMAT")]
     pub facilities_format: Option<Format>,
     /// Format of --residences when its extension does not say it.

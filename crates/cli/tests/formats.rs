@@ -8,7 +8,7 @@ use std::{fs, path::Path};
 use crate::support::{data_arg, fails, fixture, ok, read_json};
 
 /// A fixture of tests/fixtures/formats as an argument.
-fn formats(name: &str) -> String {
+pub(crate) fn formats(name: &str) -> String {
     fixture("formats")
         .join(name)
         .to_str()
@@ -27,7 +27,7 @@ fn without_run_id(path: &Path) -> String {
 }
 
 /// Analyse the sample with these inputs into `dir/name`, along the sample's streets.
-fn analyze(dir: &Path, name: &str, inputs: &[&str]) -> std::path::PathBuf {
+pub(crate) fn analyze(dir: &Path, name: &str, inputs: &[&str]) -> std::path::PathBuf {
     let out = dir.join(name);
     let streets = data_arg("streets.geojson");
     let mut args = vec!["analyze", "--quiet", "--network", &streets, "--out"];
@@ -39,7 +39,7 @@ fn analyze(dir: &Path, name: &str, inputs: &[&str]) -> std::path::PathBuf {
 }
 
 /// Every output of two runs is the same but for the run ids.
-fn assert_same_outputs(expected: &Path, got: &Path) {
+pub(crate) fn assert_same_outputs(expected: &Path, got: &Path) {
     let outputs = lifecircle::io::Written::in_dir(Path::new(""));
     for f in outputs.paths() {
         assert!(

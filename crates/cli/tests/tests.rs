@@ -7,6 +7,7 @@ mod capacity;
 mod cli;
 mod cli_profiles;
 mod coords_reference;
+mod flatgeobuf;
 mod formats;
 mod fuzz;
 mod gdal;

@@ -483,3 +483,40 @@ fn geometry(
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::io::{read_communities, Fields, Source};
+
+    /// Every prefix of a FlatGeobuf file, and the file with each byte replaced by 0x00 and 0xFF
+    /// in turn, is read or refused with an error, never a panic.
+    #[test]
+    fn cut_and_mutated_files_never_panic() {
+        let fixture = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../cli/tests/fixtures/formats/communities.fgb"
+        );
+        let bytes = std::fs::read(fixture).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.fgb");
+        let fields = Fields::default();
+        let read = |content: &[u8]| {
+            std::fs::write(&path, content).unwrap();
+            let source = Source::path(&path);
+            let _ = read_communities(&source, &fields);
+        };
+        let whole = read_communities(&Source::path(fixture), &fields).unwrap();
+        assert_eq!(whole.items.len(), 6);
+        for n in 0..bytes.len() {
+            read(&bytes[..n]);
+        }
+        let mut m = bytes.clone();
+        for i in 0..bytes.len() {
+            for v in [0x00, 0xFF] {
+                m[i] = v;
+                read(&m);
+            }
+            m[i] = bytes[i];
+        }
+    }
+}
