@@ -881,7 +881,7 @@ enum GridCells {
     /// Polygons (a GeoJSON grid).
     Areas(AreaIndex),
     /// The populated cells of a raster.
-    Raster(RasterCells),
+    Raster(Box<RasterCells>),
 }
 
 /// The populated cells of a population raster, found from a point by the raster's transform.
@@ -1019,14 +1019,14 @@ fn read_raster_grid(input: &crate::io::InputFile, skipped: &mut Skipped) -> Resu
         });
     }
     Ok(Grid {
-        cells: GridCells::Raster(RasterCells {
+        cells: GridCells::Raster(Box::new(RasterCells {
             transform: raster.transform,
             width: raster.width,
             height: raster.height,
             projection,
             index,
             centres,
-        }),
+        })),
         population,
     })
 }
@@ -1541,7 +1541,12 @@ mod tests {
     fn grid_people_follow_floor_area() {
         // Cells [0,1], [1,2], [2,3], [3,4] (x) with 100, 60, 30, 0 people.
         let grid = Grid {
-            cells: GridCells::Areas(AreaIndex::new(vec![square(0.), square(1.), square(2.), square(3.)])),
+            cells: GridCells::Areas(AreaIndex::new(vec![
+                square(0.),
+                square(1.),
+                square(2.),
+                square(3.),
+            ])),
             population: vec![100.0, 60.0, 30.0, 0.0],
         };
         let homes = vec![

@@ -271,10 +271,10 @@ impl Raster {
                             col: left + k as u32,
                             value,
                         });
-                        if out.len() == chunk {
-                            if !emit(std::mem::replace(&mut out, Vec::with_capacity(chunk))) {
-                                return Ok(());
-                            }
+                        if out.len() == chunk
+                            && !emit(std::mem::replace(&mut out, Vec::with_capacity(chunk)))
+                        {
+                            return Ok(());
                         }
                     }
                 }
