@@ -232,7 +232,9 @@ pub struct AnalyzeArgs {
     pub report: bool,
     /// Also write map.png, the gap map as a picture for slides and documents (2000 x 1500
     /// pixels, 300 dpi); `--map-png all` adds one map per category's coverage
-    /// (`map-<category>.png`). `site` draws the gaps after the new sites.
+    /// (`map-<category>.png`). With --planned, the same maps after the planned facilities
+    /// (`map-planned.png`, `map-planned-<category>.png`). `site` draws the gaps after the new
+    /// sites.
     #[arg(
         long,
         value_enum,

@@ -257,15 +257,25 @@ pub(crate) fn pictures_written(report: Option<&std::path::Path>, maps: &[PathBuf
             report.display()
         ));
     }
-    if let Some(first) = maps.first() {
+    // Today's maps, then those after the planned facilities (`map-planned*.png`).
+    let (planned, today): (Vec<&PathBuf>, Vec<&PathBuf>) = maps.iter().partition(|p| {
+        p.file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("map-planned"))
+    });
+    let group = |maps: &[&PathBuf]| match maps {
+        [] => String::new(),
+        [one] => one.display().to_string(),
+        [first, rest @ ..] => format!("{} and {} per category", first.display(), rest.len()),
+    };
+    if !maps.is_empty() {
         text.push_str(&format!(
             "PNG map{}: {}{} ({} x {} px, {} dpi).\n",
             if maps.len() == 1 { "" } else { "s" },
-            first.display(),
-            if maps.len() > 1 {
-                format!(" and {} per category", maps.len() - 1)
-            } else {
+            group(&today),
+            if planned.is_empty() {
                 String::new()
+            } else {
+                format!("; with the planned facilities: {}", group(&planned))
             },
             lifecircle::html_report::MAP_WIDTH_PX,
             lifecircle::html_report::MAP_HEIGHT_PX,

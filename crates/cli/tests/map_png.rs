@@ -8,6 +8,9 @@
 
 use std::{collections::HashSet, path::Path};
 
+use geo::Point;
+use serde_json::{json, Value};
+
 use lifecircle::html_report::{
     MapFont, COVERED_COLOUR, EMPTY_COLOUR, GAP_COLOURS, LACKING_COLOUR, MAP_DPI, MAP_HEIGHT_PX,
     MAP_WIDTH_PX,
@@ -235,4 +238,79 @@ fn the_siting_report_draws_offline_and_the_map_shows_the_gaps_after() {
     let left = 0..shot.width * 3 / 5;
     assert!(shot.count("#eef3f7", left.clone()) > 100_000);
     assert!(shot.count(LACKING_COLOUR, left) > 1_000);
+}
+
+/// With `--planned`, `map-planned*.png` show the homes after the planned facilities: a planned
+/// elderly-care home (the sample has none today) turns homes within its walk to the covered
+/// colour, as many as on the map of a plain run with that facility among today's.
+#[test]
+fn the_planned_maps_show_the_homes_after_the_planned_facilities() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // The planned facility sits at the home in the middle of the sample (by longitude).
+    let mut homes: Vec<Point> = support::features(&support::data("residences.geojson"))
+        .iter()
+        .map(support::point_of)
+        .collect();
+    homes.sort_by(|a, b| a.x().total_cmp(&b.x()));
+    let at = homes[homes.len() / 2];
+    let planned = json!({"type": "Feature", "properties": {"id": "new-care", "name": "养老服务中心",
+        "category": "elderly_care", "status": "planned", "year": 2027},
+        "geometry": {"type": "Point", "coordinates": [at.x(), at.y()]}});
+    let fc = |features: Vec<Value>| json!({"type": "FeatureCollection", "features": features});
+    std::fs::write(
+        d.join("planned.geojson"),
+        fc(vec![planned.clone()]).to_string(),
+    )
+    .unwrap();
+    let mut today: Value = serde_json::from_str(
+        &std::fs::read_to_string(support::data("facilities.geojson")).unwrap(),
+    )
+    .unwrap();
+    today["features"].as_array_mut().unwrap().push(planned);
+    std::fs::write(d.join("merged.geojson"), today.to_string()).unwrap();
+
+    let run = |facilities: &str, out: &str, extra: &[&str]| {
+        let mut args = vec!["analyze".to_string()];
+        args.extend(sample_args(out, &["--map-png", "all"]));
+        args[2] = facilities.to_string();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        support::ok(d, &args)
+    };
+    let stdout = run(
+        &support::data_arg("facilities.geojson"),
+        "out",
+        &["--planned", "planned.geojson"],
+    );
+    assert!(
+        stdout.contains(
+            "PNG maps: out/map.png and 8 per category; with the planned facilities: \
+             out/map-planned.png and 8 per category"
+        ),
+        "{stdout}"
+    );
+    run("merged.geojson", "plain", &[]);
+
+    let today = Picture::read(&d.join("out/map-elderly_care.png"));
+    assert_eq!(today.count(COVERED_COLOUR, MAP_XS), 0);
+    let after = Picture::read(&d.join("out/map-planned-elderly_care.png"));
+    after.assert_documented_size();
+    let plain = Picture::read(&d.join("plain/map-elderly_care.png"));
+    let (after_covered, plain_covered) = (
+        after.count(COVERED_COLOUR, MAP_XS),
+        plain.count(COVERED_COLOUR, MAP_XS),
+    );
+    assert!(plain_covered > 1_000, "{plain_covered}");
+    // The same homes in the same frame; the planned map draws a diamond over the facility
+    // (at most 22 x 22 px), which may hide a few homes.
+    assert!(
+        after_covered <= plain_covered && after_covered + 500 >= plain_covered,
+        "covered homes: {after_covered} with --planned, {plain_covered} plainly"
+    );
+    // The gap map after the plan is drawn too, and differs from today's.
+    let gap_today = Picture::read(&d.join("out/map.png"));
+    let gap_after = Picture::read(&d.join("out/map-planned.png"));
+    gap_after.assert_documented_size();
+    assert_ne!(gap_today.rgb, gap_after.rgb);
 }

@@ -70,6 +70,18 @@ impl MapPngs {
         }
         files
     }
+
+    /// With planned facilities, the same maps after them: `map-planned.png`, then (for
+    /// [`MapPngs::All`]) `map-planned-<category>.png`; none without planned facilities.
+    pub fn planned_files(self, a: &Analysis) -> Vec<(String, Shown)> {
+        if a.scenario.is_none() {
+            return Vec::new();
+        }
+        self.files(a)
+            .into_iter()
+            .map(|(file, shown)| (file.replacen("map", "map-planned", 1), shown))
+            .collect()
+    }
 }
 
 /// The fonts the maps are drawn with: the system's, loaded once per process.
@@ -225,8 +237,9 @@ pub(crate) struct Picture<'p> {
     pub title: String,
     pub subtitle: String,
     pub layers: MapLayers<'p>,
-    /// Keys added to the legend after the facilities: (mark SVG about (0, 0), text).
-    pub keys: Vec<(String, String)>,
+    /// Keys added to the legend after the facilities, under a heading: (mark SVG about
+    /// (0, 0), text).
+    pub keys: (&'static str, Vec<(String, String)>),
 }
 
 /// The legend of a map of `a` showing `shown`.
@@ -274,9 +287,10 @@ fn legend(a: &Analysis, p: &Picture<'_>) -> String {
         }
         l.dot(category_colour(j), 9.0, &label(c));
     }
-    if !p.keys.is_empty() {
-        l.heading("New sites");
-        for (mark, text) in &p.keys {
+    let (heading, keys) = &p.keys;
+    if !keys.is_empty() {
+        l.heading(heading);
+        for (mark, text) in keys {
             l.key(mark, text);
         }
     }
@@ -484,9 +498,77 @@ pub fn render_map_png(
             planned: false,
             overlay: String::new(),
         },
-        keys: Vec::new(),
+        keys: ("", Vec::new()),
     };
     render_picture(a, &mf, &p, ctx, w)
+}
+
+/// Write the map after the planned facilities as PNG: the communities and homes coloured by
+/// what they reach once the planned facilities are open, today's facilities, and the planned
+/// ones as diamonds (see [`render_map_png`] for the picture). Without planned facilities, the
+/// map of today.
+///
+/// # Errors
+/// The writer fails.
+pub fn render_planned_map_png(
+    a: &Analysis,
+    shown: Shown,
+    ctx: &ReportContext,
+    w: &mut dyn io::Write,
+) -> io::Result<()> {
+    let Some(sc) = a.scenario.as_deref() else {
+        return render_map_png(a, shown, ctx, w);
+    };
+    // The frame of today's analysis, which already takes in the planned facilities.
+    let mf = MapFrame::of(a);
+    let view = mf.view();
+    let m_per_px = (view[2] / MAP_AREA[2]).max(view[3] / MAP_AREA[3]);
+    let after = &sc.after;
+    let title = match shown {
+        Shown::Gap => {
+            "With the planned facilities: share of the people lacking something".to_string()
+        }
+        Shown::Coverage(j) => format!(
+            "With the planned facilities: coverage of {}",
+            label(&a.categories[j])
+        ),
+    };
+    let mut overlay = String::new();
+    super::planned_symbols(&mut overlay, sc, &mf.frame, 9.0 * m_per_px, shown);
+    let p = Picture {
+        title,
+        subtitle: format!(
+            "{} walk; communities with residents lacking at least one category: {} today, {} with the planned (of {})",
+            a.mode,
+            a.communities_lacking(),
+            after.communities_lacking(),
+            a.populated_communities()
+        ),
+        layers: MapLayers {
+            results: &after.community_results,
+            shown,
+            demand: true,
+            outline: 1.0,
+            facility_radius: 1.0,
+            // Drawn by the overlay: the analysis after has no scenario of its own.
+            planned: false,
+            overlay,
+        },
+        keys: (
+            "Planned",
+            vec![(
+                "<path d=\"M0 -11L11 0L0 11L-11 0Z\" fill=\"#fff\" stroke=\"#222\" stroke-width=\"2.5\"/>"
+                    .to_string(),
+                format!("{} (filled in its category's colour)", plural(sc.planned.len(), "planned facility", "planned facilities")),
+            )],
+        ),
+    };
+    render_picture(after, &mf, &p, ctx, w)
+}
+
+/// `n` and the noun for it: `1 planned facility`, `3 planned facilities`.
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 #[cfg(test)]

@@ -29,7 +29,9 @@ use crate::{
 mod map_png;
 mod site;
 
-pub use map_png::{render_map_png, MapFont, MapPngs, MAP_DPI, MAP_HEIGHT_PX, MAP_WIDTH_PX};
+pub use map_png::{
+    render_map_png, render_planned_map_png, MapFont, MapPngs, MAP_DPI, MAP_HEIGHT_PX, MAP_WIDTH_PX,
+};
 pub use site::{render_site_map_png, write_site_html};
 
 /// What the report says about where its figures come from, beyond the analysis itself.
@@ -401,7 +403,7 @@ pub(crate) fn map_layers(a: &Analysis, mf: &MapFrame, layers: &MapLayers<'_>) ->
     svg.push_str("</g>");
     if layers.planned {
         if let Some(sc) = a.scenario.as_deref() {
-            planned_symbols(&mut svg, sc, frame, r * 3.0);
+            planned_symbols(&mut svg, sc, frame, r * 3.0, layers.shown);
         }
     }
     svg.push_str(&layers.overlay);
@@ -428,11 +430,20 @@ fn map_svg(a: &Analysis, mf: &MapFrame, layers: &MapLayers<'_>) -> String {
 }
 
 /// The planned facilities: a diamond with a dark outline per facility and category it offers
-/// (shown with the planned scenario).
-fn planned_symbols(svg: &mut String, sc: &crate::Scenario<'_>, frame: &Frame, r: f64) {
+/// (shown with the planned scenario); on a category's map, that category's only.
+fn planned_symbols(
+    svg: &mut String,
+    sc: &crate::Scenario<'_>,
+    frame: &Frame,
+    r: f64,
+    shown: Shown,
+) {
     let a = &sc.after;
     svg.push_str("<g id=\"planned\">");
     for (j, cat) in a.categories.iter().enumerate() {
+        if matches!(shown, Shown::Coverage(k) if k != j) {
+            continue;
+        }
         let colour = category_colour(j);
         let _ = write!(
             svg,

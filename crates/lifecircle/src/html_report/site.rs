@@ -347,7 +347,7 @@ pub fn render_site_map_png(
             planned: false,
             overlay: sites_overlay(s, &mf, 16.0 * m_per_px),
         },
-        keys,
+        keys: ("New sites", keys),
     };
     map_png::render_picture(a, &mf, &p, &siting_context(s, ctx), w)
 }

@@ -349,6 +349,13 @@ pub fn write_output_set_with(
             set.write(&file, |w| html_report::render_map_png(a, shown, ctx, w))?;
             written.maps.push(set.dir().join(file));
         }
+        let planned = pictures.maps.map(|m| m.planned_files(a));
+        for (file, shown) in planned.unwrap_or_default() {
+            set.write(&file, |w| {
+                html_report::render_planned_map_png(a, shown, ctx, w)
+            })?;
+            written.maps.push(set.dir().join(file));
+        }
     }
     set.write(&name(&written.summary_json), |w| {
         serde_json::to_writer_pretty(&mut *w, &summary(a, &run))?;
