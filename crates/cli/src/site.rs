@@ -45,7 +45,7 @@ pub fn run(job: SiteJob) -> anyhow::Result<()> {
     };
     let siting = site::site(
         read.inputs(),
-        a.plan.clone(),
+        a.plan.clone().with_input_systems(crate::input_systems(a)),
         read.walking.as_ref(),
         &options,
         &spinner,

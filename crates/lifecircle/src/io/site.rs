@@ -10,14 +10,13 @@ use std::{
 
 use serde_json::{json, Value};
 
-use super::output::{push_amount, push_geometry_in, push_id_and_name, REPORT_FILE};
+use super::output::{push_amount, push_id_and_name, OutputCrs, REPORT_FILE};
 use crate::{
-    coords::{self, Crs},
     error::Result,
     html_report::{self, Pictures},
     io::geojson::write::{
-        push_fixed, push_fixed_real, push_id, push_key, push_point, push_str, rounded,
-        FeatureCollection, OutputSet, COORDS,
+        push_fixed, push_fixed_real, push_id, push_key, push_str, rounded, FeatureCollection,
+        OutputSet,
     },
     site::{SitePlan, Siting},
 };
@@ -163,20 +162,16 @@ pub fn write_sites(
     run: &str,
     w: &mut (dyn Write + Send),
 ) -> io::Result<()> {
-    let out_crs = s.before.plan.coords().output;
-    let mut fc = FeatureCollection::begin(w, Some("sites"), Some(run))?;
+    let out = OutputCrs::of(&s.before.plan);
+    let urn = out.geojson_urn();
+    let mut fc = FeatureCollection::begin_with_crs(w, Some("sites"), Some(run), urn.as_deref())?;
     for p in &s.plans {
         let names = category_names(s, p);
         for site in &p.sites {
             let c = &s.candidates[site.candidate];
             fc.feature(|buf| {
                 buf.extend_from_slice(br#"{"type":"Feature","geometry":"#);
-                let at = if out_crs == Crs::Wgs84 {
-                    c.at
-                } else {
-                    coords::convert(c.at, Crs::Wgs84, out_crs)
-                };
-                push_point(buf, at, COORDS);
+                out.push_point(buf, c.at);
                 buf.extend_from_slice(br#","properties":{"#);
                 push_key(buf, fields.id);
                 push_id(buf, &site.id);
@@ -222,7 +217,8 @@ pub fn write_sites(
             })?;
         }
     }
-    fc.end()
+    fc.end()?;
+    out.check()
 }
 
 fn push_names<'n>(buf: &mut Vec<u8>, names: impl Iterator<Item = &'n str>) {
@@ -250,12 +246,14 @@ pub fn write_communities_change(
     w: &mut (dyn Write + Send),
 ) -> io::Result<()> {
     let a = &s.before;
-    let out_crs = a.plan.coords().output;
+    let out = OutputCrs::of(&a.plan);
+    let urn = out.geojson_urn();
     let share = |buf: &mut Vec<u8>, v: Option<f64>| match v {
         Some(v) => push_fixed_real(buf, v, 4),
         None => buf.extend_from_slice(b"null"),
     };
-    let mut fc = FeatureCollection::begin(w, Some("communities"), Some(run))?;
+    let mut fc =
+        FeatureCollection::begin_with_crs(w, Some("communities"), Some(run), urn.as_deref())?;
     for (n, c) in a.communities.iter().enumerate() {
         let (Some(before), Some(after)) = (a.community_results.get(n), s.after.communities.get(n))
         else {
@@ -263,7 +261,7 @@ pub fn write_communities_change(
         };
         fc.feature(|buf| {
             buf.extend_from_slice(br#"{"type":"Feature","geometry":"#);
-            push_geometry_in(buf, &c.geometry, out_crs);
+            out.push_geometry(buf, &c.geometry);
             buf.extend_from_slice(br#","properties":{"id":"#);
             push_id_and_name(buf, &c.id, c.name.as_deref());
             buf.extend_from_slice(br#","population":"#);
@@ -293,7 +291,8 @@ pub fn write_communities_change(
             buf.extend_from_slice(b"}}");
         })?;
     }
-    fc.end()
+    fc.end()?;
+    out.check()
 }
 
 /// Write `curve.csv`: per sited problem, per category, the coverage with 0, 1, 2, ... new
