@@ -35,8 +35,8 @@ pub use self::{
     },
     paths::refuse_inputs_as_outputs,
     site::{
-        site_summary, write_communities_change, write_curve, write_site_outputs, write_sites,
-        SiteFields, SiteWritten,
+        site_summary, write_communities_change, write_curve, write_site_outputs,
+        write_site_outputs_as, write_sites, SiteFields, SiteWritten,
     },
     streets::{read_street_lines, read_street_network},
 };

@@ -38,6 +38,8 @@ pub struct SiteWritten {
     pub report: Option<PathBuf>,
     /// The PNG maps, when asked for (`map.png` first).
     pub maps: Vec<PathBuf>,
+    /// The Excel workbook (`lifecircle.xlsx`: sites, curve, communities), when asked for.
+    pub xlsx: Option<PathBuf>,
     /// The run id every file carries (empty from [`in_dir`](Self::in_dir)).
     pub run_id: String,
     /// Temporaries of earlier, killed runs removed from the directory.
@@ -55,6 +57,7 @@ impl SiteWritten {
             summary_json: dir.join("summary.json"),
             report: None,
             maps: Vec::new(),
+            xlsx: None,
             run_id: String::new(),
             removed_stale: 0,
         }
@@ -92,8 +95,30 @@ pub struct SiteFields<'a> {
 pub fn write_site_outputs(
     s: &Siting<'_>,
     fields: &SiteFields<'_>,
+    set: OutputSet,
+    pictures: Option<Pictures>,
+) -> Result<SiteWritten> {
+    write_site_outputs_as(s, fields, set, pictures, &[])
+}
+
+/// The column types of `curve.csv` (`curve.csvt`).
+pub(crate) const CURVE_TYPES: [&str; 7] = [
+    "String", "String", "Integer", "Real", "Real", "Real", "Real",
+];
+
+/// [`write_site_outputs`], and the other formats asked for: with
+/// [`OutputFormat::Xlsx`](crate::io::OutputFormat::Xlsx) also `lifecircle.xlsx` with the
+/// sheets `sites`, `curve` and `communities` (the GeoJSON files and `curve.csv` are always
+/// written).
+///
+/// # Errors
+/// A file cannot be written.
+pub fn write_site_outputs_as(
+    s: &Siting<'_>,
+    fields: &SiteFields<'_>,
     mut set: OutputSet,
     pictures: Option<Pictures>,
+    formats: &[crate::io::OutputFormat],
 ) -> Result<SiteWritten> {
     let run = set.run_id().to_string();
     let mut written = SiteWritten::in_dir(set.dir());
@@ -109,11 +134,16 @@ pub fn write_site_outputs(
     })?;
     set.write(&name(&written.curve), |w| write_curve(s, &run, w))?;
     set.write(&name(&written.curve_csvt), |w| {
-        writeln!(
-            w,
-            "\"String\",\"String\",\"Integer\",\"Real\",\"Real\",\"Real\",\"Real\""
-        )
+        let types: Vec<String> = CURVE_TYPES.iter().map(|t| format!("\"{t}\"")).collect();
+        writeln!(w, "{}", types.join(","))
     })?;
+    if formats.contains(&crate::io::OutputFormat::Xlsx) {
+        let file = crate::io::formats::XLSX_FILE;
+        set.write_by_path(file, |p| {
+            crate::io::formats::write_site_xlsx(s, fields, &run, p)
+        })?;
+        written.xlsx = Some(set.dir().join(file));
+    }
     if let Some(mut pictures) = pictures {
         pictures.context.run_id = run.clone();
         let ctx = &pictures.context;

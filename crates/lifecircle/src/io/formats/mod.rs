@@ -19,6 +19,7 @@ mod xlsx_write;
 
 pub(crate) use fgb_write::write_fgb;
 pub(crate) use gpkg_write::{write_gpkg, Srs, WGS84};
+pub(crate) use xlsx_write::write_site_xlsx;
 pub use xlsx_write::{write_xlsx, EXCEL_MAX_ROWS, XLSX_FILE};
 
 use std::{
