@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Whole-command benchmark of the file formats: `lifecircle analyze` (straight line) on the seeded
 # 1M-residence synthetic city, reading its inputs as GeoJSON, GeoPackage, FlatGeobuf and
-# Shapefile, and writing its outputs as GeoJSON, as a GeoPackage and as FlatGeobuf. Prints wall
-# time and peak memory.
+# Shapefile, and writing its outputs as GeoJSON, as a GeoPackage, as FlatGeobuf and as an Excel
+# workbook. Prints wall time and peak memory.
 #
 #   benches/formats.sh [--residences N] [--repeat N] [--seed N]
 #
@@ -92,6 +92,8 @@ bench "read Shapefile, write GeoJSON" --facilities "$dir/facilities.shp" \
 bench "read GeoJSON, write GeoPackage" "${geojson[@]}" --format gpkg
 bench "read GeoJSON, write FlatGeobuf" "${geojson[@]}" --format fgb
 bench "read GeoJSON, write both" "${geojson[@]}" --format geojson,gpkg
+bench "read GeoJSON, write xlsx" "${geojson[@]}" --format xlsx
+bench "read GeoJSON, write GeoJSON + xlsx" "${geojson[@]}" --format geojson,xlsx
 
 echo
 echo "lifecircle analyze, $n residences, seed $seed, best of $repeat, $(nproc) cores"

@@ -8,7 +8,6 @@ use lifecircle::{
     io::{Format, OutputFormat},
     profile,
     projection::CrsSpec,
-    Crs,
 };
 
 /// Which communities and residents lack a service within walking reach: the 15-minute
@@ -186,11 +185,15 @@ pub struct AnalyzeArgs {
     /// 纬度.
     #[arg(long, value_name = "NAME")]
     pub lat_field: Option<String>,
-    /// Coordinate system of every geometry written (gcj02 overlays an Amap base map).
+    /// Coordinate system of every geometry written: wgs84, gcj02 (overlays an Amap base map),
+    /// bd09, or an EPSG code (EPSG:4547, a CGCS2000 Gauss-Krüger zone; EPSG:32650, UTM;
+    /// EPSG:3857). In an EPSG system, GeoJSON outputs carry the legacy `crs` member GDAL
+    /// writes (not RFC 7946), and table columns are named `x_epsg4547`, `y_epsg4547`.
     #[arg(long, default_value = "wgs84", value_name = "CRS")]
-    pub output_coords: Crs,
+    pub output_coords: CrsSpec,
     /// Output formats, comma-separated: geojson (one file per output), gpkg (one
-    /// lifecircle.gpkg with every output as a layer), fgb (one FlatGeobuf file per output).
+    /// lifecircle.gpkg with every output as a layer), fgb (one FlatGeobuf file per output),
+    /// xlsx (one lifecircle.xlsx with the summary and the tables as sheets).
     /// The summaries are always written.
     #[arg(
         long,

@@ -70,8 +70,9 @@ impl AnalyzeJob {
                 residences: map_crs(&a.residences_coords, &a.coords),
                 communities: map_crs(&a.communities_coords, &a.coords),
                 network: map_crs(&a.network_coords, &a.coords),
-                output: a.output_coords,
-            });
+                output: a.output_coords.map_crs(),
+            })
+            .output_crs(a.output_coords.clone());
         if let Some(walk) = &a.max_walk {
             plan = plan.max_walk(parse_max_walk(walk)?);
         }

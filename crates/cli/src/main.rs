@@ -123,6 +123,20 @@ fn read_planned(
     Ok((planned, p.crs))
 }
 
+/// Each input's coordinate system as given or declared by the file, for the summaries.
+pub(crate) fn input_systems(job: &AnalyzeJob) -> lifecircle::InputSystems {
+    let network = match &job.walking {
+        job::Walking::Network { source, .. } => lio::declared_system(source),
+        job::Walking::StraightLine(_) => None,
+    };
+    lifecircle::InputSystems {
+        facilities: lio::declared_system(&job.facilities),
+        residences: job.residences.as_ref().and_then(lio::declared_system),
+        communities: job.communities.as_ref().and_then(lio::declared_system),
+        network,
+    }
+}
+
 /// Say that stale temporaries of a killed run were removed from `dir`.
 fn note_removed_stale(removed: usize, dir: &std::path::Path) {
     if removed > 0 {
@@ -150,7 +164,8 @@ fn run_analyze(job: AnalyzeJob) -> anyhow::Result<()> {
     let spinner = Spinner::new(job.quiet, job.verbose);
     let read = read_inputs(&job, &spinner)?;
     let pictures = pictures_of(&job);
-    let a = analyze(read.inputs(), job.plan, read.walking.as_ref(), &spinner).map_err(flagged)?;
+    let plan = job.plan.clone().with_input_systems(input_systems(&job));
+    let a = analyze(read.inputs(), plan, read.walking.as_ref(), &spinner).map_err(flagged)?;
     check_capacity_fields(
         &a,
         &job.facilities,
@@ -197,6 +212,21 @@ fn run_analyze(job: AnalyzeJob) -> anyhow::Result<()> {
                 "Wrote {} (layers communities, residences, facilities){}.\n",
                 gpkg.display(),
                 if written.geojson {
+                    String::new()
+                } else {
+                    format!(
+                        ", {} and {}",
+                        written.summary_json.display(),
+                        written.summary_csv.display()
+                    )
+                }
+            ));
+        }
+        if let Some(xlsx) = &written.xlsx {
+            text.push_str(&format!(
+                "Wrote {} (sheets summary, residences, communities, facilities){}.\n",
+                xlsx.display(),
+                if written.geojson || written.geopackage.is_some() || written.flatgeobuf.is_some() {
                     String::new()
                 } else {
                     format!(

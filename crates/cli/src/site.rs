@@ -19,6 +19,10 @@ pub fn run(job: SiteJob) -> anyhow::Result<()> {
     let a = &job.analyze;
     let outputs = lio::SiteWritten::in_dir(&a.out);
     let mut outputs = outputs.paths().to_vec();
+    let xlsx = a.out.join(lio::formats::XLSX_FILE);
+    if a.formats.contains(&lio::OutputFormat::Xlsx) {
+        outputs.push(&xlsx);
+    }
     let picture_files = picture_paths(a);
     outputs.extend(picture_files.iter().map(|p| p.as_path()));
     let mut inputs = a.input_paths();
@@ -45,7 +49,7 @@ pub fn run(job: SiteJob) -> anyhow::Result<()> {
     };
     let siting = site::site(
         read.inputs(),
-        a.plan.clone(),
+        a.plan.clone().with_input_systems(crate::input_systems(a)),
         read.walking.as_ref(),
         &options,
         &spinner,
@@ -57,7 +61,7 @@ pub fn run(job: SiteJob) -> anyhow::Result<()> {
         name: &a.fields.name,
         category: &a.fields.category,
     };
-    let written = lio::write_site_outputs(&siting, &fields, set, pictures_of(a))?;
+    let written = lio::write_site_outputs_as(&siting, &fields, set, pictures_of(a), &a.formats)?;
     spinner.finish();
     warn_skipped(&siting.before);
     note_removed_stale(written.removed_stale, &a.out);
@@ -71,6 +75,12 @@ pub fn run(job: SiteJob) -> anyhow::Result<()> {
             written.curve.display(),
             written.summary_json.display()
         ));
+        if let Some(xlsx) = &written.xlsx {
+            text.push_str(&format!(
+                "Wrote {} (sheets sites, curve, communities).\n",
+                xlsx.display()
+            ));
+        }
         text.push_str(&pictures_written(written.report.as_deref(), &written.maps));
         print_stdout(&text)?;
     }

@@ -24,3 +24,4 @@ mod report;
 mod site;
 mod straight_line_reference;
 mod summary_reference;
+mod xlsx;

@@ -321,6 +321,21 @@ impl CoordSystems {
     }
 }
 
+/// Each input's coordinate system as read, for the summaries (`EPSG:4547 (CGCS2000 /
+/// 3-degree Gauss-Kruger CM 114E)` for a file in a projected system); `None`: the map system
+/// of [`CoordSystems`] (`wgs84`, `gcj02`, `bd09`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InputSystems {
+    /// The facilities file.
+    pub facilities: Option<String>,
+    /// The residences file.
+    pub residences: Option<String>,
+    /// The communities file.
+    pub communities: Option<String>,
+    /// The street network.
+    pub network: Option<String>,
+}
+
 impl Default for CoordSystems {
     /// WGS84 everywhere.
     fn default() -> Self {

@@ -85,7 +85,7 @@ pub use crate::{
         CommunityResult, FarCause, Inputs, Plan, PlanBuilder, Planned, Progress, Scenario, Warning,
         FAR_M,
     },
-    coords::{CoordSystems, Crs},
+    coords::{CoordSystems, Crs, InputSystems},
     error::{Error, FeatureError, InvalidValue, Result, Setting, SettingsError},
     geodesy::{surface_distance_m, LonLat},
     index::PointIndex,

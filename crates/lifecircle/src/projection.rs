@@ -205,6 +205,25 @@ impl Projection {
         }
     }
 
+    /// The system's name as its definition gives it (`CGCS2000 / 3-degree Gauss-Kruger CM
+    /// 114E` for EPSG:4547), when known.
+    pub fn title(&self) -> Option<String> {
+        match self.wkt() {
+            Some(wkt) => wkt_name(wkt),
+            None if self.epsg.is_none() => Some(self.name.clone()),
+            None => None,
+        }
+    }
+
+    /// The system for people: `EPSG:4547 (CGCS2000 / 3-degree Gauss-Kruger CM 114E)`, or the
+    /// name alone when there is no other.
+    pub fn describe(&self) -> String {
+        match self.title() {
+            Some(t) if t != self.name => format!("{} ({t})", self.name),
+            _ => self.name.clone(),
+        }
+    }
+
     /// The WKT (OGC WKT1) of the system, when it has an EPSG code.
     pub fn wkt(&self) -> Option<&'static str> {
         self.epsg

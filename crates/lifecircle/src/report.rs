@@ -403,18 +403,13 @@ fn group_notes(a: &Analysis, out: &mut String) {
 
 /// Name the coordinate systems when any is not WGS84.
 fn coords_note(a: &Analysis, out: &mut String) {
-    let c = a.plan.coords();
+    let c = crate::io::coords_summary(a);
     let mut inputs = vec![("facilities", c.facilities)];
-    if !a.demand_is_communities {
-        inputs.push(("residences", c.residences));
-    }
-    if a.communities_given {
-        inputs.push(("communities", c.communities));
-    }
-    if !a.unplaced.is_empty() {
-        inputs.push(("network", c.network));
-    }
-    if inputs.iter().all(|(_, crs)| *crs == Crs::Wgs84) && c.output == Crs::Wgs84 {
+    inputs.extend(c.residences.map(|s| ("residences", s)));
+    inputs.extend(c.communities.map(|s| ("communities", s)));
+    inputs.extend(c.network.map(|s| ("network", s)));
+    let wgs84 = Crs::Wgs84.name();
+    if inputs.iter().all(|(_, crs)| crs == wgs84) && c.output == wgs84 {
         return;
     }
     let list: Vec<String> = inputs.iter().map(|(f, crs)| format!("{f} {crs}")).collect();

@@ -5,10 +5,11 @@ use std::collections::{BTreeSet, HashMap};
 
 use crate::{
     capacity::{Standard, Weighting},
-    coords::CoordSystems,
+    coords::{CoordSystems, InputSystems},
     error::{Result, Setting, SettingsError},
     model::Facility,
     profile::{CategorySpec, Profile, Walk},
+    projection::{CrsSpec, Projection},
 };
 
 /// How to analyse: a planning profile, overrides that apply to every category, the coordinate
@@ -40,6 +41,9 @@ pub struct Plan {
     categories: Option<Vec<String>>,
     strict: bool,
     coords: CoordSystems,
+    /// The projected system the outputs are written in, when one was asked for.
+    output_projection: Option<Projection>,
+    input_systems: InputSystems,
 }
 
 /// Builds a [`Plan`]; [`build`](PlanBuilder::build) checks every value once.
@@ -91,6 +95,15 @@ impl PlanBuilder {
     /// The coordinate systems of the inputs and outputs (WGS84 everywhere by default).
     pub fn coords(mut self, coords: CoordSystems) -> Self {
         self.plan.coords = coords;
+        self
+    }
+
+    /// The coordinate system of every geometry written: a map system (as
+    /// [`CoordSystems::output`]) or a projected system given by EPSG code, into which the
+    /// WGS84 positions are converted when written.
+    pub fn output_crs(mut self, crs: CrsSpec) -> Self {
+        self.plan.coords.output = crs.map_crs();
+        self.plan.output_projection = crs.projection().filter(|p| !p.is_wgs84()).cloned();
         self
     }
 
@@ -169,6 +182,8 @@ impl Plan {
                 categories: None,
                 strict: false,
                 coords: CoordSystems::default(),
+                output_projection: None,
+                input_systems: InputSystems::default(),
             },
         }
     }
@@ -206,6 +221,24 @@ impl Plan {
     /// The coordinate systems of the inputs and outputs.
     pub fn coords(&self) -> &CoordSystems {
         &self.coords
+    }
+
+    /// The same plan, naming each input's coordinate system as read (a projected system the
+    /// file declares, say) in the summaries.
+    pub fn with_input_systems(mut self, systems: InputSystems) -> Self {
+        self.input_systems = systems;
+        self
+    }
+
+    /// Each input's coordinate system as read, where known beyond [`Plan::coords`].
+    pub fn input_systems(&self) -> &InputSystems {
+        &self.input_systems
+    }
+
+    /// The projected system the outputs are written in, when one was asked for
+    /// ([`PlanBuilder::output_crs`]); `None`: [`CoordSystems::output`].
+    pub fn output_projection(&self) -> Option<&Projection> {
+        self.output_projection.as_ref()
     }
 
     /// The residence properties holding target-group counts that the analysed profile

@@ -12,13 +12,15 @@ pub mod formats;
 pub mod geojson;
 mod load;
 mod output;
+mod output_crs;
 mod paths;
 mod site;
 mod streets;
 
 pub(crate) use self::load::{id_of, name_of};
+pub(crate) use self::output::coords_summary;
 pub use self::{
-    formats::{Format, InputFile, OutputFormat},
+    formats::{declared_system, Format, InputFile, OutputFormat},
     geojson::Source,
     load::{
         read_communities, read_facilities, read_planned, read_residences,
@@ -33,8 +35,8 @@ pub use self::{
     },
     paths::refuse_inputs_as_outputs,
     site::{
-        site_summary, write_communities_change, write_curve, write_site_outputs, write_sites,
-        SiteFields, SiteWritten,
+        site_summary, write_communities_change, write_curve, write_site_outputs,
+        write_site_outputs_as, write_sites, SiteFields, SiteWritten,
     },
     streets::{read_street_lines, read_street_network},
 };

@@ -16,28 +16,37 @@ use std::{
 
 use serde::Serialize;
 
+pub(crate) use super::output_crs::OutputCrs;
 use crate::{
     analysis::{Analysis, Scenario},
-    coords::{self, Crs},
+    coords::Crs,
     error::Result,
     html_report::{self, Pictures},
     io::formats::OutputFormat,
     io::geojson::write::{
-        push_fixed_real, push_geometry, push_id, push_key, push_point, push_str, FeatureCollection,
-        OutputSet, COORDS,
+        push_fixed_real, push_id, push_key, push_str, FeatureCollection, OutputSet,
     },
     model::Id,
 };
 
-/// Append a WGS84 geometry as written in the output system `out_crs`.
-pub(super) fn push_geometry_in(buf: &mut Vec<u8>, g: &geo::Geometry<f64>, out_crs: Crs) {
-    if out_crs == Crs::Wgs84 {
-        push_geometry(buf, g, COORDS);
-    } else {
-        let mut g = g.clone();
-        coords::convert_geometry(&mut g, Crs::Wgs84, out_crs);
-        push_geometry(buf, &g, COORDS);
-    }
+/// The GeoJSON FeatureCollection of an output in the plan's output system: with the legacy
+/// `crs` member in a projected system ([`OutputCrs::geojson_urn`]).
+pub(super) fn begin_collection<'w>(
+    w: &'w mut (dyn Write + Send),
+    run: &str,
+    out: &OutputCrs<'_>,
+) -> io::Result<FeatureCollection<'w>> {
+    FeatureCollection::begin_with_crs(w, None, Some(run), out.geojson_urn().as_deref())
+}
+
+/// The coordinate system of GeoPackage layers and FlatGeobuf files of `a`'s outputs.
+pub(crate) fn output_srs(a: &Analysis) -> super::output_crs::OwnedSrs {
+    super::output_crs::output_srs(&a.plan)
+}
+
+/// The names of the coordinate columns of tables (`lon`, `lat`; `x_epsg4547`, `y_epsg4547`).
+pub(crate) fn coordinate_names(a: &Analysis) -> [String; 2] {
+    super::output_crs::coordinate_names(&a.plan)
 }
 
 /// Append an id, then `,"name":` and the name or null.
@@ -165,6 +174,9 @@ pub struct Written {
     /// The FlatGeobuf files of the gap map, residences and facilities (`communities.fgb`,
     /// `residences.fgb`, `facilities.fgb`), when asked for.
     pub flatgeobuf: Option<[PathBuf; 3]>,
+    /// The Excel workbook with the summary and the tables as sheets (`lifecircle.xlsx`), when
+    /// asked for.
+    pub xlsx: Option<PathBuf>,
     /// Whether the GeoJSON outputs were written (`communities`, `residences`, `facilities`).
     pub geojson: bool,
     /// The run id every file carries (empty from [`in_dir`](Self::in_dir)).
@@ -187,6 +199,7 @@ impl Written {
             maps: Vec::new(),
             geopackage: None,
             flatgeobuf: None,
+            xlsx: None,
             geojson: true,
             run_id: String::new(),
             removed_stale: 0,
@@ -217,6 +230,9 @@ impl Written {
         if formats.contains(&OutputFormat::FlatGeobuf) {
             w.flatgeobuf = Some(feature_layers().map(|(name, _)| dir.join(format!("{name}.fgb"))));
         }
+        if formats.contains(&OutputFormat::Xlsx) {
+            w.xlsx = Some(dir.join(crate::io::formats::XLSX_FILE));
+        }
         w
     }
 
@@ -232,6 +248,7 @@ impl Written {
         }
         paths.extend(self.flatgeobuf.iter().flatten().map(|p| &**p));
         paths.extend(self.geopackage.as_deref());
+        paths.extend(self.xlsx.as_deref());
         paths.push(&self.summary_json);
         paths
     }
@@ -325,17 +342,23 @@ pub fn write_output_set_with(
         set.write(&name(&written.facilities), |w| write_facilities(a, &run, w))?;
     }
     if let Some(paths) = &written.flatgeobuf {
+        let srs = output_srs(a);
         for (path, (layer, write)) in paths.iter().zip(feature_layers()) {
             set.write(&name(path), |w| {
                 let mut geojson = Vec::new();
                 write(a, &run, &mut geojson)?;
-                crate::io::formats::write_fgb(layer, &geojson, &crate::io::formats::WGS84, w)
+                crate::io::formats::write_fgb(layer, &geojson, &srs.as_srs(), w)
             })?;
         }
     }
     if written.geopackage.is_some() {
         set.write_by_path(GEOPACKAGE_FILE, |p| {
             crate::io::formats::write_gpkg(a, &run, p)
+        })?;
+    }
+    if written.xlsx.is_some() {
+        set.write_by_path(crate::io::formats::XLSX_FILE, |p| {
+            crate::io::formats::write_xlsx(a, &run, p, crate::io::formats::EXCEL_MAX_ROWS)
         })?;
     }
     if let Some(mut pictures) = pictures {
@@ -518,12 +541,12 @@ pub fn write_communities(a: &Analysis, run: &str, w: &mut (dyn Write + Send)) ->
         .scenario
         .as_deref()
         .map(|s| (&s.after, CommunityKeys::new(&s.after, PLANNED)));
-    let out_crs = a.plan.coords().output;
-    let mut fc = FeatureCollection::begin(w, None, Some(run))?;
+    let out = OutputCrs::of(&a.plan);
+    let mut fc = begin_collection(w, run, &out)?;
     for (n, (c, r)) in a.communities.iter().zip(&a.community_results).enumerate() {
         fc.feature(|buf| {
             buf.extend_from_slice(br#"{"type":"Feature","geometry":"#);
-            push_geometry_in(buf, &c.geometry, out_crs);
+            out.push_geometry(buf, &c.geometry);
             buf.extend_from_slice(br#","properties":{"id":"#);
             push_id_and_name(buf, &c.id, c.name.as_deref());
             buf.extend_from_slice(br#","population":"#);
@@ -544,7 +567,8 @@ pub fn write_communities(a: &Analysis, run: &str, w: &mut (dyn Write + Send)) ->
             buf.extend_from_slice(b"}}");
         })?;
     }
-    fc.end()
+    fc.end()?;
+    out.check()
 }
 
 /// The suffix of every figure measured with the planned facilities.
@@ -642,8 +666,8 @@ pub fn write_facilities(a: &Analysis, run: &str, w: &mut (dyn Write + Send)) -> 
             positions(&s.after, all.len()),
         )
     });
-    let out_crs = a.plan.coords().output;
-    let mut fc = FeatureCollection::begin(w, None, Some(run))?;
+    let out = OutputCrs::of(&a.plan);
+    let mut fc = begin_collection(w, run, &out)?;
     for (i, f) in all.iter().enumerate() {
         let at = planned.as_ref().map_or(&before_at[i], |(_, _, p)| &p[i]);
         if at.iter().all(Option::is_none) {
@@ -651,7 +675,7 @@ pub fn write_facilities(a: &Analysis, run: &str, w: &mut (dyn Write + Send)) -> 
         }
         fc.feature(|buf| {
             buf.extend_from_slice(br#"{"type":"Feature","geometry":"#);
-            push_point(buf, coords::convert(f.at, Crs::Wgs84, out_crs), COORDS);
+            out.push_point(buf, f.at);
             buf.extend_from_slice(br#","properties":{"id":"#);
             push_id_and_name(buf, &f.id, f.name.as_deref());
             buf.extend_from_slice(br#","capacity":"#);
@@ -683,7 +707,8 @@ pub fn write_facilities(a: &Analysis, run: &str, w: &mut (dyn Write + Send)) -> 
             buf.extend_from_slice(b"}}");
         })?;
     }
-    fc.end()
+    fc.end()?;
+    out.check()
 }
 
 /// Append a JSON array of category names.
@@ -791,11 +816,11 @@ pub fn write_residences(a: &Analysis, run: &str, w: &mut (dyn Write + Send)) -> 
     let network = !a.unplaced.is_empty();
     let today = ResidenceKeys::new(a, "");
     let planned = scenario.map(|s| (&s.after, ResidenceKeys::new(&s.after, PLANNED)));
-    let out_crs = a.plan.coords().output;
+    let out = OutputCrs::of(&a.plan);
     let format_one = |buf: &mut Vec<u8>, k: usize| {
         let r = &a.demand[k];
         buf.extend_from_slice(br#"{"type":"Feature","geometry":"#);
-        push_point(buf, coords::convert(r.at, Crs::Wgs84, out_crs), COORDS);
+        out.push_point(buf, r.at);
         buf.extend_from_slice(br#","properties":{"id":"#);
         push_id(buf, &r.id);
         buf.extend_from_slice(br#","community":"#);
@@ -819,9 +844,10 @@ pub fn write_residences(a: &Analysis, run: &str, w: &mut (dyn Write + Send)) -> 
         }
         buf.extend_from_slice(b"}}");
     };
-    let mut fc = FeatureCollection::begin(w, None, Some(run))?;
+    let mut fc = begin_collection(w, run, &out)?;
     fc.features_par(a.demand.len(), format_one)?;
-    fc.end()
+    fc.end()?;
+    out.check()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -932,24 +958,44 @@ pub struct ProfileSummary {
     pub origin: String,
 }
 
-/// The coordinate systems used, in `summary.json`.
+/// The coordinate systems used, in `summary.json`: each input's as read (`wgs84`, `gcj02`,
+/// `bd09`, or `EPSG:4547 (CGCS2000 / 3-degree Gauss-Kruger CM 114E)` for a file in a projected
+/// system, converted to WGS84 when read) and the outputs'.
 #[derive(Debug, Serialize)]
 pub struct CoordsSummary {
     /// The facilities file.
-    pub facilities: &'static str,
+    pub facilities: String,
     /// The residences file (when given).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub residences: Option<&'static str>,
+    pub residences: Option<String>,
     /// The communities file (when given).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub communities: Option<&'static str>,
+    pub communities: Option<String>,
     /// The street network (network mode).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub network: Option<&'static str>,
-    /// The geometries written.
-    pub output: &'static str,
+    pub network: Option<String>,
+    /// The geometries written (and the coordinate columns of `lifecircle.xlsx`).
+    pub output: String,
     /// The system every distance was measured in.
     pub measured_in: &'static str,
+}
+
+/// The coordinate systems of `a`'s inputs as read and of its outputs.
+pub(crate) fn coords_summary(a: &Analysis) -> CoordsSummary {
+    let c = a.plan.coords();
+    let named = a.plan.input_systems();
+    let name =
+        |given: &Option<String>, crs: Crs| given.clone().unwrap_or_else(|| crs.name().to_string());
+    CoordsSummary {
+        facilities: name(&named.facilities, c.facilities),
+        residences: (!a.demand_is_communities).then(|| name(&named.residences, c.residences)),
+        communities: a
+            .communities_given
+            .then(|| name(&named.communities, c.communities)),
+        network: (!a.unplaced.is_empty()).then(|| name(&named.network, c.network)),
+        output: super::output_crs::describe_output(&a.plan),
+        measured_in: Crs::Wgs84.name(),
+    }
 }
 
 /// A map that keeps its order when serialized.
@@ -1043,8 +1089,6 @@ pub fn summary(a: &Analysis, run: &str) -> Summary {
     let (unassigned_residences, unassigned_population) = a.unassigned();
     let network = !a.unplaced.is_empty();
     let (off_n, off_p) = a.off_network();
-    let c = a.plan.coords();
-    let has_residences = !a.demand_is_communities;
     Summary {
         run: run.to_string(),
         mode: a.mode,
@@ -1052,14 +1096,7 @@ pub fn summary(a: &Analysis, run: &str) -> Summary {
             name: a.plan.profile().name.clone(),
             origin: a.plan.profile().origin.clone(),
         },
-        coords: CoordsSummary {
-            facilities: c.facilities.name(),
-            residences: has_residences.then_some(c.residences.name()),
-            communities: a.communities_given.then_some(c.communities.name()),
-            network: network.then_some(c.network.name()),
-            output: c.output.name(),
-            measured_in: Crs::Wgs84.name(),
-        },
+        coords: coords_summary(a),
         max_walk_m: a.shared_max_walk_m().map(|m| round(m, 3)),
         target_percent: a.shared_target_percent().map(|t| round(t, 6)),
         demand: if a.demand_is_communities {
@@ -1334,7 +1371,7 @@ pub fn write_summary_csvt_of(a: &Analysis, w: &mut dyn Write) -> io::Result<()> 
 }
 
 /// The columns of `a`'s `summary.csv`, in order, with their GDAL types.
-fn summary_columns(a: &Analysis) -> Vec<(&'static str, &'static str)> {
+pub(crate) fn summary_columns(a: &Analysis) -> Vec<(&'static str, &'static str)> {
     let mut columns = SUMMARY_COLUMNS.to_vec();
     if a.scenario.is_some() {
         columns.extend(PLANNED_COLUMNS);

@@ -10,14 +10,13 @@ use std::{
 
 use serde_json::{json, Value};
 
-use super::output::{push_amount, push_geometry_in, push_id_and_name, REPORT_FILE};
+use super::output::{push_amount, push_id_and_name, OutputCrs, REPORT_FILE};
 use crate::{
-    coords::{self, Crs},
     error::Result,
     html_report::{self, Pictures},
     io::geojson::write::{
-        push_fixed, push_fixed_real, push_id, push_key, push_point, push_str, rounded,
-        FeatureCollection, OutputSet, COORDS,
+        push_fixed, push_fixed_real, push_id, push_key, push_str, rounded, FeatureCollection,
+        OutputSet,
     },
     site::{SitePlan, Siting},
 };
@@ -39,6 +38,8 @@ pub struct SiteWritten {
     pub report: Option<PathBuf>,
     /// The PNG maps, when asked for (`map.png` first).
     pub maps: Vec<PathBuf>,
+    /// The Excel workbook (`lifecircle.xlsx`: sites, curve, communities), when asked for.
+    pub xlsx: Option<PathBuf>,
     /// The run id every file carries (empty from [`in_dir`](Self::in_dir)).
     pub run_id: String,
     /// Temporaries of earlier, killed runs removed from the directory.
@@ -56,6 +57,7 @@ impl SiteWritten {
             summary_json: dir.join("summary.json"),
             report: None,
             maps: Vec::new(),
+            xlsx: None,
             run_id: String::new(),
             removed_stale: 0,
         }
@@ -93,8 +95,30 @@ pub struct SiteFields<'a> {
 pub fn write_site_outputs(
     s: &Siting<'_>,
     fields: &SiteFields<'_>,
+    set: OutputSet,
+    pictures: Option<Pictures>,
+) -> Result<SiteWritten> {
+    write_site_outputs_as(s, fields, set, pictures, &[])
+}
+
+/// The column types of `curve.csv` (`curve.csvt`).
+pub(crate) const CURVE_TYPES: [&str; 7] = [
+    "String", "String", "Integer", "Real", "Real", "Real", "Real",
+];
+
+/// [`write_site_outputs`], and the other formats asked for: with
+/// [`OutputFormat::Xlsx`](crate::io::OutputFormat::Xlsx) also `lifecircle.xlsx` with the
+/// sheets `sites`, `curve` and `communities` (the GeoJSON files and `curve.csv` are always
+/// written).
+///
+/// # Errors
+/// A file cannot be written.
+pub fn write_site_outputs_as(
+    s: &Siting<'_>,
+    fields: &SiteFields<'_>,
     mut set: OutputSet,
     pictures: Option<Pictures>,
+    formats: &[crate::io::OutputFormat],
 ) -> Result<SiteWritten> {
     let run = set.run_id().to_string();
     let mut written = SiteWritten::in_dir(set.dir());
@@ -110,11 +134,16 @@ pub fn write_site_outputs(
     })?;
     set.write(&name(&written.curve), |w| write_curve(s, &run, w))?;
     set.write(&name(&written.curve_csvt), |w| {
-        writeln!(
-            w,
-            "\"String\",\"String\",\"Integer\",\"Real\",\"Real\",\"Real\",\"Real\""
-        )
+        let types: Vec<String> = CURVE_TYPES.iter().map(|t| format!("\"{t}\"")).collect();
+        writeln!(w, "{}", types.join(","))
     })?;
+    if formats.contains(&crate::io::OutputFormat::Xlsx) {
+        let file = crate::io::formats::XLSX_FILE;
+        set.write_by_path(file, |p| {
+            crate::io::formats::write_site_xlsx(s, fields, &run, p)
+        })?;
+        written.xlsx = Some(set.dir().join(file));
+    }
     if let Some(mut pictures) = pictures {
         pictures.context.run_id = run.clone();
         let ctx = &pictures.context;
@@ -163,20 +192,16 @@ pub fn write_sites(
     run: &str,
     w: &mut (dyn Write + Send),
 ) -> io::Result<()> {
-    let out_crs = s.before.plan.coords().output;
-    let mut fc = FeatureCollection::begin(w, Some("sites"), Some(run))?;
+    let out = OutputCrs::of(&s.before.plan);
+    let urn = out.geojson_urn();
+    let mut fc = FeatureCollection::begin_with_crs(w, Some("sites"), Some(run), urn.as_deref())?;
     for p in &s.plans {
         let names = category_names(s, p);
         for site in &p.sites {
             let c = &s.candidates[site.candidate];
             fc.feature(|buf| {
                 buf.extend_from_slice(br#"{"type":"Feature","geometry":"#);
-                let at = if out_crs == Crs::Wgs84 {
-                    c.at
-                } else {
-                    coords::convert(c.at, Crs::Wgs84, out_crs)
-                };
-                push_point(buf, at, COORDS);
+                out.push_point(buf, c.at);
                 buf.extend_from_slice(br#","properties":{"#);
                 push_key(buf, fields.id);
                 push_id(buf, &site.id);
@@ -222,7 +247,8 @@ pub fn write_sites(
             })?;
         }
     }
-    fc.end()
+    fc.end()?;
+    out.check()
 }
 
 fn push_names<'n>(buf: &mut Vec<u8>, names: impl Iterator<Item = &'n str>) {
@@ -250,12 +276,14 @@ pub fn write_communities_change(
     w: &mut (dyn Write + Send),
 ) -> io::Result<()> {
     let a = &s.before;
-    let out_crs = a.plan.coords().output;
+    let out = OutputCrs::of(&a.plan);
+    let urn = out.geojson_urn();
     let share = |buf: &mut Vec<u8>, v: Option<f64>| match v {
         Some(v) => push_fixed_real(buf, v, 4),
         None => buf.extend_from_slice(b"null"),
     };
-    let mut fc = FeatureCollection::begin(w, Some("communities"), Some(run))?;
+    let mut fc =
+        FeatureCollection::begin_with_crs(w, Some("communities"), Some(run), urn.as_deref())?;
     for (n, c) in a.communities.iter().enumerate() {
         let (Some(before), Some(after)) = (a.community_results.get(n), s.after.communities.get(n))
         else {
@@ -263,7 +291,7 @@ pub fn write_communities_change(
         };
         fc.feature(|buf| {
             buf.extend_from_slice(br#"{"type":"Feature","geometry":"#);
-            push_geometry_in(buf, &c.geometry, out_crs);
+            out.push_geometry(buf, &c.geometry);
             buf.extend_from_slice(br#","properties":{"id":"#);
             push_id_and_name(buf, &c.id, c.name.as_deref());
             buf.extend_from_slice(br#","population":"#);
@@ -293,7 +321,8 @@ pub fn write_communities_change(
             buf.extend_from_slice(b"}}");
         })?;
     }
-    fc.end()
+    fc.end()?;
+    out.check()
 }
 
 /// Write `curve.csv`: per sited problem, per category, the coverage with 0, 1, 2, ... new

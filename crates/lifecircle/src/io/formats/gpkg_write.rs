@@ -326,14 +326,16 @@ impl FieldType {
 /// Write the communities, residences and facilities of an analysis as the layers of the
 /// GeoPackage at `path` (an empty or new file), each exactly as the GeoJSON writer formats it.
 pub(crate) fn write_gpkg(a: &crate::Analysis, run: &str, path: &Path) -> Result<()> {
-    let mut gpkg = GpkgWriter::create(path, &WGS84)?;
+    let srs = crate::io::output::output_srs(a);
+    let srs = srs.as_srs();
+    let mut gpkg = GpkgWriter::create(path, &srs)?;
     for (name, write) in crate::io::output::feature_layers() {
         let mut buf = Vec::new();
         write(a, run, &mut buf).map_err(|source| Error::Write {
             path: path.to_path_buf(),
             source,
         })?;
-        gpkg.add_layer(name, &buf, WGS84.code)?;
+        gpkg.add_layer(name, &buf, srs.code)?;
     }
     gpkg.finish()
 }

@@ -132,7 +132,8 @@ pub(crate) struct Feature<'a> {
 }
 
 impl<'a> Feature<'a> {
-    fn parse(line: &'a [u8]) -> std::result::Result<Self, String> {
+    /// Parse one feature line (without its trailing comma).
+    pub(crate) fn parse(line: &'a [u8]) -> std::result::Result<Self, String> {
         #[derive(serde::Deserialize)]
         struct Parts<'a> {
             #[serde(borrow)]
@@ -154,6 +155,11 @@ impl<'a> Feature<'a> {
             envelope,
             kind,
         })
+    }
+
+    /// The properties, in the order written, values as raw JSON.
+    pub(crate) fn properties(&self) -> &[(Cow<'a, str>, &'a RawValue)] {
+        &self.properties
     }
 
     /// The value of the field `name`, the `j`-th of the layer (looked for at the same place

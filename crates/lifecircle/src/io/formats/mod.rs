@@ -15,9 +15,12 @@ mod layer;
 pub(crate) mod raster;
 mod shp;
 mod table;
+mod xlsx_write;
 
 pub(crate) use fgb_write::write_fgb;
-pub(crate) use gpkg_write::{write_gpkg, WGS84};
+pub(crate) use gpkg_write::{write_gpkg, Srs, WGS84};
+pub(crate) use xlsx_write::write_site_xlsx;
+pub use xlsx_write::{write_xlsx, EXCEL_MAX_ROWS, XLSX_FILE};
 
 use std::{
     fmt,
@@ -133,22 +136,26 @@ pub enum OutputFormat {
     GeoPackage,
     /// One FlatGeobuf file per output (`communities.fgb`, ...), each with its spatial index.
     FlatGeobuf,
+    /// One Excel workbook, `lifecircle.xlsx`, with the summary and the tables as sheets.
+    Xlsx,
 }
 
 impl OutputFormat {
     /// Every output format, in the order they are listed to users.
-    pub const ALL: [OutputFormat; 3] = [
+    pub const ALL: [OutputFormat; 4] = [
         OutputFormat::GeoJson,
         OutputFormat::GeoPackage,
         OutputFormat::FlatGeobuf,
+        OutputFormat::Xlsx,
     ];
 
-    /// The name used on the command line: `geojson`, `gpkg`, `fgb`.
+    /// The name used on the command line: `geojson`, `gpkg`, `fgb`, `xlsx`.
     pub const fn name(self) -> &'static str {
         match self {
             Self::GeoJson => "geojson",
             Self::GeoPackage => "gpkg",
             Self::FlatGeobuf => "fgb",
+            Self::Xlsx => "xlsx",
         }
     }
 }
@@ -169,7 +176,9 @@ impl FromStr for OutputFormat {
         Self::ALL
             .into_iter()
             .find(|f| f.name() == t)
-            .ok_or_else(|| format!("unknown output format '{s}': expected geojson, gpkg or fgb"))
+            .ok_or_else(|| {
+                format!("unknown output format '{s}': expected geojson, gpkg, fgb or xlsx")
+            })
     }
 }
 
@@ -262,6 +271,29 @@ pub(crate) fn other_format(source: &Source) -> Result<Option<InputFile>> {
         });
     }
     Ok(None)
+}
+
+/// The coordinate system `source` is read in, for people: the system given for it (as
+/// `--coords`), else the one the file declares (a GeoPackage layer's, a FlatGeobuf header's,
+/// a Shapefile's `.prj`, a GeoTIFF's), as `EPSG:4547 (CGCS2000 / 3-degree Gauss-Kruger CM
+/// 114E)`; `None` when neither names a system other than WGS84 (or CGCS2000 longitude /
+/// latitude), or the file cannot be opened (its reading says why).
+pub fn declared_system(source: &Source) -> Option<String> {
+    let input = match source {
+        Source::Bytes { .. } => return None,
+        Source::Path(p) => InputFile::new(p),
+        Source::File(f) => (**f).clone(),
+    };
+    let file = input.name();
+    let projection = match (&input.projection, input.format()) {
+        (Some(p), _) => Some(p.clone()),
+        (None, Format::GeoPackage) => gpkg::open_layer(&input, &file).ok()?.projection,
+        (None, Format::FlatGeobuf) => fgb::open(&input, &file).ok()?.projection,
+        (None, Format::Shapefile) => shp::open(&input, &file).ok()?.projection,
+        (None, Format::GeoTiff) => raster::Raster::open(&input, &file).ok()?.projection,
+        (None, _) => None,
+    };
+    projection.filter(|p| !p.is_wgs84()).map(|p| p.describe())
 }
 
 /// Read the features of a non-GeoJSON input, calling `parse` on each (in parallel).

@@ -819,14 +819,38 @@ impl<'w> FeatureCollection<'w> {
         name: Option<&str>,
         run: Option<&str>,
     ) -> io::Result<Self> {
+        Self::begin_with_crs(out, name, run, None)
+    }
+
+    /// [`begin`](Self::begin), with the legacy `crs` member naming a coordinate system other
+    /// than WGS84 when `crs` is given (`urn:ogc:def:crs:EPSG::4547`), as GDAL writes it for
+    /// such a GeoJSON file. RFC 7946 removed that member and allows only WGS84: a file with
+    /// it departs from the RFC, as GDAL's own output in such a system does.
+    ///
+    /// # Errors
+    /// The writer fails.
+    pub fn begin_with_crs(
+        out: &'w mut (dyn Write + Send),
+        name: Option<&str>,
+        run: Option<&str>,
+        crs: Option<&str>,
+    ) -> io::Result<Self> {
         let mut buf = Vec::with_capacity(1 << 12);
         buf.extend_from_slice(br#"{"type":"FeatureCollection","#);
-        for (key, value) in [("name", name), (RUN_MEMBER, run)] {
-            if let Some(value) = value {
-                push_key(&mut buf, key);
-                push_str(&mut buf, value);
-                buf.push(b',');
-            }
+        if let Some(name) = name {
+            push_key(&mut buf, "name");
+            push_str(&mut buf, name);
+            buf.push(b',');
+        }
+        if let Some(crs) = crs {
+            buf.extend_from_slice(br#""crs":{"type":"name","properties":{"name":"#);
+            push_str(&mut buf, crs);
+            buf.extend_from_slice(b"}},");
+        }
+        if let Some(run) = run {
+            push_key(&mut buf, RUN_MEMBER);
+            push_str(&mut buf, run);
+            buf.push(b',');
         }
         buf.extend_from_slice(br#""features":["#);
         out.write_all(&buf)?;
