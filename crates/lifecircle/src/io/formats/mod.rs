@@ -13,11 +13,13 @@ mod gpkg;
 mod gpkg_write;
 mod layer;
 pub(crate) mod raster;
+mod residences_write;
 mod shp;
 mod table;
 
 pub(crate) use fgb_write::write_fgb;
-pub(crate) use gpkg_write::{write_gpkg, WGS84};
+pub(crate) use gpkg_write::{write_gpkg, RESIDENCES, WGS84};
+pub(crate) use residences_write::write_fgb_residences;
 
 use std::{
     fmt,
@@ -279,10 +281,11 @@ where
         Format::GeoPackage => {
             let layer = gpkg::open_layer(input, file)?;
             let projection = input.projection.clone().or(layer.projection.clone());
-            pipeline(
+            pipeline_decoded(
                 file,
                 projection.as_ref(),
                 |emit| layer.rows(wanted, emit),
+                &gpkg::RawRow::row,
                 parse,
             )
         }
