@@ -1,5 +1,8 @@
 //! Writing an output as a FlatGeobuf file (`.fgb`, version 3) with the `flatgeobuf` crate: the
-//! features the one GeoJSON writer formats, parsed back ([`ParsedLayer`]), with typed columns
+//! features the one GeoJSON writer formats, parsed back ([`ParsedLayer`]) (the residence table
+//! is written straight from the analysis values by
+//! [`write_fgb_residences`](super::residences_write::write_fgb_residences), with the same
+//! columns and values), with typed columns
 //! (`Bool`, `Long`, `Double`, `String`, and `Json` for lists such as `lacking`), the packed
 //! Hilbert R-tree spatial index (so the features are stored in Hilbert order, as every
 //! FlatGeobuf writer with an index does), and the coordinate system in the header.

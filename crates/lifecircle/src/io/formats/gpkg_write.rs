@@ -1,14 +1,16 @@
 //! Writing the outputs of a run as the layers of one GeoPackage (OGC 12-128r18, version 1.2),
 //! through SQLite (`rusqlite`, SQLite compiled in).
 //!
-//! Each layer holds exactly what the GeoJSON output of the same name holds: the layer is made
-//! from the features the one GeoJSON writer formats (so the two can never disagree), parsed
-//! back in parallel. Field types come from the values: `BOOLEAN` when every value is true or
+//! Each layer holds exactly what the GeoJSON output of the same name holds: the residence
+//! layer is written straight from the analysis values through the GeoJSON writer's own list of
+//! fields ([`residences_write`]); the other layers are made from the features the one GeoJSON
+//! writer formats (so the two can never disagree), parsed back in parallel. Field types come from the values: `BOOLEAN` when every value is true or
 //! false, `INTEGER` when every value is an integer, `REAL` for other numbers, `TEXT` for
 //! strings; a field null in every feature is `REAL` when its name says it holds a distance,
 //! share or amount (`<category>_m`, `_coverage`, `_access`, ...), else `TEXT`; lists (such as `lacking`) are JSON text, marked `application/json` in
 //! `gpkg_data_columns` as GDAL does, since a GeoPackage has no list type. Every layer has the
-//! standard R-tree spatial index and its coordinate system in `gpkg_spatial_ref_sys`.
+//! standard R-tree spatial index (packed by [`bulk_load_rtree`]) and its coordinate system in
+//! `gpkg_spatial_ref_sys`.
 
 use std::{borrow::Cow, path::Path};
 
