@@ -14,12 +14,12 @@ use crate::support::{
     analyze_cmd, data_arg, fails, features, geodesic_m, ll, ok, prop, read_json, synth_city, text,
 };
 
-fn write_fc(path: &Path, features: &[Value]) {
+pub(crate) fn write_fc(path: &Path, features: &[Value]) {
     let fc = json!({"type": "FeatureCollection", "features": features});
     fs::write(path, serde_json::to_string(&fc).unwrap()).unwrap();
 }
 
-fn read_fc(path: &Path) -> Vec<Value> {
+pub(crate) fn read_fc(path: &Path) -> Vec<Value> {
     let v: Value = serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap();
     v["features"].as_array().unwrap().clone()
 }
@@ -57,7 +57,7 @@ fn same_as_plain(what: &str, planned: &[geojson::Feature], plain: &[geojson::Fea
 /// Split the synthetic city's facilities (with capacities) into today's and planned (every
 /// third facility of the first three categories, with a status and year), and write them, and
 /// both as one file in the same order, into `dir`.
-fn split_facilities(dir: &Path) -> usize {
+pub(crate) fn split_facilities(dir: &Path) -> usize {
     let all = read_fc(&dir.join(synth::FACILITIES_CAPACITY_FILE));
     let planned_categories = &synth::DEFAULT_CATEGORIES[..3];
     let (mut today, mut planned) = (Vec::new(), Vec::new());

@@ -21,10 +21,12 @@ use crate::{
     analysis::{Analysis, Scenario},
     coords::Crs,
     error::Result,
+    geodesy::LonLat,
     html_report::{self, Pictures},
     io::formats::OutputFormat,
     io::geojson::write::{
-        push_fixed_real, push_id, push_key, push_str, FeatureCollection, OutputSet,
+        push_fixed_real, push_id, push_key, push_point, push_str, Decimals, FeatureCollection,
+        OutputSet,
     },
     model::Id,
 };
@@ -345,6 +347,11 @@ pub fn write_output_set_with(
         let srs = output_srs(a);
         for (path, (layer, write)) in paths.iter().zip(feature_layers()) {
             set.write(&name(path), |w| {
+                let table = ResidenceTable::new(a);
+                if layer == crate::io::formats::RESIDENCES && !table.is_empty() {
+                    crate::io::formats::write_fgb_residences(&table, layer, &srs.as_srs(), w)?;
+                    return table.out.check();
+                }
                 let mut geojson = Vec::new();
                 write(a, &run, &mut geojson)?;
                 crate::io::formats::write_fgb(layer, &geojson, &srs.as_srs(), w)
@@ -723,67 +730,291 @@ fn push_names(buf: &mut Vec<u8>, a: &Analysis, categories: impl Iterator<Item = 
     buf.push(b']');
 }
 
-/// The keys of a demand point's results in one stage.
+/// A field of the residence table: its name and its JSON key (`"name":`).
+pub(crate) struct Field {
+    /// The name.
+    pub name: String,
+    json: Vec<u8>,
+}
+
+impl Field {
+    fn new(name: &str) -> Self {
+        Self {
+            name: name.to_string(),
+            json: key(name),
+        }
+    }
+}
+
+/// One value of the residence table, as the GeoJSON writer writes it.
+#[derive(Clone, Copy)]
+pub(crate) enum Cell<'v> {
+    /// `null`.
+    Null,
+    /// An id, with its JSON encoding when encoded ahead (numbers as numbers, text as strings).
+    Id(&'v Id, Option<&'v [u8]>),
+    /// A number written with at most the given decimals and always a decimal point
+    /// ([`push_fixed_real`]); null when not finite.
+    Fixed(f64, u32),
+    /// A number at full precision (shortest round-trip form with a decimal point); null when
+    /// `None` or not finite.
+    Real(Option<f64>),
+    /// `true` or `false`.
+    Bool(bool),
+}
+
+/// A receiver of the residence table, one row at a time: the GeoJSON writer, and the typed
+/// rows of the GeoPackage and FlatGeobuf writers. Every row has the same fields in the same
+/// order (null where there is no value), which is what makes [`ResidenceTable::visit`] the one
+/// column list of every format.
+pub(crate) trait Row {
+    /// The row's position (in the output coordinate system; `None` when it cannot be
+    /// converted, which [`OutputCrs::check`] then reports); called first.
+    fn point(&mut self, at: Option<LonLat>);
+    /// The next field's value.
+    fn cell(&mut self, field: &Field, cell: Cell<'_>);
+    /// The next field's value: a JSON list of the strings `names[j]` (each encoded) for `j`
+    /// in `which`.
+    fn names(&mut self, field: &Field, names: &[Vec<u8>], which: impl Iterator<Item = usize>);
+}
+
+/// The fields of a demand point's results in one stage.
 struct ResidenceKeys {
-    distance_id: Vec<(Vec<u8>, Vec<u8>)>,
-    capacity: Vec<(usize, Vec<Vec<u8>>)>,
-    missing: Vec<u8>,
+    distance_id: Vec<(Field, Field)>,
+    capacity: Vec<(usize, Field)>,
+    missing: Field,
 }
 
 impl ResidenceKeys {
     fn new(a: &Analysis, suffix: &str) -> Self {
-        let mut missing = vec![b','];
-        push_key(&mut missing, &format!("missing{suffix}"));
-        missing.push(b'[');
+        let stems = field_stems(a);
         Self {
-            distance_id: key_pairs(a, &format!("_m{suffix}"), &format!("_id{suffix}")),
-            capacity: capacity_keys(a, &[&format!("_access{suffix}")]),
-            missing,
+            distance_id: stems
+                .iter()
+                .map(|stem| {
+                    (
+                        Field::new(&format!("{stem}_m{suffix}")),
+                        Field::new(&format!("{stem}_id{suffix}")),
+                    )
+                })
+                .collect(),
+            capacity: a
+                .categories
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.capacity.is_some())
+                .map(|(j, _)| (j, Field::new(&format!("{}_access{suffix}", stems[j]))))
+                .collect(),
+            missing: Field::new(&format!("missing{suffix}")),
         }
     }
 
-    /// Append demand point `k`'s distances, nearest facilities and access in `a`
-    /// (`facility_ids`: every facility's id, encoded).
-    fn push_distances(&self, buf: &mut Vec<u8>, a: &Analysis, facility_ids: &[Vec<u8>], k: usize) {
+    /// Visit demand point `k`'s distances, nearest facilities and access in `a`.
+    fn distances(&self, row: &mut impl Row, a: &Analysis, ids: &Ids<'_>, k: usize) {
         for (cat, (km, kid)) in a.categories.iter().zip(&self.distance_id) {
-            buf.push(b',');
-            buf.extend_from_slice(km);
-            let reach = cat.reach[k];
             match cat.facility_of(k) {
                 Some(f) => {
-                    push_fixed_real(buf, f64::from(reach.distance_m), 1);
-                    buf.push(b',');
-                    buf.extend_from_slice(kid);
-                    buf.extend_from_slice(&facility_ids[f]);
+                    row.cell(km, Cell::Fixed(f64::from(cat.reach[k].distance_m), 1));
+                    row.cell(kid, ids.facility(f));
                 }
                 None => {
-                    buf.extend_from_slice(b"null,");
-                    buf.extend_from_slice(kid);
-                    buf.extend_from_slice(b"null");
+                    row.cell(km, Cell::Null);
+                    row.cell(kid, Cell::Null);
                 }
             }
         }
-        for (j, keys) in &self.capacity {
+        for (j, field) in &self.capacity {
             let access = a.categories[*j]
                 .capacity
                 .as_ref()
                 .and_then(|c| c.catchments.access.get(k).copied());
-            push_real_field(buf, &keys[0], access);
+            row.cell(field, Cell::Real(access));
+        }
+    }
+}
+
+/// The ids of the facilities and communities, encoded once (they are written millions of
+/// times).
+struct Ids<'a> {
+    facilities: &'a [crate::model::Facility],
+    facility_json: Vec<Vec<u8>>,
+    communities: &'a [crate::model::Community],
+    community_json: Vec<Vec<u8>>,
+}
+
+impl Ids<'_> {
+    fn facility(&self, f: usize) -> Cell<'_> {
+        match (self.facilities.get(f), self.facility_json.get(f)) {
+            (Some(x), Some(json)) => Cell::Id(&x.id, Some(json)),
+            _ => Cell::Null,
         }
     }
 
-    /// Append the categories demand point `k` lacks in `a` (`names`: each category's name,
-    /// encoded).
-    fn push_missing(&self, buf: &mut Vec<u8>, a: &Analysis, names: &[Vec<u8>], k: usize) {
-        buf.extend_from_slice(&self.missing);
-        for (n, j) in a.missing(k).enumerate() {
-            if n > 0 {
-                buf.push(b',');
-            }
-            buf.extend_from_slice(&names[j]);
+    fn community(&self, c: usize) -> Cell<'_> {
+        match (self.communities.get(c), self.community_json.get(c)) {
+            (Some(x), Some(json)) => Cell::Id(&x.id, Some(json)),
+            _ => Cell::Null,
         }
-        buf.push(b']');
     }
+}
+
+/// The residence table of an analysis: every demand point with, per category, the distance to
+/// and id of its nearest facility, and the categories it lacks; the one list of its fields
+/// for every output format.
+pub(crate) struct ResidenceTable<'a, 'd> {
+    a: &'a Analysis<'d>,
+    names: Vec<Vec<u8>>,
+    ids: Ids<'a>,
+    network: bool,
+    id: Field,
+    community: Field,
+    population: Field,
+    off_network: Field,
+    today: ResidenceKeys,
+    planned: Option<(&'a Analysis<'d>, ResidenceKeys)>,
+    /// The output coordinate system the positions are converted to.
+    pub(crate) out: OutputCrs<'a>,
+}
+
+impl<'a, 'd> ResidenceTable<'a, 'd> {
+    pub(crate) fn new(a: &'a Analysis<'d>) -> Self {
+        let names = a
+            .categories
+            .iter()
+            .map(|c| {
+                let mut b = Vec::new();
+                push_str(&mut b, &c.name);
+                b
+            })
+            .collect();
+        let encode = |id: &Id| {
+            let mut b = Vec::new();
+            push_id(&mut b, id);
+            b
+        };
+        let scenario = a.scenario.as_deref();
+        let all = scenario.map_or(&a.facilities, |s| &s.after.facilities);
+        Self {
+            a,
+            names,
+            ids: Ids {
+                facilities: all,
+                facility_json: all.iter().map(|f| encode(&f.id)).collect(),
+                communities: &a.communities,
+                community_json: a.communities.iter().map(|c| encode(&c.id)).collect(),
+            },
+            network: !a.unplaced.is_empty(),
+            id: Field::new("id"),
+            community: Field::new("community"),
+            population: Field::new("population"),
+            off_network: Field::new("off_network"),
+            today: ResidenceKeys::new(a, ""),
+            planned: scenario.map(|s| (&s.after, ResidenceKeys::new(&s.after, PLANNED))),
+            out: OutputCrs::of(&a.plan),
+        }
+    }
+
+    /// The number of rows (demand points).
+    pub(crate) fn len(&self) -> usize {
+        self.a.demand.len()
+    }
+
+    /// Whether there are no rows.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.a.demand.is_empty()
+    }
+
+    /// Visit row `k`: its position, then every field in order.
+    pub(crate) fn visit(&self, k: usize, row: &mut impl Row) {
+        let a = self.a;
+        let r = &a.demand[k];
+        row.point(self.out.position(r.at));
+        row.cell(&self.id, Cell::Id(&r.id, None));
+        row.cell(
+            &self.community,
+            self.ids.community(a.demand_community[k] as usize),
+        );
+        row.cell(&self.population, Cell::Fixed(r.population, 3));
+        self.today.distances(row, a, &self.ids, k);
+        if let Some((after, keys)) = &self.planned {
+            keys.distances(row, after, &self.ids, k);
+        }
+        if self.network {
+            row.cell(&self.off_network, Cell::Bool(a.unplaced[k]));
+        }
+        row.names(&self.today.missing, &self.names, a.missing(k));
+        if let Some((after, keys)) = &self.planned {
+            row.names(&keys.missing, &self.names, after.missing(k));
+        }
+    }
+}
+
+/// A residence row formatted as a GeoJSON feature.
+struct JsonRow<'b> {
+    buf: &'b mut Vec<u8>,
+    first: bool,
+    decimals: Decimals,
+}
+
+impl JsonRow<'_> {
+    fn key(&mut self, field: &Field) {
+        if !self.first {
+            self.buf.push(b',');
+        }
+        self.first = false;
+        self.buf.extend_from_slice(&field.json);
+    }
+}
+
+impl Row for JsonRow<'_> {
+    fn point(&mut self, at: Option<LonLat>) {
+        self.buf
+            .extend_from_slice(br#"{"type":"Feature","geometry":"#);
+        match at {
+            Some(at) => push_point(self.buf, at, self.decimals),
+            None => self.buf.extend_from_slice(b"null"),
+        }
+        self.buf.extend_from_slice(br#","properties":{"#);
+        self.first = true;
+    }
+
+    fn cell(&mut self, field: &Field, cell: Cell<'_>) {
+        self.key(field);
+        push_cell(self.buf, cell);
+    }
+
+    fn names(&mut self, field: &Field, names: &[Vec<u8>], which: impl Iterator<Item = usize>) {
+        self.key(field);
+        push_name_list(self.buf, names, which);
+    }
+}
+
+/// Append a value as the GeoJSON writer writes it.
+pub(crate) fn push_cell(buf: &mut Vec<u8>, cell: Cell<'_>) {
+    match cell {
+        Cell::Null => buf.extend_from_slice(b"null"),
+        Cell::Id(_, Some(json)) => buf.extend_from_slice(json),
+        Cell::Id(id, None) => push_id(buf, id),
+        Cell::Fixed(v, decimals) => push_fixed_real(buf, v, decimals),
+        Cell::Real(v) => push_real(buf, v.unwrap_or(f64::NAN)),
+        Cell::Bool(b) => buf.extend_from_slice(if b { b"true" } else { b"false" }),
+    }
+}
+
+/// Append a JSON list of the encoded strings `names[j]` for `j` in `which`.
+pub(crate) fn push_name_list(
+    buf: &mut Vec<u8>,
+    names: &[Vec<u8>],
+    which: impl Iterator<Item = usize>,
+) {
+    buf.push(b'[');
+    for (n, j) in which.enumerate() {
+        if n > 0 {
+            buf.push(b',');
+        }
+        buf.extend_from_slice(&names[j]);
+    }
+    buf.push(b']');
 }
 
 /// Write every demand point with, per category, the distance to and id of its nearest facility
@@ -794,60 +1025,21 @@ impl ResidenceKeys {
 /// # Errors
 /// The writer fails.
 pub fn write_residences(a: &Analysis, run: &str, w: &mut (dyn Write + Send)) -> io::Result<()> {
-    let names: Vec<Vec<u8>> = a
-        .categories
-        .iter()
-        .map(|c| {
-            let mut b = Vec::new();
-            push_str(&mut b, &c.name);
-            b
-        })
-        .collect();
-    // Facility and community ids are written millions of times: encode each once.
-    let encode = |id: &Id| {
-        let mut b = Vec::new();
-        push_id(&mut b, id);
-        b
-    };
-    let scenario = a.scenario.as_deref();
-    let all = scenario.map_or(&a.facilities, |s| &s.after.facilities);
-    let facility_ids: Vec<Vec<u8>> = all.iter().map(|f| encode(&f.id)).collect();
-    let community_ids: Vec<Vec<u8>> = a.communities.iter().map(|c| encode(&c.id)).collect();
-    let network = !a.unplaced.is_empty();
-    let today = ResidenceKeys::new(a, "");
-    let planned = scenario.map(|s| (&s.after, ResidenceKeys::new(&s.after, PLANNED)));
-    let out = OutputCrs::of(&a.plan);
+    let table = ResidenceTable::new(a);
+    let decimals = table.out.decimals();
     let format_one = |buf: &mut Vec<u8>, k: usize| {
-        let r = &a.demand[k];
-        buf.extend_from_slice(br#"{"type":"Feature","geometry":"#);
-        out.push_point(buf, r.at);
-        buf.extend_from_slice(br#","properties":{"id":"#);
-        push_id(buf, &r.id);
-        buf.extend_from_slice(br#","community":"#);
-        match community_ids.get(a.demand_community[k] as usize) {
-            Some(c) => buf.extend_from_slice(c),
-            None => buf.extend_from_slice(b"null"),
-        }
-        buf.extend_from_slice(br#","population":"#);
-        push_amount(buf, r.population);
-        today.push_distances(buf, a, &facility_ids, k);
-        if let Some((after, keys)) = &planned {
-            keys.push_distances(buf, after, &facility_ids, k);
-        }
-        if network {
-            buf.extend_from_slice(br#","off_network":"#);
-            buf.extend_from_slice(if a.unplaced[k] { b"true" } else { b"false" });
-        }
-        today.push_missing(buf, a, &names, k);
-        if let Some((after, keys)) = &planned {
-            keys.push_missing(buf, after, &names, k);
-        }
+        let mut row = JsonRow {
+            buf: &mut *buf,
+            first: true,
+            decimals,
+        };
+        table.visit(k, &mut row);
         buf.extend_from_slice(b"}}");
     };
-    let mut fc = begin_collection(w, run, &out)?;
-    fc.features_par(a.demand.len(), format_one)?;
+    let mut fc = begin_collection(w, run, &table.out)?;
+    fc.features_par(table.len(), format_one)?;
     fc.end()?;
-    out.check()
+    table.out.check()
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,8 @@
 //! Writing an output as a FlatGeobuf file (`.fgb`, version 3) with the `flatgeobuf` crate: the
-//! features the one GeoJSON writer formats, parsed back ([`ParsedLayer`]), with typed columns
+//! features the one GeoJSON writer formats, parsed back ([`ParsedLayer`]) (the residence table
+//! is written straight from the analysis values by
+//! [`write_fgb_residences`](super::residences_write::write_fgb_residences), with the same
+//! columns and values), with typed columns
 //! (`Bool`, `Long`, `Double`, `String`, and `Json` for lists such as `lacking`), the packed
 //! Hilbert R-tree spatial index (so the features are stored in Hilbert order, as every
 //! FlatGeobuf writer with an index does), and the coordinate system in the header.
@@ -13,7 +16,7 @@ use flatgeobuf::{
 
 use super::{
     gpkg_write::Srs,
-    layer::{FieldType, Kind, ParsedLayer},
+    layer::{FieldType, Kind, ParsedLayer, Typed},
 };
 
 /// Write the layer `name`, a GeoJSON FeatureCollection formatted by the one GeoJSON writer (one
@@ -57,13 +60,7 @@ pub(crate) fn write_fgb(
     )
     .map_err(|e| bad(e.to_string()))?;
     for (k, t) in &layer.fields {
-        let column_type = match t {
-            FieldType::Boolean => ColumnType::Bool,
-            FieldType::Integer => ColumnType::Long,
-            FieldType::Real => ColumnType::Double,
-            FieldType::Json => ColumnType::Json,
-            FieldType::Unknown | FieldType::Text => ColumnType::String,
-        };
+        let column_type = column_type(*t);
         fgb.add_column(k, column_type, |_, column| column.nullable = true);
     }
     for f in &layer.features {
@@ -71,31 +68,15 @@ pub(crate) fn write_fgb(
         fgb.add_feature_geom(f.geometry.clone(), |w| {
             for (j, (k, t)) in layer.fields.iter().enumerate() {
                 let Some(v) = f.value(j, k) else { continue };
-                let text = v.get();
-                let string;
-                let value = match (t, text) {
-                    (_, "null") => continue,
-                    (FieldType::Boolean, t) => ColumnValue::Bool(t == "true"),
-                    (FieldType::Integer, t) => match t.parse() {
-                        Ok(n) => ColumnValue::Long(n),
-                        Err(_) => continue,
-                    },
-                    (FieldType::Real, t) => match t.parse() {
-                        Ok(x) => ColumnValue::Double(x),
-                        Err(_) => continue,
-                    },
-                    (FieldType::Json, t) => ColumnValue::Json(t),
-                    (_, t) if t.starts_with('"') => match serde_json::from_str::<String>(t) {
-                        Ok(s) => {
-                            string = s;
-                            ColumnValue::String(&string)
-                        }
-                        Err(e) => {
-                            failed = Some(e.to_string());
-                            continue;
-                        }
-                    },
-                    (_, t) => ColumnValue::String(t),
+                let typed = match t.typed(v.get()) {
+                    Ok(typed) => typed,
+                    Err(e) => {
+                        failed = Some(e);
+                        continue;
+                    }
+                };
+                let Some(value) = column_value(&typed) else {
+                    continue;
                 };
                 if let Err(e) = w.property(j, k, &value) {
                     failed = Some(e.to_string());
@@ -108,4 +89,27 @@ pub(crate) fn write_fgb(
         }
     }
     fgb.write(out).map_err(|e| bad(e.to_string()))
+}
+
+/// A typed value as a FlatGeobuf property (`None` for null: the property is left out).
+pub(crate) fn column_value<'t>(v: &'t Typed<'_>) -> Option<ColumnValue<'t>> {
+    Some(match v {
+        Typed::Null => return None,
+        Typed::Bool(b) => ColumnValue::Bool(*b),
+        Typed::Int(n) => ColumnValue::Long(*n),
+        Typed::Real(x) => ColumnValue::Double(*x),
+        Typed::Text(t) => ColumnValue::String(t),
+        Typed::Json(t) => ColumnValue::Json(t),
+    })
+}
+
+/// The FlatGeobuf column type of a field.
+pub(crate) fn column_type(t: FieldType) -> ColumnType {
+    match t {
+        FieldType::Boolean => ColumnType::Bool,
+        FieldType::Integer => ColumnType::Long,
+        FieldType::Real => ColumnType::Double,
+        FieldType::Json => ColumnType::Json,
+        FieldType::Unknown | FieldType::Text => ColumnType::String,
+    }
 }

@@ -205,10 +205,14 @@ pub(crate) fn open_layer(input: &InputFile, file: &str) -> Result<Layer> {
 impl Layer {
     /// Read every row (in primary-key order) with the properties `wanted`, handing them to
     /// `emit` in chunks.
+    ///
+    /// The rows are handed over as they come from SQLite, each packed into one buffer
+    /// ([`RawRow`]): formatting the values as JSON and copying them into their own strings
+    /// runs in parallel ([`RawRow::row`]), not on the one thread SQLite reads on.
     pub(crate) fn rows(
         &self,
         wanted: &[&str],
-        emit: &mut dyn FnMut(Vec<Row>) -> bool,
+        emit: &mut dyn FnMut(Vec<RawRow>) -> bool,
     ) -> Result<()> {
         let conn = open(&self.path, &self.file)?;
         let bad = |e| not_gpkg(&self.file, e);
@@ -244,21 +248,18 @@ impl Layer {
         let mut rows = stmt.query([]).map_err(bad)?;
         let mut chunk = Vec::with_capacity(CHUNK_ROWS);
         while let Some(r) = rows.next().map_err(bad)? {
-            let geometry = match r.get_ref(0).map_err(bad)? {
-                ValueRef::Blob(b) => RawGeometry::Gpkg(b.to_vec()),
-                ValueRef::Null => RawGeometry::Bad("the feature has no geometry (NULL)".into()),
-                _ => RawGeometry::Bad("the geometry is not a GeoPackage geometry blob".into()),
-            };
-            let mut props = Vec::with_capacity(slots.len());
+            let mut raw = RawRow(Vec::with_capacity(128));
+            raw.push(r.get_ref(0).map_err(bad)?);
             for slot in &slots {
-                props.push(match slot {
-                    None => None,
+                match slot {
+                    None => raw.0.push(ABSENT),
                     Some((i, boolean, json)) => {
-                        value_json(r.get_ref(*i).map_err(bad)?, *boolean, *json)
+                        raw.0.push(u8::from(*boolean) | (u8::from(*json) << 1));
+                        raw.push(r.get_ref(*i).map_err(bad)?);
                     }
-                });
+                }
             }
-            chunk.push(Row { props, geometry });
+            chunk.push(raw);
             if chunk.len() == CHUNK_ROWS
                 && !emit(std::mem::replace(
                     &mut chunk,
@@ -272,6 +273,87 @@ impl Layer {
             emit(chunk);
         }
         Ok(())
+    }
+}
+
+/// A row as SQLite gave it, packed into one buffer: the geometry value, then per property
+/// asked for a flag byte ([`ABSENT`], or bit 0 boolean and bit 1 JSON) and its value. A value
+/// is a tag byte (0 NULL, 1 integer, 2 real, 3 text, 4 blob) and its 8 bytes, or a 4-byte length
+/// and the bytes.
+pub(crate) struct RawRow(Vec<u8>);
+
+/// The flag of a property the layer does not have.
+const ABSENT: u8 = 0xFF;
+
+impl RawRow {
+    fn push(&mut self, v: ValueRef<'_>) {
+        let b = &mut self.0;
+        match v {
+            ValueRef::Null => b.push(0),
+            ValueRef::Integer(n) => {
+                b.push(1);
+                b.extend_from_slice(&n.to_le_bytes());
+            }
+            ValueRef::Real(x) => {
+                b.push(2);
+                b.extend_from_slice(&x.to_le_bytes());
+            }
+            ValueRef::Text(t) | ValueRef::Blob(t) => {
+                b.push(if matches!(v, ValueRef::Text(_)) { 3 } else { 4 });
+                b.extend_from_slice(&(t.len() as u32).to_le_bytes());
+                b.extend_from_slice(t);
+            }
+        }
+    }
+
+    /// The value at `at`, and where the next begins.
+    fn value(&self, at: usize) -> (ValueRef<'_>, usize) {
+        let b = &self.0;
+        let word = |i: usize| -> [u8; 8] {
+            b.get(i..i + 8)
+                .and_then(|s| s.try_into().ok())
+                .unwrap_or_default()
+        };
+        match b.get(at) {
+            Some(1) => (ValueRef::Integer(i64::from_le_bytes(word(at + 1))), at + 9),
+            Some(2) => (ValueRef::Real(f64::from_le_bytes(word(at + 1))), at + 9),
+            Some(&tag @ (3 | 4)) => {
+                let len = b
+                    .get(at + 1..at + 5)
+                    .and_then(|s| s.try_into().ok())
+                    .map_or(0, u32::from_le_bytes) as usize;
+                let bytes = b.get(at + 5..at + 5 + len).unwrap_or_default();
+                let v = if tag == 3 {
+                    ValueRef::Text(bytes)
+                } else {
+                    ValueRef::Blob(bytes)
+                };
+                (v, at + 5 + len)
+            }
+            _ => (ValueRef::Null, at + 1),
+        }
+    }
+
+    /// The row: the geometry blob and the JSON text of each property.
+    pub(crate) fn row(self) -> Row {
+        let (g, mut at) = self.value(0);
+        let geometry = match g {
+            ValueRef::Blob(b) => RawGeometry::Gpkg(b.to_vec()),
+            ValueRef::Null => RawGeometry::Bad("the feature has no geometry (NULL)".into()),
+            _ => RawGeometry::Bad("the geometry is not a GeoPackage geometry blob".into()),
+        };
+        let mut props = Vec::new();
+        while let Some(&flag) = self.0.get(at) {
+            at += 1;
+            if flag == ABSENT {
+                props.push(None);
+                continue;
+            }
+            let (v, next) = self.value(at);
+            at = next;
+            props.push(value_json(v, flag & 1 != 0, flag & 2 != 0));
+        }
+        Row { props, geometry }
     }
 }
 

@@ -69,6 +69,34 @@ impl FieldType {
         }
     }
 
+    /// The value to store for a JSON value `text` of a field of this type, as every writer of
+    /// a typed format stores it: booleans, integers and reals of their fields (null when they
+    /// do not parse), strings unescaped, lists and objects as their JSON text, and anything
+    /// else in a text field as its JSON text (a number in a field of mixed numbers and text).
+    ///
+    /// # Errors
+    /// A string that is not valid JSON.
+    pub(crate) fn typed(self, text: &str) -> std::result::Result<Typed<'_>, String> {
+        Ok(match (self, text) {
+            (_, "null") => Typed::Null,
+            (Self::Boolean, t) => Typed::Bool(t == "true"),
+            (Self::Integer, t) => t.parse().map_or(Typed::Null, Typed::Int),
+            (Self::Real, t) => t.parse().map_or(Typed::Null, Typed::Real),
+            (Self::Json, t) => Typed::Json(t),
+            (_, t) if t.starts_with('"') => match t
+                .strip_prefix('"')
+                .and_then(|t| t.strip_suffix('"'))
+                .filter(|t| !t.contains('\\'))
+            {
+                Some(plain) => Typed::Text(Cow::Borrowed(plain)),
+                None => Typed::Text(Cow::Owned(
+                    serde_json::from_str::<String>(t).map_err(|e| e.to_string())?,
+                )),
+            },
+            (_, t) => Typed::Text(Cow::Borrowed(t)),
+        })
+    }
+
     pub(crate) fn join(self, other: Self) -> Self {
         use FieldType::*;
         match (self, other) {
@@ -79,6 +107,18 @@ impl FieldType {
             _ => Text,
         }
     }
+}
+
+/// A value as a typed format stores it (see [`FieldType::typed`]).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Typed<'t> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Real(f64),
+    Text(Cow<'t, str>),
+    /// A list or object, as JSON text.
+    Json(&'t str),
 }
 
 /// The geometry type of a feature or layer.

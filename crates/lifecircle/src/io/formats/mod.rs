@@ -13,12 +13,14 @@ mod gpkg;
 mod gpkg_write;
 mod layer;
 pub(crate) mod raster;
+mod residences_write;
 mod shp;
 mod table;
 mod xlsx_write;
 
 pub(crate) use fgb_write::write_fgb;
-pub(crate) use gpkg_write::{write_gpkg, Srs, WGS84};
+pub(crate) use gpkg_write::{write_gpkg, Srs, RESIDENCES, WGS84};
+pub(crate) use residences_write::write_fgb_residences;
 pub(crate) use xlsx_write::write_site_xlsx;
 pub use xlsx_write::{write_xlsx, EXCEL_MAX_ROWS, XLSX_FILE};
 
@@ -311,10 +313,11 @@ where
         Format::GeoPackage => {
             let layer = gpkg::open_layer(input, file)?;
             let projection = input.projection.clone().or(layer.projection.clone());
-            pipeline(
+            pipeline_decoded(
                 file,
                 projection.as_ref(),
                 |emit| layer.rows(wanted, emit),
+                &gpkg::RawRow::row,
                 parse,
             )
         }

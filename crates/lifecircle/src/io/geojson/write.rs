@@ -581,6 +581,32 @@ fn push_scaled<const D: u32>(buf: &mut Vec<u8>, v: f64, pad: bool) {
     }
 }
 
+/// The value a reader gets back from `v` written by [`push_number`] with at most `decimals`
+/// decimals (`None` for the `null` written when it is not finite), computed without formatting:
+/// the same rounding, then the nearest `f64` to the decimal written (the division of two exact
+/// numbers is correctly rounded, as parsing is).
+pub fn written_value(v: f64, decimals: u32) -> Option<f64> {
+    if !v.is_finite() {
+        return None;
+    }
+    let scale = 10u64.pow(decimals.min(9));
+    let x = v.abs() * scale as f64;
+    if x >= 9.0e18 {
+        // Written in the shortest round-trip form: read back exactly.
+        return Some(v);
+    }
+    let t = x as u64;
+    let n = if x - t as f64 >= 0.5 { t + 1 } else { t };
+    if n >= 1 << 53 {
+        // Not exact as an f64: parse what is written.
+        let mut buf = Vec::new();
+        push_number(&mut buf, v, Decimals::AtMost(decimals));
+        return std::str::from_utf8(&buf).ok()?.parse().ok();
+    }
+    let r = n as f64 / scale as f64;
+    Some(if n != 0 && v < 0.0 { -r } else { r })
+}
+
 /// Append a whole number.
 pub fn push_u64(buf: &mut Vec<u8>, v: u64) {
     buf.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
@@ -939,6 +965,42 @@ impl<'w> FeatureCollection<'w> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn written_values_are_what_a_reader_parses_back() {
+        // A seeded linear congruential generator (the seed is printed by the assertion).
+        let seed = 20_261_206u64;
+        let mut state = seed;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            state >> 11
+        };
+        let mut values: Vec<f64> = vec![
+            0.0, -0.0, 0.5, -0.5, 0.05, 1e-8, -1e-8, 123.45, 9.5e18, 1e300,
+        ];
+        for _ in 0..200_000 {
+            let unit = next() as f64 / (1u64 << 53) as f64 * 2.0 - 1.0;
+            let scale = 10f64.powi((next() % 25) as i32 - 9);
+            values.push(unit * scale);
+        }
+        for v in values {
+            for d in 0..=9 {
+                let mut b = Vec::new();
+                push_number(&mut b, v, Decimals::AtMost(d));
+                let text = std::str::from_utf8(&b).unwrap();
+                let parsed: f64 = text.parse().unwrap();
+                let got = written_value(v, d).unwrap();
+                assert_eq!(
+                    got.to_bits(),
+                    parsed.to_bits(),
+                    "seed {seed}: {v:e} with {d} decimals is written {text}"
+                );
+            }
+        }
+        assert_eq!(written_value(f64::NAN, 3), None);
+    }
 
     fn fixed(v: f64, d: u32) -> String {
         let mut b = Vec::new();
