@@ -179,6 +179,18 @@ fn run_analyze(job: AnalyzeJob) -> anyhow::Result<()> {
     note_removed_stale(written.removed_stale, &job.out);
     if !job.quiet {
         let mut text = report::text(&a);
+        // The summaries, named once: after the first format that names them.
+        let summaries = |named: bool| {
+            if named {
+                String::new()
+            } else {
+                format!(
+                    ", {} and {}",
+                    written.summary_json.display(),
+                    written.summary_csv.display()
+                )
+            }
+        };
         if written.geojson {
             text.push_str(&format!(
                 "Wrote {} (gap map), {} ({} points), {} (catchments), {} and {}.\n",
@@ -196,45 +208,23 @@ fn run_analyze(job: AnalyzeJob) -> anyhow::Result<()> {
                 communities.display(),
                 residences.display(),
                 facilities.display(),
-                if written.geojson || written.geopackage.is_some() {
-                    String::new()
-                } else {
-                    format!(
-                        ", {} and {}",
-                        written.summary_json.display(),
-                        written.summary_csv.display()
-                    )
-                }
+                summaries(written.geojson || written.geopackage.is_some())
             ));
         }
         if let Some(gpkg) = &written.geopackage {
             text.push_str(&format!(
                 "Wrote {} (layers communities, residences, facilities){}.\n",
                 gpkg.display(),
-                if written.geojson {
-                    String::new()
-                } else {
-                    format!(
-                        ", {} and {}",
-                        written.summary_json.display(),
-                        written.summary_csv.display()
-                    )
-                }
+                summaries(written.geojson)
             ));
         }
         if let Some(xlsx) = &written.xlsx {
             text.push_str(&format!(
                 "Wrote {} (sheets summary, residences, communities, facilities){}.\n",
                 xlsx.display(),
-                if written.geojson || written.geopackage.is_some() || written.flatgeobuf.is_some() {
-                    String::new()
-                } else {
-                    format!(
-                        ", {} and {}",
-                        written.summary_json.display(),
-                        written.summary_csv.display()
-                    )
-                }
+                summaries(
+                    written.geojson || written.geopackage.is_some() || written.flatgeobuf.is_some()
+                )
             ));
         }
         text.push_str(&pictures_written(written.report.as_deref(), &written.maps));

@@ -5,6 +5,8 @@
 
 use std::{fs, path::Path};
 
+use serde_json::json;
+
 use crate::support::{data_arg, fails, fixture, ok, read_json};
 
 /// A fixture of tests/fixtures/formats as an argument.
@@ -100,6 +102,21 @@ fn geopackage_shapefile_csv_and_excel_inputs_give_the_geojson_outputs_byte_for_b
             &c,
         ],
     );
+    // The summary names the system the two GeoPackage layers were read in; all else is the
+    // same.
+    let summary = out.join("summary.json");
+    let coords = &read_json(&summary)["coords"];
+    let utm35 = "EPSG:32635 (WGS 84 / UTM zone 35N)";
+    assert_eq!(
+        (
+            &coords["facilities"],
+            &coords["residences"],
+            &coords["communities"]
+        ),
+        (&json!(utm35), &json!(utm35), &json!("wgs84"))
+    );
+    let text = fs::read_to_string(&summary).unwrap();
+    fs::write(&summary, text.replace(&format!("\"{utm35}\""), "\"wgs84\"")).unwrap();
     assert_same_outputs(&geojson, &out);
     let (sf, sr) = (formats("facilities.shp"), formats("residences.shp"));
     let out = analyze(

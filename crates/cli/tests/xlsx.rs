@@ -62,8 +62,13 @@ fn wuhan(dir: &Path) {
 }
 
 fn analyze_wuhan(dir: &Path, out: &str, extra: &[&str]) -> String {
+    run_wuhan(dir, "analyze", out, extra)
+}
+
+/// `lifecircle COMMAND` on the district of [`wuhan`], into `out`.
+fn run_wuhan(dir: &Path, command: &str, out: &str, extra: &[&str]) -> String {
     let mut args = vec![
-        "analyze",
+        command,
         "--facilities",
         "facilities.geojson",
         "--residences",
@@ -507,16 +512,11 @@ fn a_projected_geopackage_read_back_gives_the_same_analysis() {
 fn site_workbook_holds_the_sites_curve_and_gap_map_of_the_same_run() {
     let dir = tempfile::tempdir().unwrap();
     wuhan(dir.path());
-    let stdout = ok(
+    let stdout = run_wuhan(
         dir.path(),
+        "site",
+        "s",
         &[
-            "site",
-            "--facilities",
-            "facilities.geojson",
-            "--residences",
-            "residences.geojson",
-            "--communities",
-            "communities.geojson",
             "--category",
             "medical",
             "--max-walk",
@@ -525,8 +525,6 @@ fn site_workbook_holds_the_sites_curve_and_gap_map_of_the_same_run() {
             "grid:250m",
             "--format",
             "xlsx",
-            "--out",
-            "s",
         ],
     );
     assert!(

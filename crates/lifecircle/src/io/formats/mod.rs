@@ -295,7 +295,21 @@ pub fn declared_system(source: &Source) -> Option<String> {
         (None, Format::GeoTiff) => raster::Raster::open(&input, &file).ok()?.projection,
         (None, _) => None,
     };
-    projection.filter(|p| !p.is_wgs84()).map(|p| p.describe())
+    projection
+        .filter(|p| !p.is_wgs84() && !same_as_wgs84(p))
+        .map(|p| p.describe())
+}
+
+/// Whether a system without an EPSG code is WGS84 longitude/latitude under another name (a
+/// Shapefile's `GCS_WGS_1984` `.prj`): geographic, and a point converts to itself.
+fn same_as_wgs84(p: &Projection) -> bool {
+    p.is_geographic()
+        && [(24.94, 60.17), (114.3, 30.6), (-70.0, -33.4)]
+            .iter()
+            .all(|&(lon, lat)| {
+                p.to_wgs84(lon, lat)
+                    .is_ok_and(|(x, y)| (x - lon).abs() < 1e-9 && (y - lat).abs() < 1e-9)
+            })
 }
 
 /// Read the features of a non-GeoJSON input, calling `parse` on each (in parallel).

@@ -556,9 +556,14 @@ fn io_error(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
 }
 
 /// Write the workbook of an analysis to `path` (a new file): the sheets `summary`,
-/// `residences`, `communities` and `facilities` (see the [module documentation](self)),
-/// each sheet at most `max_rows` rows long ([`EXCEL_MAX_ROWS`]), a longer table going on in
-/// `residences_2`, ...
+/// `residences`, `communities` and `facilities`, each sheet at most `max_rows` rows long
+/// ([`EXCEL_MAX_ROWS`]), a longer table going on in `residences_2`, ...
+///
+/// `summary` holds the rows of `summary.csv` (numbers as numbers, the `coverage*` shares shown
+/// as percentages); `residences` and `facilities` the properties of their GeoJSON output with
+/// the point's coordinates (`lon`, `lat`, or `x_epsg<n>`, `y_epsg<n>` in a projected output
+/// system); `communities` the gap map's properties. Null is an empty cell, a list of names
+/// the names joined by `", "`.
 ///
 /// # Errors
 /// The file cannot be written.
