@@ -21,6 +21,7 @@ mod projection_reference;
 mod raster;
 mod reliability;
 mod report;
+mod service_areas;
 mod site;
 mod straight_line_reference;
 mod summary_reference;

@@ -327,7 +327,7 @@ impl FieldType {
 /// GeoPackage at `path` (an empty or new file), each exactly as the GeoJSON writer formats it.
 pub(crate) fn write_gpkg(a: &crate::Analysis, run: &str, path: &Path) -> Result<()> {
     let mut gpkg = GpkgWriter::create(path, &WGS84)?;
-    for (name, write) in crate::io::output::feature_layers() {
+    for (name, write) in crate::io::output::feature_layers_of(a) {
         let mut buf = Vec::new();
         write(a, run, &mut buf).map_err(|source| Error::Write {
             path: path.to_path_buf(),
