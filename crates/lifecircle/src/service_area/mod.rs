@@ -12,9 +12,10 @@
 //!   times the detour is within the walk; the disc drawn in the local plane ([`LocalFrame`],
 //!   which never lengthens a distance) contains every such point, so it contains the geodesic
 //!   circle on the ellipsoid.
-//! - **Network** ([`AreaModel::Network`]): `analyze` covers a point when access + street path
-//!   + egress ≤ walk, with the access leg at most the snap distance `snap`. Let `R(s)` = walk −
-//!   egress − path(s) be the walk left at street point `s`; the area is the union over reached
+//! - **Network** ([`AreaModel::Network`]): `analyze` covers a point when the access leg, the
+//!   street path and the egress leg add up to at most the walk, with the access leg at most
+//!   the snap distance `snap`. Let `R(s)` = walk − egress − path(s) be the walk left at street
+//!   point `s`; the area is the union over reached
 //!   `s` of the disc of radius `min(R(s), snap)` around `s`. Along a street path away from
 //!   its facility, `R` falls by one metre per metre walked while the straight distance
 //!   changes by at most that much, so by the triangle inequality the disc of `s` lies inside
@@ -227,61 +228,60 @@ pub fn service_areas(
                 .map(|&f| frame.xy(a.facilities[f as usize].at()))
                 .collect();
             // One shape per drawn group of facilities (all of them, or each alone).
-            let (shapes, drawn): (Vec<(Option<usize>, usize, MultiPolygon<f64>)>, usize) =
-                match *model {
-                    AreaModel::StraightLine { detour } => {
-                        let r = walk_m / detour;
-                        let shapes = match options.kind {
-                            AreaKind::Dissolved => {
-                                let items: Vec<_> = at.iter().map(|&p| (p, r)).collect();
-                                vec![(None, at.len(), shape::discs(&items))]
-                            }
-                            AreaKind::PerFacility => c
-                                .facilities
-                                .par_iter()
-                                .zip(&at)
-                                .map(|(&f, &p)| (Some(f as usize), 1, shape::disc(p, r)))
-                                .collect(),
-                        };
-                        (shapes, at.len())
-                    }
-                    AreaModel::Network {
-                        network,
-                        max_snap_m,
-                    } => {
-                        let places: Vec<crate::LonLat> = c
+            let (shapes, drawn): (Vec<Drawn>, usize) = match *model {
+                AreaModel::StraightLine { detour } => {
+                    let r = walk_m / detour;
+                    let shapes = match options.kind {
+                        AreaKind::Dissolved => {
+                            let items: Vec<_> = at.iter().map(|&p| (p, r)).collect();
+                            vec![(None, at.len(), shape::discs(&items))]
+                        }
+                        AreaKind::PerFacility => c
                             .facilities
-                            .iter()
-                            .map(|&f| a.facilities[f as usize].at())
-                            .collect();
-                        let snaps = network.snap_all(&places, max_snap_m);
-                        let drawn = snaps.iter().filter(|s| s.is_some()).count();
-                        let street = StreetShape {
-                            network,
-                            node_xy: &node_xy,
-                            walk_m,
-                            max_snap_m,
-                            width_cap_m: options.width_cap_m,
-                        };
-                        let shapes = match options.kind {
-                            AreaKind::Dissolved => vec![(None, drawn, street.shape(&snaps))],
-                            AreaKind::PerFacility => c
-                                .facilities
-                                .par_iter()
-                                .zip(&snaps)
-                                .map(|(&f, s)| {
-                                    let one = std::slice::from_ref(s);
-                                    (
-                                        Some(f as usize),
-                                        usize::from(s.is_some()),
-                                        street.shape(one),
-                                    )
-                                })
-                                .collect(),
-                        };
-                        (shapes, drawn)
-                    }
-                };
+                            .par_iter()
+                            .zip(&at)
+                            .map(|(&f, &p)| (Some(f as usize), 1, shape::disc(p, r)))
+                            .collect(),
+                    };
+                    (shapes, at.len())
+                }
+                AreaModel::Network {
+                    network,
+                    max_snap_m,
+                } => {
+                    let places: Vec<crate::LonLat> = c
+                        .facilities
+                        .iter()
+                        .map(|&f| a.facilities[f as usize].at())
+                        .collect();
+                    let snaps = network.snap_all(&places, max_snap_m);
+                    let drawn = snaps.iter().filter(|s| s.is_some()).count();
+                    let street = StreetShape {
+                        network,
+                        node_xy: &node_xy,
+                        walk_m,
+                        max_snap_m,
+                        width_cap_m: options.width_cap_m,
+                    };
+                    let shapes = match options.kind {
+                        AreaKind::Dissolved => vec![(None, drawn, street.shape(&snaps))],
+                        AreaKind::PerFacility => c
+                            .facilities
+                            .par_iter()
+                            .zip(&snaps)
+                            .map(|(&f, s)| {
+                                let one = std::slice::from_ref(s);
+                                (
+                                    Some(f as usize),
+                                    usize::from(s.is_some()),
+                                    street.shape(one),
+                                )
+                            })
+                            .collect(),
+                    };
+                    (shapes, drawn)
+                }
+            };
             let dissolved = match options.kind {
                 AreaKind::Dissolved => shapes
                     .first()
@@ -333,6 +333,10 @@ pub fn service_areas(
         categories,
     })
 }
+
+/// One drawn area in the local frame: the facility (per facility), the facilities drawn, the
+/// shape.
+type Drawn = (Option<usize>, usize, MultiPolygon<f64>);
 
 /// The street part of network areas, for one category.
 struct StreetShape<'n> {

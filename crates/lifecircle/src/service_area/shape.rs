@@ -42,7 +42,7 @@ fn style(r_m: f64) -> BufferStyle<f64> {
 /// A polygon containing the disc of radius `r_m` around `centre` (empty for a negative
 /// radius).
 pub(crate) fn disc(centre: [f64; 2], r_m: f64) -> MultiPolygon<f64> {
-    if !(r_m >= 0.0) {
+    if r_m.is_nan() || r_m < 0.0 {
         return MultiPolygon::new(Vec::new());
     }
     Point::new(centre[0], centre[1]).buffer_with_style(style(r_m))
@@ -74,7 +74,7 @@ pub(crate) fn discs(items: &[([f64; 2], f64)]) -> MultiPolygon<f64> {
 /// only the other segments are buffered and dissolved with the cells. The result is the same
 /// set, with far fewer overlapping outlines for the boolean operations to cut.
 pub(crate) fn segments_buffer(segments: &[[[f64; 2]; 2]], r_m: f64) -> MultiPolygon<f64> {
-    if segments.is_empty() || !(r_m >= 0.0) {
+    if segments.is_empty() || r_m.is_nan() || r_m < 0.0 {
         return MultiPolygon::new(Vec::new());
     }
     let mut items: Vec<([f64; 2], MultiPolygon<f64>)> = Vec::new();
@@ -130,7 +130,7 @@ struct CellCover {
 impl CellCover {
     /// `None` when too few segments for the grid to pay, or the grid would be too large.
     fn new(segments: &[[[f64; 2]; 2]], r_m: f64) -> Option<Self> {
-        if segments.len() < 256 || !(r_m > 0.0) {
+        if segments.len() < 256 || r_m.is_nan() || r_m <= 0.0 {
             return None;
         }
         let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);

@@ -701,7 +701,7 @@ impl StreetNetwork {
         min_left_m: f64,
     ) -> StreetReach {
         let mut reach = StreetReach::default();
-        if !(max_walk_m >= 0.0 && min_left_m >= 0.0) {
+        if max_walk_m.is_nan() || min_left_m.is_nan() || max_walk_m < 0.0 || min_left_m < 0.0 {
             return reach;
         }
         let seeds = self.seeds(facilities);
