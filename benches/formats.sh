@@ -75,7 +75,7 @@ rows=()
 bench() {
     local label="$1"
     shift
-    timed_runs "$label" "$bin" analyze "$@" --out {out} --quiet
+    timed_runs "$label" "$bin" analyze "$@" --service-areas none --out {out} --quiet
     [[ "$status" == 0 ]] || die "$label failed (exit $status, see $log)"
     rows+=("$label|$best_wall|$best_mem")
 }

@@ -97,7 +97,7 @@ bench() {
         --facilities "$facilities" \
         --residences "$c/residences.geojson" \
         --communities "$c/communities.geojson" \
-        "$@" --out {out} --quiet
+        "$@" --service-areas none --out {out} --quiet
     local result="ok"
     [[ "$status" == 0 ]] || result="FAILED (see $log)"
     rows+=("$case|$best_wall|$best_mem|$result")

@@ -10,6 +10,7 @@
 #                                  capacity within reach (2SFCA, E2SFCA) at 1M, beside the same
 #                                  run without capacities; --peer adds PySAL access
 #
+# The runs skip service areas (`--service-areas none`): benches/areas.sh measures them.
 # Cities are generated once by `examples/synth_city.rs` and cached in bench-out/ (gitignored),
 # keyed by size, seed and a hash of the generator source. Needs GNU time (/usr/bin/time, Debian
 # package `time`: apt-get install time).
@@ -129,7 +130,7 @@ bench() {
         --facilities "$dir/${FACILITIES:-facilities.geojson}" \
         --residences "$dir/residences.geojson" \
         --communities "$dir/communities.geojson" \
-        "$@" --out {out} --quiet
+        "$@" --service-areas none --out {out} --quiet
     local t_wall t_mem verdict
     read -r t_wall t_mem < <(target "$case" "$n")
     if [[ "$status" != 0 ]]; then

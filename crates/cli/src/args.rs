@@ -42,6 +42,17 @@ pub enum Command {
     },
 }
 
+/// Which service areas `--service-areas` writes.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ServiceAreasArg {
+    /// One (Multi)Polygon per category: where its walk reaches from any facility.
+    Dissolved,
+    /// One polygon per facility and category.
+    PerFacility,
+    /// No service areas.
+    None,
+}
+
 /// Which PNG maps `--map-png` writes.
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum MapPngArg {
@@ -229,6 +240,16 @@ pub struct AnalyzeArgs {
     /// Stop at the first bad feature instead of skipping it.
     #[arg(long)]
     pub strict: bool,
+    /// Service areas, the polygons each category's walk reaches (service_areas.geojson, and
+    /// a layer or file in the other formats): dissolved (one per category), per-facility,
+    /// or none. Default: dissolved with --report, --map-png or --area-buffer (the pictures
+    /// draw them), else none. `analyze` only.
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub service_areas: Option<ServiceAreasArg>,
+    /// With --network: draw the service areas as buffers of this width around the reached
+    /// streets (e.g. 50m), a cleaner picture that no longer contains every covered residence.
+    #[arg(long, value_name = "DIST", allow_hyphen_values = true)]
+    pub area_buffer: Option<String>,
     /// Also write report.html: a self-contained map report (map, coverage table and chart,
     /// largest gaps, settings) that opens offline in any browser.
     #[arg(long)]

@@ -9,8 +9,10 @@ use lifecircle::{
     io::{Fields, Format, InputFile, Loaded, OutputFormat, Source},
     profile::{self, Profile},
     projection::CrsSpec,
-    sample, CoordSystems, Crs, Error, Facility, NetworkWalk, Plan, Setting, SettingsError,
-    StraightLine, Walk,
+    sample,
+    service_area::{AreaKind, AreaOptions},
+    CoordSystems, Crs, Error, Facility, NetworkWalk, Plan, Setting, SettingsError, StraightLine,
+    Walk,
 };
 
 use crate::args::AnalyzeArgs;
@@ -45,6 +47,8 @@ pub struct AnalyzeJob {
     /// True when `--capacity-field` was given: then some facility must have it.
     pub capacity_field_given: bool,
     pub out: PathBuf,
+    /// Draw service areas, and how.
+    pub service_areas: Option<AreaOptions>,
     /// Write the map report (report.html) too.
     pub report: bool,
     /// Write PNG maps too.
@@ -123,6 +127,7 @@ impl AnalyzeJob {
                  give their own detour"
             ));
         }
+        let service_areas = service_area_options(&a, &walking)?;
         let facilities = input(
             a.facilities.clone(),
             a.facilities_format,
@@ -167,6 +172,7 @@ impl AnalyzeJob {
             capacity_field_given: a.capacity_field.is_some(),
             formats: a.format.clone(),
             out: a.out.unwrap_or_else(|| PathBuf::from("lifecircle-out")),
+            service_areas,
             report: a.report,
             maps: a.map_png.map(|m| match m {
                 crate::args::MapPngArg::Gap => lifecircle::html_report::MapPngs::Gap,
@@ -233,6 +239,7 @@ impl AnalyzeJob {
             fields: Fields::default(),
             capacity_field_given: false,
             out: PathBuf::from("lifecircle-out"),
+            service_areas: Some(AreaOptions::default()),
             report: true,
             maps: None,
             formats: vec![OutputFormat::GeoJson],
@@ -313,6 +320,53 @@ pub fn parse_max_walk(text: &str) -> anyhow::Result<Walk> {
 }
 
 /// Parse `--snap`: a distance, not a time.
+/// The service areas `--service-areas` and `--area-buffer` ask for.
+fn service_area_options(a: &AnalyzeArgs, walking: &Walking) -> anyhow::Result<Option<AreaOptions>> {
+    use crate::args::ServiceAreasArg;
+    // Drawn when asked, or when a picture shows them (the report, the PNG maps); not by
+    // default otherwise, since along the streets of a large city they take longer than the
+    // analysis itself (see the README).
+    let pictured = a.report || a.map_png.is_some() || a.area_buffer.is_some();
+    let default = if pictured {
+        ServiceAreasArg::Dissolved
+    } else {
+        ServiceAreasArg::None
+    };
+    let kind = match a.service_areas.unwrap_or(default) {
+        ServiceAreasArg::Dissolved => AreaKind::Dissolved,
+        ServiceAreasArg::PerFacility => AreaKind::PerFacility,
+        ServiceAreasArg::None => {
+            if let Some(width) = &a.area_buffer {
+                anyhow::bail!(
+                    "--area-buffer {width} needs service areas, not --service-areas none"
+                );
+            }
+            return Ok(None);
+        }
+    };
+    let width_cap_m = match a.area_buffer.as_deref() {
+        None => None,
+        Some(text) => {
+            if !matches!(walking, Walking::Network { .. }) {
+                anyhow::bail!(
+                    "--area-buffer {text} caps the width of street buffers: give --network too"
+                );
+            }
+            let m = match profile::parse_walk(text).context("--area-buffer")? {
+                Walk::Metres(m) => m,
+                Walk::Minutes(_) => {
+                    anyhow::bail!("--area-buffer {text:?}: give a distance such as 50m")
+                }
+            };
+            if !(m.is_finite() && m > 0.0) {
+                anyhow::bail!("--area-buffer {text:?}: give a distance above 0 m, such as 50m");
+            }
+            Some(m)
+        }
+    };
+    Ok(Some(AreaOptions { kind, width_cap_m }))
+}
+
 fn parse_snap(text: &str) -> anyhow::Result<f64> {
     match profile::parse_walk(text).context("--snap")? {
         Walk::Metres(m) => Ok(m),
@@ -331,6 +385,7 @@ fn flag(setting: Setting) -> Option<&'static str> {
         Setting::Detour => "--detour",
         Setting::MaxSnap => "--snap",
         Setting::StreetNetwork => "--network",
+        Setting::AreaBuffer => "--area-buffer",
         _ => return None,
     })
 }
@@ -426,8 +481,17 @@ impl SiteJob {
                  sites.geojson to `analyze --planned` to compare"
             );
         }
+        let areas_given = common.service_areas.is_some() || common.area_buffer.is_some();
         let mut analyze = AnalyzeJob::from_args(common)?;
         analyze.out = out;
+        if areas_given {
+            analyze.warnings.push(
+                "--service-areas and --area-buffer are options of `analyze`; `site` draws no \
+                 service areas"
+                    .into(),
+            );
+        }
+        analyze.service_areas = None;
         let candidates = match (a.candidates, a.candidates_from.as_deref()) {
             (Some(path), _) => Candidates::File(Source::Path(path)),
             (None, Some(text)) => Candidates::Generated(parse_candidates_from(text)?),

@@ -154,7 +154,8 @@ fn run_analyze(job: AnalyzeJob) -> anyhow::Result<()> {
         eprintln!("warning: {}", printable(w));
     }
     // Nothing is read or written when an output would replace an input.
-    let outputs = lio::Written::in_dir_as(&job.out, &job.formats);
+    let outputs = lio::Written::in_dir_as(&job.out, &job.formats)
+        .with_service_areas(job.service_areas.is_some());
     let mut output_paths = outputs.written_paths();
     let picture_files = picture_paths(&job);
     output_paths.extend(picture_files.iter().map(PathBuf::as_path));
@@ -165,7 +166,13 @@ fn run_analyze(job: AnalyzeJob) -> anyhow::Result<()> {
     let read = read_inputs(&job, &spinner)?;
     let pictures = pictures_of(&job);
     let plan = job.plan.clone().with_input_systems(input_systems(&job));
-    let a = analyze(read.inputs(), plan, read.walking.as_ref(), &spinner).map_err(flagged)?;
+    let mut a = analyze(read.inputs(), plan, read.walking.as_ref(), &spinner).map_err(flagged)?;
+    if let (Some(options), Some(model)) = (&job.service_areas, read.walking.area_model()) {
+        spinner.stage("drawing service areas");
+        let areas = lifecircle::service_area::service_areas(&a, &model, options)
+            .map_err(|e| flagged(e.into()))?;
+        a.service_areas = Some(areas);
+    }
     check_capacity_fields(
         &a,
         &job.facilities,
@@ -227,10 +234,38 @@ fn run_analyze(job: AnalyzeJob) -> anyhow::Result<()> {
                 )
             ));
         }
+        if let Some(sa) = &a.service_areas {
+            text.push_str(&service_areas_written(sa, &written));
+        }
         text.push_str(&pictures_written(written.report.as_deref(), &written.maps));
         print_stdout(&text)?;
     }
     Ok(())
+}
+
+/// The line naming the service areas written, and what they contain.
+fn service_areas_written(sa: &lifecircle::service_area::ServiceAreas, w: &lio::Written) -> String {
+    let mut files: Vec<String> = w
+        .service_areas
+        .iter()
+        .chain(&w.service_areas_fgb)
+        .map(|p| p.display().to_string())
+        .collect();
+    if let Some(gpkg) = &w.geopackage {
+        files.push(format!("{} (layer service_areas)", gpkg.display()));
+    }
+    let kind = match sa.kind {
+        lifecircle::service_area::AreaKind::Dissolved => "one per category",
+        lifecircle::service_area::AreaKind::PerFacility => "one per facility",
+    };
+    let claim = match sa.width_cap_m {
+        None => "each contains every residence covered",
+        Some(_) => "streets only: not every covered residence lies inside",
+    };
+    format!(
+        "Wrote {} (service areas, {kind}; {claim}).\n",
+        files.join(", ")
+    )
 }
 
 /// The report and the `map.png` a job writes (the per-category maps are named after the

@@ -160,7 +160,7 @@ fn extract_outputs_open_in_gdal() {
 }
 
 /// What `ogrinfo -so` says of one layer of a GeoPackage; insists that GDAL warned of nothing.
-fn ogrinfo_layer(path: &Path, layer: &str) -> Layer {
+pub(crate) fn ogrinfo_layer(path: &Path, layer: &str) -> Layer {
     let o = run(Command::new("ogrinfo")
         .args(["-ro", "-so"])
         .arg(path)

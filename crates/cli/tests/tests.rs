@@ -22,6 +22,7 @@ mod raster;
 mod reliability;
 mod report;
 mod residence_layers;
+mod service_areas;
 mod site;
 mod straight_line_reference;
 mod summary_reference;

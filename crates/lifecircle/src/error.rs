@@ -178,6 +178,8 @@ pub enum Setting {
     Standard,
     /// The facility property holding a category's capacity.
     CapacityField,
+    /// The width cap of network service areas, metres.
+    AreaBuffer,
 }
 
 impl Setting {
@@ -198,6 +200,7 @@ impl Setting {
             Self::Weighting => "access_weights",
             Self::Standard => "standard",
             Self::CapacityField => "capacity_field",
+            Self::AreaBuffer => "area_buffer_m",
         }
     }
 }

@@ -76,6 +76,7 @@ pub mod profile;
 pub mod projection;
 pub mod report;
 pub mod sample;
+pub mod service_area;
 pub mod site;
 mod walk;
 

@@ -300,6 +300,7 @@ pub fn analyze<'a>(
         population,
         warnings: Vec::new(),
         scenario: None,
+        service_areas: None,
     };
     if let Some(((facilities, categories, community_results), merged)) = after {
         let after = Analysis {
@@ -321,6 +322,7 @@ pub fn analyze<'a>(
             population,
             warnings: Vec::new(),
             scenario: None,
+            service_areas: None,
         };
         analysis.scenario = Some(Box::new(merged.finish(&analysis, after)));
     }

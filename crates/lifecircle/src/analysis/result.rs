@@ -142,6 +142,9 @@ pub struct Analysis<'a> {
     /// With planned facilities ([`Inputs::planned`](crate::Inputs::planned)), the stage after
     /// them beside this one (today's).
     pub scenario: Option<Box<super::Scenario<'a>>>,
+    /// The service areas, when drawn ([`crate::service_area::service_areas`]; `analyze`
+    /// leaves this `None`): the outputs write them as `service_areas`.
+    pub service_areas: Option<crate::service_area::ServiceAreas>,
 }
 
 impl Analysis<'_> {

@@ -337,6 +337,9 @@ pub(crate) fn map_layers(a: &Analysis, mf: &MapFrame, layers: &MapLayers<'_>) ->
         }
     }
     svg.push_str("</g>");
+    if let Some(sa) = &a.service_areas {
+        service_area_layers(&mut svg, a, sa, mf, layers.shown);
+    }
     if layers.demand && a.demand.len() <= MAX_DEMAND_SHOWN {
         // Demand points, each with one character per category: 1 where it lacks the category.
         let r = view[2].max(view[3]) / 260.0;
@@ -410,6 +413,43 @@ pub(crate) fn map_layers(a: &Analysis, mf: &MapFrame, layers: &MapLayers<'_>) ->
     svg
 }
 
+/// The service areas, a translucent group per category in its colour (`g.sa`, `data-j`):
+/// shown on a category's map, hidden on the gap map (the page's script shows the one of the
+/// category chosen). Simplified for display like the communities (the file keeps the full
+/// shapes).
+fn service_area_layers(
+    svg: &mut String,
+    a: &Analysis,
+    sa: &crate::service_area::ServiceAreas,
+    mf: &MapFrame,
+    shown: Shown,
+) {
+    svg.push_str("<g id=\"areas\">");
+    for j in 0..a.categories.len() {
+        let visible = matches!(shown, Shown::Coverage(k) if k == j);
+        if matches!(shown, Shown::Coverage(k) if k != j) {
+            continue;
+        }
+        let colour = category_colour(j);
+        let _ = write!(
+            svg,
+            "<g class=\"sa\" data-j=\"{j}\" fill=\"{colour}\" fill-opacity=\"0.16\" \
+             stroke=\"{colour}\" stroke-opacity=\"0.6\" stroke-width=\"{:.2}\"{}>",
+            mf.view[2].max(mf.view[3]) / 1500.0,
+            if visible { "" } else { " display=\"none\"" }
+        );
+        for area in sa.areas.iter().filter(|s| s.category == j) {
+            svg.push_str("<path fill-rule=\"evenodd\" d=\"");
+            for p in &area.shape.0 {
+                polygon_path(svg, &displayed(p, &mf.frame, mf.tolerance_m));
+            }
+            svg.push_str("\"/>");
+        }
+        svg.push_str("</g>");
+    }
+    svg.push_str("</g>");
+}
+
 /// The colour of category `j`'s facility symbols.
 pub(crate) fn category_colour(j: usize) -> &'static str {
     CATEGORY_COLOURS[j % CATEGORY_COLOURS.len()]
@@ -478,23 +518,27 @@ fn community_path(
 ) {
     let _ = write!(svg, "<path class=\"c\" data-i=\"{i}\" fill=\"{fill}\" d=\"");
     for p in &m.0 {
-        let projected = Polygon::new(
-            p.exterior().0.iter().map(|&c| frame.coord(c)).collect(),
-            p.interiors()
-                .iter()
-                .map(|r| r.0.iter().map(|&c| frame.coord(c)).collect())
-                .collect(),
-        );
-        let simple = projected.simplify(tolerance_m);
-        // A ring simplified below a triangle keeps its original shape.
-        let shown = if simple.exterior().0.len() >= 4 {
-            simple
-        } else {
-            projected
-        };
-        polygon_path(svg, &shown);
+        polygon_path(svg, &displayed(p, frame, tolerance_m));
     }
     svg.push_str("\"/>");
+}
+
+/// A WGS84 polygon in map units, simplified for display with `tolerance_m` (a ring simplified
+/// below a triangle keeps its original shape).
+fn displayed(p: &Polygon<f64>, frame: &Frame, tolerance_m: f64) -> Polygon<f64> {
+    let projected = Polygon::new(
+        p.exterior().0.iter().map(|&c| frame.coord(c)).collect(),
+        p.interiors()
+            .iter()
+            .map(|r| r.0.iter().map(|&c| frame.coord(c)).collect())
+            .collect(),
+    );
+    let simple = projected.simplify(tolerance_m);
+    if simple.exterior().0.len() >= 4 {
+        simple
+    } else {
+        projected
+    }
 }
 
 /// Everything the map is drawn around: communities, facilities and demand points.

@@ -72,6 +72,10 @@
         '<span><span class="ring" style="background:' + data.lacking_colour + '"></span>' +
         (sel.gap ? "lacking at least one category" : "lacking it") + "</span>";
     }
+    if (!sel.gap && svg.querySelector('g.sa[data-j="' + sel.j + '"] path')) {
+      html += '<span class="title">Service area</span><span><span class="sw" style="background:' +
+        data.categories[sel.j].colour + ';opacity:0.35"></span>within the walk of a facility</span>';
+    }
     html += '<span class="title">Facilities</span>';
     data.categories.forEach(function (cat, j) {
       if (sel.gap || sel.j === j) {
@@ -94,6 +98,10 @@
       var m = sel.planned ? dots[d].dataset.p : dots[d].dataset.m;
       var lacks = sel.gap ? m.indexOf("1") >= 0 : m.charAt(sel.j) === "1";
       dots[d].setAttribute("fill", lacks ? data.lacking_colour : data.covered_colour);
+    }
+    var areas = svg.querySelectorAll("g.sa");
+    for (var k = 0; k < areas.length; k++) {
+      areas[k].style.display = !sel.gap && Number(areas[k].dataset.j) === sel.j ? "" : "none";
     }
     var groups = svg.querySelectorAll("g.fac");
     for (var g = 0; g < groups.length; g++) {

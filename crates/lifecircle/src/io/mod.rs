@@ -29,9 +29,10 @@ pub use self::{
     },
     output::{
         summary, write_communities, write_facilities, write_output_set, write_output_set_as,
-        write_output_set_with, write_outputs, write_residences, write_summary_csv,
-        write_summary_csvt, write_summary_csvt_of, CategoryChangeSummary, CommunityChangeSummary,
-        PlannedSummary, Summary, Written, GEOPACKAGE_FILE, PLANNED, REPORT_FILE,
+        write_output_set_with, write_outputs, write_residences, write_service_areas,
+        write_summary_csv, write_summary_csvt, write_summary_csvt_of, CategoryChangeSummary,
+        CommunityChangeSummary, PlannedSummary, Summary, Written, GEOPACKAGE_FILE, PLANNED,
+        REPORT_FILE, SERVICE_AREAS_FILE, SERVICE_AREAS_LAYER,
     },
     paths::refuse_inputs_as_outputs,
     site::{

@@ -181,6 +181,12 @@ pub struct Written {
     pub xlsx: Option<PathBuf>,
     /// Whether the GeoJSON outputs were written (`communities`, `residences`, `facilities`).
     pub geojson: bool,
+    /// The service areas as GeoJSON ([`SERVICE_AREAS_FILE`]), when drawn and GeoJSON is
+    /// written.
+    pub service_areas: Option<PathBuf>,
+    /// The service areas as FlatGeobuf (`service_areas.fgb`), when drawn and FlatGeobuf is
+    /// written.
+    pub service_areas_fgb: Option<PathBuf>,
     /// The run id every file carries (empty from [`in_dir`](Self::in_dir)).
     pub run_id: String,
     /// Temporaries of earlier, killed runs removed from the directory.
@@ -203,6 +209,8 @@ impl Written {
             flatgeobuf: None,
             xlsx: None,
             geojson: true,
+            service_areas: None,
+            service_areas_fgb: None,
             run_id: String::new(),
             removed_stale: 0,
         }
@@ -238,6 +246,19 @@ impl Written {
         w
     }
 
+    /// The same, with the service-area files when `drawn` (in the formats asked for).
+    pub fn with_service_areas(mut self, drawn: bool) -> Self {
+        let dir = self
+            .communities
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        self.service_areas = (drawn && self.geojson).then(|| dir.join(SERVICE_AREAS_FILE));
+        self.service_areas_fgb =
+            (drawn && self.flatgeobuf.is_some()).then(|| dir.join("service_areas.fgb"));
+        self
+    }
+
     /// Every path written, in the order written.
     pub fn written_paths(&self) -> Vec<&Path> {
         let mut paths: Vec<&Path> = Vec::new();
@@ -248,7 +269,9 @@ impl Written {
         if self.geojson {
             paths.push(&self.facilities);
         }
+        paths.extend(self.service_areas.as_deref());
         paths.extend(self.flatgeobuf.iter().flatten().map(|p| &**p));
+        paths.extend(self.service_areas_fgb.as_deref());
         paths.extend(self.geopackage.as_deref());
         paths.extend(self.xlsx.as_deref());
         paths.push(&self.summary_json);
@@ -270,6 +293,81 @@ pub(crate) fn feature_layers() -> [(&'static str, LayerWriter); 3] {
         ("residences", write_residences),
         ("facilities", write_facilities),
     ]
+}
+
+/// [`feature_layers`], and the service areas when `a` has them.
+pub(crate) fn feature_layers_of(a: &Analysis) -> Vec<(&'static str, LayerWriter)> {
+    let mut layers = feature_layers().to_vec();
+    if a.service_areas.is_some() {
+        layers.push((SERVICE_AREAS_LAYER, write_service_areas));
+    }
+    layers
+}
+
+/// The layer (and file stem) of the service areas.
+pub const SERVICE_AREAS_LAYER: &str = "service_areas";
+
+/// The file name of the service areas as GeoJSON.
+pub const SERVICE_AREAS_FILE: &str = "service_areas.geojson";
+
+/// Write the service areas of `a` (nothing but an empty collection when it has none): one
+/// MultiPolygon feature per area, with its category (`category`, `walk_m`), the model
+/// (`mode`), how many facilities it was drawn from (`facilities`; per facility also
+/// `facility_id` and `facility_name`), `area_km2`, whether it contains every covered demand
+/// point (`contains_covered`), and how it was drawn (`circle_vertices`, `margin_m`,
+/// `width_cap_m`).
+///
+/// # Errors
+/// The writer fails.
+pub fn write_service_areas(a: &Analysis, run: &str, w: &mut (dyn Write + Send)) -> io::Result<()> {
+    let out = OutputCrs::of(&a.plan);
+    let mut fc = begin_collection(w, run, &out)?;
+    if let Some(sa) = &a.service_areas {
+        for area in &sa.areas {
+            let Some(c) = a.categories.get(area.category) else {
+                continue;
+            };
+            let geometry = geo::Geometry::MultiPolygon(area.shape.clone());
+            fc.feature(|buf| {
+                buf.extend_from_slice(br#"{"type":"Feature","geometry":"#);
+                out.push_geometry(buf, &geometry);
+                buf.extend_from_slice(br#","properties":{"#);
+                if let Some(f) = area.facility.and_then(|f| a.facilities.get(f)) {
+                    buf.extend_from_slice(br#""facility_id":"#);
+                    push_id(buf, &f.id);
+                    buf.extend_from_slice(br#","facility_name":"#);
+                    match f.name.as_deref() {
+                        Some(n) => push_str(buf, n),
+                        None => buf.extend_from_slice(b"null"),
+                    }
+                    buf.push(b',');
+                }
+                buf.extend_from_slice(br#""category":"#);
+                push_str(buf, &c.name);
+                buf.extend_from_slice(br#","walk_m":"#);
+                push_fixed_real(buf, c.plan.max_walk_m, 1);
+                buf.extend_from_slice(br#","mode":"#);
+                push_str(buf, sa.mode);
+                buf.extend_from_slice(br#","facilities":"#);
+                buf.extend_from_slice(area.facilities.to_string().as_bytes());
+                buf.extend_from_slice(br#","area_km2":"#);
+                push_fixed_real(buf, area.area_km2, 6);
+                buf.extend_from_slice(br#","contains_covered":"#);
+                buf.extend_from_slice(if sa.contains_covered {
+                    b"true"
+                } else {
+                    b"false"
+                });
+                buf.extend_from_slice(br#","circle_vertices":"#);
+                buf.extend_from_slice(sa.circle_vertices.to_string().as_bytes());
+                push_real_field(buf, br#""margin_m":"#, Some(sa.margin_m));
+                push_real_field(buf, br#""width_cap_m":"#, sa.width_cap_m);
+                buf.extend_from_slice(b"}}");
+            })?;
+        }
+    }
+    fc.end()?;
+    out.check()
 }
 
 /// Write every output into `dir` (created if missing) as one [`OutputSet`]: the previous
@@ -320,7 +418,8 @@ pub fn write_output_set_with(
     pictures: Option<Pictures>,
 ) -> Result<Written> {
     let run = set.run_id().to_string();
-    let mut written = Written::in_dir_as(set.dir(), formats);
+    let mut written =
+        Written::in_dir_as(set.dir(), formats).with_service_areas(a.service_areas.is_some());
     let name = |p: &Path| {
         p.file_name()
             .unwrap_or_default()
@@ -343,9 +442,16 @@ pub fn write_output_set_with(
     if written.geojson {
         set.write(&name(&written.facilities), |w| write_facilities(a, &run, w))?;
     }
+    if let Some(path) = &written.service_areas {
+        set.write(&name(path), |w| write_service_areas(a, &run, w))?;
+    }
     if let Some(paths) = &written.flatgeobuf {
         let srs = output_srs(a);
-        for (path, (layer, write)) in paths.iter().zip(feature_layers()) {
+        let service_areas = written
+            .service_areas_fgb
+            .iter()
+            .map(|p| (p, (SERVICE_AREAS_LAYER, write_service_areas as LayerWriter)));
+        for (path, (layer, write)) in paths.iter().zip(feature_layers()).chain(service_areas) {
             set.write(&name(path), |w| {
                 let table = ResidenceTable::new(a);
                 if layer == crate::io::formats::RESIDENCES && !table.is_empty() {
@@ -1261,6 +1367,73 @@ pub struct Summary {
     /// With planned facilities: before, after and the change.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub planned: Option<PlannedSummary>,
+    /// The service areas, when drawn.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_areas: Option<ServiceAreasSummary>,
+}
+
+/// The service areas in `summary.json`.
+#[derive(Debug, Serialize)]
+pub struct ServiceAreasSummary {
+    /// `straight_line` or `network`.
+    pub method: &'static str,
+    /// `dissolved` or `per_facility`.
+    pub areas: &'static str,
+    /// Whether every covered demand point lies in its category's area.
+    pub contains_covered: bool,
+    /// The margin added to every radius, metres.
+    pub margin_m: f64,
+    /// Vertices to a full circle.
+    pub circle_vertices: usize,
+    /// The width cap of street buffers, metres (network only).
+    pub width_cap_m: Option<f64>,
+    /// Per category.
+    pub categories: Ordered<CategoryAreaSummary>,
+}
+
+/// One category's dissolved service area in `summary.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CategoryAreaSummary {
+    /// The area, km².
+    pub area_km2: f64,
+    /// The facilities it was drawn from.
+    pub facilities: usize,
+    /// Demand points that are not covered but lie in the area.
+    pub uncovered_inside: usize,
+    /// Their population (everyone).
+    pub uncovered_inside_population: f64,
+}
+
+/// The service-area block of `summary.json`.
+fn service_areas_summary(a: &Analysis) -> Option<ServiceAreasSummary> {
+    let sa = a.service_areas.as_ref()?;
+    Some(ServiceAreasSummary {
+        method: sa.mode,
+        areas: match sa.kind {
+            crate::service_area::AreaKind::Dissolved => "dissolved",
+            crate::service_area::AreaKind::PerFacility => "per_facility",
+        },
+        contains_covered: sa.contains_covered,
+        margin_m: sa.margin_m,
+        circle_vertices: sa.circle_vertices,
+        width_cap_m: sa.width_cap_m,
+        categories: Ordered(
+            sa.categories
+                .iter()
+                .filter_map(|c| {
+                    Some((
+                        a.categories.get(c.category)?.name.clone(),
+                        CategoryAreaSummary {
+                            area_km2: round(c.area_km2, 4),
+                            facilities: c.facilities,
+                            uncovered_inside: c.uncovered_inside,
+                            uncovered_inside_population: round(c.uncovered_inside_population, 3),
+                        },
+                    ))
+                })
+                .collect(),
+        ),
+    })
 }
 
 fn id_value(id: &Id) -> serde_json::Value {
@@ -1363,6 +1536,7 @@ pub fn summary(a: &Analysis, run: &str) -> Summary {
             .collect(),
         warnings: a.warnings.iter().map(|w| w.to_string()).collect(),
         planned: a.scenario.as_deref().map(|s| planned_summary(a, s)),
+        service_areas: service_areas_summary(a),
     }
 }
 

@@ -58,6 +58,12 @@ pub trait WalkingDistance: Sync {
     fn junctions(&self) -> Option<Vec<LonLat>> {
         None
     }
+
+    /// The model as service areas follow it ([`crate::service_area`]); `None` for a model
+    /// they cannot be drawn for.
+    fn area_model(&self) -> Option<crate::service_area::AreaModel<'_>> {
+        None
+    }
 }
 
 /// Demand points ready for nearest-facility queries.

@@ -85,6 +85,12 @@ impl WalkingDistance for StraightLine {
     fn prepare<'a>(&'a self, demand: &'a [LonLat]) -> Box<dyn PreparedDemand + 'a> {
         Box::new(DemandCells::new(demand, self.detour))
     }
+
+    fn area_model(&self) -> Option<crate::service_area::AreaModel<'_>> {
+        Some(crate::service_area::AreaModel::StraightLine {
+            detour: self.detour,
+        })
+    }
 }
 
 /// Demand points with their ECEF cubes, for fast repeated nearest-facility queries.

@@ -539,7 +539,7 @@ pub(crate) fn write_gpkg(a: &crate::Analysis, run: &str, path: &Path) -> Result<
     let srs = crate::io::output::output_srs(a);
     let srs = srs.as_srs();
     let mut gpkg = GpkgWriter::create(path, &srs)?;
-    for (name, write) in crate::io::output::feature_layers() {
+    for (name, write) in crate::io::output::feature_layers_of(a) {
         if name == RESIDENCES {
             gpkg.add_residences(a, run, name, srs.code)?;
             continue;

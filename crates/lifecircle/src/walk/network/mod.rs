@@ -82,6 +82,15 @@ const NONE: u32 = u32::MAX;
 /// A facility's snap as the searches use it: piece, facility index, along, egress (metres).
 type Seed = (u32, u32, f64, f64);
 
+/// What [`StreetNetwork::street_reach`] finds.
+#[derive(Debug, Default)]
+pub(crate) struct StreetReach {
+    /// (piece, from, to): metres along the piece from its first end, `from <= to`.
+    pub parts: Vec<(u32, f64, f64)>,
+    /// (piece, along, left walk in metres): facility snaps with less than the minimum left.
+    pub ends: Vec<(u32, f64, f64)>,
+}
+
 /// The residences on each piece, for [`StreetNetwork::within`]: (residence, along, access).
 pub(crate) struct DemandByPiece {
     start: Vec<u32>,
@@ -678,6 +687,85 @@ impl StreetNetwork {
             .par_iter()
             .map(|facilities| self.nearest(facilities, demand, max_walk_m))
             .collect()
+    }
+
+    /// Where the walk left after reaching a street point from `facilities` (walk minus egress
+    /// minus street path, as [`nearest`](Self::nearest) measures it) is at least
+    /// `min_left_m`: the street parts (piece, from, to: metres along the piece from its first
+    /// end), and the facility snaps whose own left walk is below `min_left_m` but not negative
+    /// (piece, along, left walk). Used to draw service areas (`crate::service_area`).
+    pub(crate) fn street_reach(
+        &self,
+        facilities: &[Option<Snap>],
+        max_walk_m: f64,
+        min_left_m: f64,
+    ) -> StreetReach {
+        let mut reach = StreetReach::default();
+        if max_walk_m.is_nan() || min_left_m.is_nan() || max_walk_m < 0.0 || min_left_m < 0.0 {
+            return reach;
+        }
+        let seeds = self.seeds(facilities);
+        let budget_m = max_walk_m - min_left_m;
+        for &(piece, _, along_m, egress_m) in &seeds {
+            if egress_m > budget_m && egress_m <= max_walk_m {
+                reach.ends.push((piece, along_m, max_walk_m - egress_m));
+            }
+        }
+        if budget_m < 0.0 {
+            return reach;
+        }
+        let (dist, _) = self.flood(&seeds, budget_m);
+        // The facilities' own pieces: the part within the budget around each snap.
+        let mut own: Vec<(u32, f64, f64)> = seeds
+            .iter()
+            .filter(|s| s.3 <= budget_m)
+            .map(|&(piece, _, along_m, egress_m)| {
+                let left = budget_m - egress_m;
+                (piece, along_m - left, along_m + left)
+            })
+            .collect();
+        own.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        reach.parts = self
+            .piece_nodes
+            .par_iter()
+            .zip(&self.piece_len_m)
+            .enumerate()
+            .flat_map_iter(|(piece, (&[u, v], &len_m))| {
+                let piece = piece as u32;
+                let mut spans: Vec<(f64, f64)> = Vec::new();
+                let (du, dv) = (dist[u as usize], dist[v as usize]);
+                if du <= budget_m {
+                    spans.push((0.0, (budget_m - du).min(len_m)));
+                }
+                if dv <= budget_m {
+                    spans.push(((len_m - (budget_m - dv)).max(0.0), len_m));
+                }
+                let first = own.partition_point(|o| o.0 < piece);
+                for &(_, a, b) in own[first..].iter().take_while(|o| o.0 == piece) {
+                    spans.push((a.max(0.0), b.min(len_m)));
+                }
+                spans.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+                let mut merged: Vec<(u32, f64, f64)> = Vec::new();
+                for (a, b) in spans {
+                    match merged.last_mut() {
+                        Some(last) if a <= last.2 => last.2 = last.2.max(b),
+                        _ => merged.push((piece, a, b)),
+                    }
+                }
+                merged
+            })
+            .collect();
+        reach
+    }
+
+    /// The position of every node.
+    pub(crate) fn node_positions(&self) -> &[LonLat] {
+        &self.node_lonlat
+    }
+
+    /// The two end nodes of a piece, first end first; `None` out of range.
+    pub(crate) fn piece_node_pair(&self, piece: u32) -> Option<[u32; 2]> {
+        self.piece_nodes.get(piece as usize).copied()
     }
 
     /// Multi-source Dijkstra bounded by `max_walk_m`: for every node, the shortest distance to

@@ -61,6 +61,13 @@ impl WalkingDistance for NetworkWalk {
         Some(self.network.junctions())
     }
 
+    fn area_model(&self) -> Option<crate::service_area::AreaModel<'_>> {
+        Some(crate::service_area::AreaModel::Network {
+            network: &self.network,
+            max_snap_m: self.max_snap_m,
+        })
+    }
+
     fn prepare<'a>(&'a self, demand: &'a [LonLat]) -> Box<dyn PreparedDemand + 'a> {
         Box::new(SnappedDemand {
             walk: self,
