@@ -103,7 +103,11 @@ fn covered_residences_of_the_sample_lie_inside_their_areas() {
     .map(String::from);
     let streets = data_arg("streets.geojson");
     let cases: [(&str, Vec<&str>, bool); 4] = [
-        ("net", vec!["--network", &streets], false),
+        (
+            "net",
+            vec!["--network", &streets, "--service-areas", "dissolved"],
+            false,
+        ),
         // Per facility along the streets, for the categories with few facilities (one
         // Dijkstra and one buffer per facility).
         (
@@ -118,7 +122,11 @@ fn covered_residences_of_the_sample_lie_inside_their_areas() {
             ],
             true,
         ),
-        ("line", vec!["--detour", "1.3"], false),
+        (
+            "line",
+            vec!["--detour", "1.3", "--service-areas", "dissolved"],
+            false,
+        ),
         ("line-each", vec!["--service-areas", "per-facility"], true),
     ];
     for (name, extra, per_facility) in cases {
@@ -157,7 +165,14 @@ fn covered_residences_of_random_cities_lie_inside_their_areas() {
         for (name, extra, per_facility) in [
             (
                 "net",
-                vec!["--network", streets, "--max-walk", "600m"],
+                vec![
+                    "--network",
+                    streets,
+                    "--max-walk",
+                    "600m",
+                    "--service-areas",
+                    "dissolved",
+                ],
                 false,
             ),
             (
@@ -172,7 +187,11 @@ fn covered_residences_of_random_cities_lie_inside_their_areas() {
                 ],
                 true,
             ),
-            ("line", vec!["--max-walk", "400m", "--detour", "1.2"], false),
+            (
+                "line",
+                vec!["--max-walk", "400m", "--detour", "1.2", "--report"],
+                false,
+            ),
             ("line-each", vec!["--service-areas", "per-facility"], true),
         ] {
             let out = dir.path().join(name);
@@ -246,12 +265,17 @@ fn no_service_areas_writes_no_file_and_bad_flags_are_named() {
     fn with<'a>(base: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
         base.iter().chain(extra).copied().collect()
     }
-    ok(dir.path(), &with(&base, &["--service-areas", "none"]));
-    assert!(out.join("summary.json").exists());
-    assert!(!out.join("service_areas.geojson").exists());
-    assert!(read_json(&out.join("summary.json"))
-        .get("service_areas")
-        .is_none());
+    // Not drawn without the flag unless a picture shows them, nor with `none` even then.
+    for extra in [&[][..], &["--service-areas", "none", "--report"][..]] {
+        ok(dir.path(), &with(&base, extra));
+        assert!(out.join("summary.json").exists());
+        assert!(!out.join("service_areas.geojson").exists(), "{extra:?}");
+        assert!(read_json(&out.join("summary.json"))
+            .get("service_areas")
+            .is_none());
+    }
+    ok(dir.path(), &with(&base, &["--map-png"]));
+    assert!(out.join("service_areas.geojson").exists());
     // A usage error (exit status 2) naming the flag, the value and the choices.
     let o = run_in(dir.path(), &with(&base, &["--service-areas", "round"]));
     assert_eq!(o.status.code(), Some(2));
@@ -298,7 +322,16 @@ fn service_areas_open_in_gdal_as_multipolygons() {
     }
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    analyze_sample_streets(dir.path(), &out, &["--format", "geojson,gpkg,fgb"]);
+    analyze_sample_streets(
+        dir.path(),
+        &out,
+        &[
+            "--format",
+            "geojson,gpkg,fgb",
+            "--service-areas",
+            "dissolved",
+        ],
+    );
     let categories = sample_categories(&out).len();
     let geojson = ogrinfo(&out.join("service_areas.geojson"));
     assert_eq!(geojson.geometry, "Multi Polygon");
