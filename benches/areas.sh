@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Whole-command benchmark of the service areas: `lifecircle analyze` on the seeded synthetic
 # city of 1,000,000 residences (six categories), straight line and along its streets, each
-# with `--service-areas none` and with the default dissolved areas (wall time and peak memory).
+# with `--service-areas none` and with `--service-areas dissolved` (wall time and peak memory).
 #
 #   benches/areas.sh                       the 1,000,000-residence city
 #   benches/areas.sh --residences N        another size
@@ -71,9 +71,9 @@ bench() {
 }
 
 bench line-none --service-areas none
-bench line-areas
+bench line-areas --service-areas dissolved
 bench network-none --network "$dir/streets.geojson" --service-areas none
-bench network-areas --network "$dir/streets.geojson"
+bench network-areas --network "$dir/streets.geojson" --service-areas dissolved
 
 echo
 echo "lifecircle analyze, $n residences, six categories, best of $repeat, $(nproc) cores, $bin"
