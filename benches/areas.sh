@@ -45,15 +45,7 @@ need_gnu_time
 run_prefix=areas
 run=0
 
-target_dir="${CARGO_TARGET_DIR:-target}"
-if [[ "$build" == 1 ]]; then
-    echo "building release binaries and examples..." >&2
-    cargo build --release --examples --bins >&2
-fi
-gen="$target_dir/release/examples/synth_city"
-bin="${LIFECIRCLE:-$target_dir/release/lifecircle}"
-[[ -x "$gen" ]] || die "$gen is missing: run 'cargo build --release --examples'"
-[[ -x "$bin" ]] || die "lifecircle binary not found: $bin"
+synth_binaries "$build"
 
 dir="$(city "$n" 1)"
 rows=()

@@ -67,6 +67,21 @@ timed_runs() {
     done
 }
 
+# synth_binaries BUILD: with BUILD 1, build the release binaries and examples; then set gen
+# (the synthetic-city generator) and bin (lifecircle, or $LIFECIRCLE), stopping with `die` (the
+# calling script's) when either is missing.
+synth_binaries() {
+    local target_dir="${CARGO_TARGET_DIR:-target}"
+    if [[ "$1" == 1 ]]; then
+        echo "building release binaries and examples..." >&2
+        cargo build --release --examples --bins >&2
+    fi
+    gen="$target_dir/release/examples/synth_city"
+    bin="${LIFECIRCLE:-$target_dir/release/lifecircle}"
+    [[ -x "$gen" ]] || die "$gen is missing: run 'cargo build --release --examples'"
+    [[ -x "$bin" ]] || die "lifecircle binary not found: $bin"
+}
+
 # city N [STREETS] -> prints the directory of a seeded synthetic city of N residences (with its
 # streets unless STREETS is 0), generating it with $gen if it is not cached in $out_root. The
 # name holds a hash of the generator, so that a changed generator does not reuse stale cities.
