@@ -60,8 +60,8 @@ mod frame;
 mod shape;
 
 use geo::{
-    algorithm::indexed::IntervalTreeMultiPolygon, unary_union, Area, BooleanOps, Contains, Coord,
-    LineString, MultiPolygon, Point, Polygon,
+    algorithm::indexed::IntervalTreeMultiPolygon, Area, BooleanOps, Contains, Coord, LineString,
+    MultiPolygon, Point, Polygon,
 };
 use rayon::prelude::*;
 
@@ -227,15 +227,15 @@ pub fn service_areas(
                 .iter()
                 .map(|&f| frame.xy(a.facilities[f as usize].at()))
                 .collect();
-            // One shape per drawn group of facilities (all of them, or each alone).
-            let (shapes, drawn): (Vec<Drawn>, usize) = match *model {
+            // The dissolved area of the category, and with per-facility areas each facility's
+            // (their union is the dissolved area, drawn directly rather than by dissolving
+            // the overlapping single areas, which is far slower).
+            let (dissolved, single, drawn): (MultiPolygon<f64>, Vec<Drawn>, usize) = match *model {
                 AreaModel::StraightLine { detour } => {
                     let r = walk_m / detour;
-                    let shapes = match options.kind {
-                        AreaKind::Dissolved => {
-                            let items: Vec<_> = at.iter().map(|&p| (p, r)).collect();
-                            vec![(None, at.len(), shape::discs(&items))]
-                        }
+                    let items: Vec<_> = at.iter().map(|&p| (p, r)).collect();
+                    let single = match options.kind {
+                        AreaKind::Dissolved => Vec::new(),
                         AreaKind::PerFacility => c
                             .facilities
                             .par_iter()
@@ -243,7 +243,7 @@ pub fn service_areas(
                             .map(|(&f, &p)| (Some(f as usize), 1, shape::disc(p, r)))
                             .collect(),
                     };
-                    (shapes, at.len())
+                    (shape::discs(&items), single, at.len())
                 }
                 AreaModel::Network {
                     network,
@@ -263,8 +263,8 @@ pub fn service_areas(
                         max_snap_m,
                         width_cap_m: options.width_cap_m,
                     };
-                    let shapes = match options.kind {
-                        AreaKind::Dissolved => vec![(None, drawn, street.shape(&snaps))],
+                    let single = match options.kind {
+                        AreaKind::Dissolved => Vec::new(),
                         AreaKind::PerFacility => c
                             .facilities
                             .par_iter()
@@ -279,15 +279,8 @@ pub fn service_areas(
                             })
                             .collect(),
                     };
-                    (shapes, drawn)
+                    (street.shape(&snaps), single, drawn)
                 }
-            };
-            let dissolved = match options.kind {
-                AreaKind::Dissolved => shapes
-                    .first()
-                    .map(|s| s.2.clone())
-                    .unwrap_or_else(|| MultiPolygon::new(Vec::new())),
-                AreaKind::PerFacility => unary_union(shapes.iter().map(|s| &s.2)),
             };
             let inside = IntervalTreeMultiPolygon::new(&dissolved);
             let (uncovered_inside, uncovered_inside_population) = demand_xy
@@ -302,6 +295,10 @@ pub fn service_areas(
                 facilities: drawn,
                 uncovered_inside,
                 uncovered_inside_population,
+            };
+            let shapes = match options.kind {
+                AreaKind::Dissolved => vec![(None, drawn, dissolved)],
+                AreaKind::PerFacility => single,
             };
             let areas = shapes
                 .into_iter()
@@ -359,6 +356,10 @@ impl StreetShape<'_> {
             let [u, v] = self.network.piece_node_pair(piece)?;
             let len_m = self.network.piece_length_m(piece)?;
             let (a, b) = (self.node_xy.get(u as usize)?, self.node_xy.get(v as usize)?);
+            if along_m >= len_m {
+                // The end node itself, bit for bit, so that parts meeting there join.
+                return Some(*b);
+            }
             let t = if len_m > 0.0 {
                 (along_m / len_m).clamp(0.0, 1.0)
             } else {

@@ -68,10 +68,11 @@ pub(crate) fn discs(items: &[([f64; 2], f64)]) -> MultiPolygon<f64> {
 /// ends is a point).
 ///
 /// Where many buffers overlap (a dense street grid with a wide snap distance), the cells of a
-/// grid of side `r_m / 2` that lie wholly within one segment's buffer are found first (all four
+/// grid of side `r_m / 4` that lie wholly within one segment's buffer are found first (all four
 /// corners within `r_m` of it: a buffer is convex). The union of those cells lies inside the
 /// true area, and a segment whose whole buffer lies in marked cells adds nothing to it, so
-/// only the other segments are buffered and dissolved with the cells. The result is the same
+/// only the other segments are buffered and dissolved with the cells. Those left are joined
+/// end to end into lines ([`chains`]) and buffered with round joins. The result is the same
 /// set, with far fewer overlapping outlines for the boolean operations to cut.
 pub(crate) fn segments_buffer(segments: &[[[f64; 2]; 2]], r_m: f64) -> MultiPolygon<f64> {
     if segments.is_empty() || r_m.is_nan() || r_m < 0.0 {
@@ -89,31 +90,73 @@ pub(crate) fn segments_buffer(segments: &[[[f64; 2]; 2]], r_m: f64) -> MultiPoly
         }
         None => segments.to_vec(),
     };
-    let order = z_order(
-        kept.iter()
-            .map(|[a, b]| [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0]),
-    );
-    items.par_extend(order.par_chunks(GROUP).map(|group| {
-        let lines = MultiLineString::new(
-            group
-                .iter()
-                .map(|&k| {
-                    let [a, b] = kept[k];
-                    LineString::new(vec![Coord { x: a[0], y: a[1] }, Coord { x: b[0], y: b[1] }])
-                })
-                .collect(),
-        );
-        let [a, b] = kept[group[0]];
-        (
-            [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0],
-            lines.buffer_with_style(style(r_m)),
-        )
+    let lines = chains(&kept);
+    let order = z_order(lines.iter().map(|l| l.0[0].into()));
+    items.par_extend(order.par_chunks(GROUP_CHAINS).map(|group| {
+        let at: [f64; 2] = lines[group[0]].0[0].into();
+        let lines = MultiLineString::new(group.iter().map(|&k| lines[k].clone()).collect());
+        (at, lines.buffer_with_style(style(r_m)))
     }));
     let order = z_order(items.iter().map(|(at, _)| *at));
     let mut slots: Vec<Option<MultiPolygon<f64>>> =
         items.into_iter().map(|(_, m)| Some(m)).collect();
     let shapes: Vec<MultiPolygon<f64>> = order.iter().filter_map(|&k| slots[k].take()).collect();
     tree_union(shapes)
+}
+
+/// The segments joined into lines of at most [`CHAIN`] segments where they share an end (the
+/// same coordinates, bit for bit), so that a street is buffered as one line with round joins
+/// instead of as overlapping capsules: the same set (a line's buffer is the union of its
+/// segments' buffers), with far fewer vertices for the boolean operations. A segment of zero
+/// length stays a line of its own.
+fn chains(segments: &[[[f64; 2]; 2]]) -> Vec<LineString<f64>> {
+    let key = |p: [f64; 2]| (p[0].to_bits(), p[1].to_bits());
+    let mut at: std::collections::HashMap<(u64, u64), Vec<usize>> =
+        std::collections::HashMap::with_capacity(segments.len() * 2);
+    for (k, &[a, b]) in segments.iter().enumerate() {
+        if a != b {
+            at.entry(key(a)).or_default().push(k);
+            at.entry(key(b)).or_default().push(k);
+        }
+    }
+    let mut used = vec![false; segments.len()];
+    // Extends `line` from its last point by unused segments, at most `room` of them.
+    let extend = |line: &mut Vec<[f64; 2]>, used: &mut Vec<bool>, room: usize| {
+        for _ in 0..room {
+            let end = line[line.len() - 1];
+            let Some(&m) = at
+                .get(&key(end))
+                .and_then(|ks| ks.iter().find(|&&m| !used[m]))
+            else {
+                break;
+            };
+            used[m] = true;
+            let [p, q] = segments[m];
+            line.push(if p == end { q } else { p });
+        }
+    };
+    let mut lines = Vec::new();
+    for (k, &[a, b]) in segments.iter().enumerate() {
+        if used[k] {
+            continue;
+        }
+        used[k] = true;
+        if a == b {
+            lines.push(vec![a, b]);
+            continue;
+        }
+        let mut back = vec![a];
+        extend(&mut back, &mut used, CHAIN / 2);
+        let mut line: Vec<[f64; 2]> = back.into_iter().rev().collect();
+        line.push(b);
+        let room = CHAIN.saturating_sub(line.len() - 1);
+        extend(&mut line, &mut used, room);
+        lines.push(line);
+    }
+    lines
+        .into_iter()
+        .map(|l| l.into_iter().map(|[x, y]| Coord { x, y }).collect())
+        .collect()
 }
 
 /// The cells of a square grid that lie wholly inside one segment's buffer.
@@ -140,7 +183,7 @@ impl CellCover {
             x1 = x1.max(p[0]);
             y1 = y1.max(p[1]);
         }
-        let cell_m = r_m / 2.0;
+        let cell_m = r_m / CELLS_PER_RADIUS;
         let (x0, y0) = (x0 - r_m, y0 - r_m);
         let width = ((x1 + r_m - x0) / cell_m).ceil() as usize + 1;
         let height = ((y1 + r_m - y0) / cell_m).ceil() as usize + 1;
@@ -156,7 +199,9 @@ impl CellCover {
             r_m,
             marked: vec![false; width * height],
         };
+        let half_diag_m = cell_m * std::f64::consts::FRAC_1_SQRT_2;
         let r2 = r_m * r_m;
+        let sure2 = (r_m - half_diag_m).max(0.0).powi(2);
         for &[a, b] in segments {
             let (i0, j0, i1, j1) = cover.cells_of(a, b, r_m);
             for j in j0..j1 {
@@ -165,15 +210,18 @@ impl CellCover {
                     if cover.marked[k] {
                         continue;
                     }
-                    let cx = x0 + i as f64 * cell_m;
-                    let cy = y0 + j as f64 * cell_m;
-                    let inside =
-                        [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)]
-                            .iter()
-                            .all(|&(dx, dy)| {
-                                dist2_to_segment([cx + dx * cell_m, cy + dy * cell_m], a, b) <= r2
-                            });
-                    cover.marked[k] = inside;
+                    let (cx, cy) = cover.corner(i, j);
+                    let mid2 = dist2_to_segment([cx + cell_m / 2.0, cy + cell_m / 2.0], a, b);
+                    // Within r - half diagonal of the centre: every point of the cell is
+                    // within r; beyond r: the centre itself is not.
+                    cover.marked[k] = mid2 <= sure2
+                        || (mid2 <= r2
+                            && [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)].iter().all(
+                                |&(dx, dy)| {
+                                    dist2_to_segment([cx + dx * cell_m, cy + dy * cell_m], a, b)
+                                        <= r2
+                                },
+                            ));
                 }
             }
         }
@@ -192,10 +240,29 @@ impl CellCover {
         (i0, j0, i1, j1)
     }
 
-    /// True when every cell the segment's buffer meets is marked.
+    /// The south-west corner of cell (i, j).
+    fn corner(&self, i: usize, j: usize) -> (f64, f64) {
+        (
+            self.x0 + i as f64 * self.cell_m,
+            self.y0 + j as f64 * self.cell_m,
+        )
+    }
+
+    /// True when every cell the segment's buffer may meet is marked: every cell whose centre
+    /// lies within the radius plus half a diagonal of the segment (a cell farther away has no
+    /// point within the radius).
     fn covers(&self, &[a, b]: &[[f64; 2]; 2]) -> bool {
         let (i0, j0, i1, j1) = self.cells_of(a, b, self.r_m);
-        (j0..j1).all(|j| (i0..i1).all(|i| self.marked[j * self.width + i]))
+        let reach2 = (self.r_m + self.cell_m * std::f64::consts::FRAC_1_SQRT_2).powi(2);
+        (j0..j1).all(|j| {
+            (i0..i1).all(|i| {
+                self.marked[j * self.width + i] || {
+                    let (cx, cy) = self.corner(i, j);
+                    let mid = [cx + self.cell_m / 2.0, cy + self.cell_m / 2.0];
+                    dist2_to_segment(mid, a, b) > reach2
+                }
+            })
+        })
     }
 
     /// The marked cells as rectangles, one per run of marked cells in a row, grouped by row,
@@ -255,7 +322,17 @@ fn dist2_to_segment(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
     ex * ex + ey * ey
 }
 
-/// How many discs or segments are buffered together before their unions are merged.
+/// The cells of the cover per radius: finer cells mark more of the area near its edge, so
+/// fewer segments are left to buffer, for more cells to check.
+const CELLS_PER_RADIUS: f64 = 4.0;
+
+/// The most segments joined into one line (see [`chains`]).
+const CHAIN: usize = 32;
+
+/// How many lines are buffered together before their unions are merged.
+const GROUP_CHAINS: usize = 4;
+
+/// How many discs are buffered together before their unions are merged.
 const GROUP: usize = 16;
 
 /// The indices of `points` in Z order (Morton order of a 2^16 grid over their extent), so
@@ -356,6 +433,54 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Every segment is in exactly one line, as two consecutive points, and no line is longer
+    /// than `CHAIN` segments (a long street, a branching grid, a loop, a point).
+    #[test]
+    fn chains_hold_each_segment_once() {
+        let mut segs: Vec<[[f64; 2]; 2]> = (0..100)
+            .map(|k| [[k as f64, 0.0], [k as f64 + 1.0, 0.0]])
+            .collect();
+        for k in 0..6 {
+            for m in 0..6 {
+                let (x, y) = (k as f64 * 10.0, 50.0 + m as f64 * 10.0);
+                segs.push([[x, y], [x + 10.0, y]]);
+                segs.push([[x, y], [x, y + 10.0]]);
+            }
+        }
+        segs.extend([
+            [[500.0, 0.0], [510.0, 0.0]],
+            [[510.0, 0.0], [505.0, 9.0]],
+            [[505.0, 9.0], [500.0, 0.0]],
+            [[-7.0, -7.0], [-7.0, -7.0]],
+        ]);
+        let lines = chains(&segs);
+        let key = |p: Coord<f64>| (p.x.to_bits(), p.y.to_bits());
+        let mut seen: Vec<((u64, u64), (u64, u64))> = Vec::new();
+        for l in &lines {
+            assert!(l.0.len() >= 2 && l.0.len() <= CHAIN + 1, "{}", l.0.len());
+            for w in l.0.windows(2) {
+                let (a, b) = (key(w[0]), key(w[1]));
+                seen.push(if a <= b { (a, b) } else { (b, a) });
+            }
+        }
+        let mut want: Vec<_> = segs
+            .iter()
+            .map(|&[a, b]| {
+                let (a, b) = (key(a.into()), key(b.into()));
+                if a <= b {
+                    (a, b)
+                } else {
+                    (b, a)
+                }
+            })
+            .collect();
+        seen.sort_unstable();
+        want.sort_unstable();
+        assert_eq!(seen, want);
+        // The long street is joined, not left as 100 lines.
+        assert!(lines.len() < segs.len() / 2, "{} lines", lines.len());
     }
 
     /// A dense grid of short pieces (the case the cell cover is for) against brute force:
