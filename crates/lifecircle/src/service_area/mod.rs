@@ -71,7 +71,7 @@ pub use shape::{drawn_radius_m, ANGLE, MARGIN_M};
 use crate::{
     analysis::Analysis,
     error::{Setting, SettingsError},
-    walk::network::{Snap, StreetNetwork},
+    walk::network::{Snap, StreetNetwork, StreetReach},
 };
 
 /// How the areas are cut: one per category, or one per facility.
@@ -267,15 +267,11 @@ pub fn service_areas(
                         AreaKind::Dissolved => Vec::new(),
                         AreaKind::PerFacility => c
                             .facilities
-                            .par_iter()
+                            .iter()
                             .zip(&snaps)
-                            .map(|(&f, s)| {
-                                let one = std::slice::from_ref(s);
-                                (
-                                    Some(f as usize),
-                                    usize::from(s.is_some()),
-                                    street.shape(one),
-                                )
+                            .zip(street.shapes_each(&snaps))
+                            .map(|((&f, s), shape)| {
+                                (Some(f as usize), usize::from(s.is_some()), shape)
                             })
                             .collect(),
                     };
@@ -345,13 +341,34 @@ struct StreetShape<'n> {
 }
 
 impl StreetShape<'_> {
-    /// The area of the facilities snapped at `snaps`, in the local frame.
-    fn shape(&self, snaps: &[Option<Snap>]) -> MultiPolygon<f64> {
-        let (min_left_m, radius_m) = match self.width_cap_m {
+    /// The walk that must be left on a street part for it to be drawn, and the radius it is
+    /// drawn with, metres.
+    fn min_left_and_radius_m(&self) -> (f64, f64) {
+        match self.width_cap_m {
             Some(cap) => (0.0, cap),
             None => (self.max_snap_m, self.max_snap_m),
-        };
-        let reach = self.network.street_reach(snaps, self.walk_m, min_left_m);
+        }
+    }
+
+    /// The area of the facilities snapped at `snaps` together, in the local frame.
+    fn shape(&self, snaps: &[Option<Snap>]) -> MultiPolygon<f64> {
+        let (min_left_m, _) = self.min_left_and_radius_m();
+        self.shape_of(self.network.street_reach(snaps, self.walk_m, min_left_m))
+    }
+
+    /// The area of each facility snapped at `snaps` alone, in the local frame.
+    fn shapes_each(&self, snaps: &[Option<Snap>]) -> Vec<MultiPolygon<f64>> {
+        let (min_left_m, _) = self.min_left_and_radius_m();
+        self.network
+            .street_reach_each(snaps, self.walk_m, min_left_m)
+            .into_par_iter()
+            .map(|reach| self.shape_of(reach))
+            .collect()
+    }
+
+    /// The area of what a street reach found.
+    fn shape_of(&self, reach: StreetReach) -> MultiPolygon<f64> {
+        let (_, radius_m) = self.min_left_and_radius_m();
         let point = |piece: u32, along_m: f64| -> Option<[f64; 2]> {
             let [u, v] = self.network.piece_node_pair(piece)?;
             let len_m = self.network.piece_length_m(piece)?;

@@ -593,14 +593,14 @@ impl StreetNetwork {
         Pairs::from_lists(lists)
     }
 
-    /// The residences within `max_walk_m` of one facility, by a Dijkstra from its snap.
-    fn reach_of(
+    /// Dijkstra from one facility's snap, bounded by `max_walk_m`: the distance of every node
+    /// reached in `scratch.dist`, those nodes listed in `scratch.touched` (cleared first).
+    fn search(
         &self,
         &(own_piece, _, f_along_m, egress_m): &Seed,
-        demand: &DemandByPiece,
         max_walk_m: f64,
         scratch: &mut Scratch,
-    ) -> Vec<(u32, f64)> {
+    ) {
         scratch.clear();
         let dist = &mut scratch.dist;
         let [u, v] = self.piece_nodes[own_piece as usize];
@@ -638,8 +638,42 @@ impl StreetNetwork {
                 }
             }
         }
-        // Each piece once: from its first end, or from its second when the first is unreached;
-        // the facility's own piece always (its residences may walk straight along it).
+    }
+
+    /// Each piece a [`search`](Self::search) reached, once: the facility's own piece first
+    /// (its residences may walk straight along it), then every other piece from its first end,
+    /// or from its second when the first is unreached.
+    fn for_each_reached_piece(
+        &self,
+        own_piece: u32,
+        scratch: &Scratch,
+        mut visit: impl FnMut(u32),
+    ) {
+        visit(own_piece);
+        for &node in &scratch.touched {
+            let i = node as usize;
+            let (a, b) = (self.adj_start[i] as usize, self.adj_start[i + 1] as usize);
+            for &piece in &self.adj_piece[a..b] {
+                let [first, _] = self.piece_nodes[piece as usize];
+                let from_first = first == node || scratch.dist[first as usize].is_infinite();
+                if piece != own_piece && from_first {
+                    visit(piece);
+                }
+            }
+        }
+    }
+
+    /// The residences within `max_walk_m` of one facility, by a Dijkstra from its snap.
+    fn reach_of(
+        &self,
+        seed: &Seed,
+        demand: &DemandByPiece,
+        max_walk_m: f64,
+        scratch: &mut Scratch,
+    ) -> Vec<(u32, f64)> {
+        let &(own_piece, _, f_along_m, egress_m) = seed;
+        self.search(seed, max_walk_m, scratch);
+        let dist = &scratch.dist;
         let mut found = Vec::new();
         let read_piece = |piece: u32, found: &mut Vec<(u32, f64)>| {
             let [a, b] = self.piece_nodes[piece as usize];
@@ -657,18 +691,7 @@ impl StreetNetwork {
                 }
             }
         };
-        read_piece(own_piece, &mut found);
-        for &node in &scratch.touched {
-            let i = node as usize;
-            let (a, b) = (self.adj_start[i] as usize, self.adj_start[i + 1] as usize);
-            for &piece in &self.adj_piece[a..b] {
-                let [first, _] = self.piece_nodes[piece as usize];
-                let from_first = first == node || dist[first as usize].is_infinite();
-                if piece != own_piece && from_first {
-                    read_piece(piece, &mut found);
-                }
-            }
-        }
+        self.for_each_reached_piece(own_piece, scratch, |piece| read_piece(piece, &mut found));
         found
     }
 
@@ -700,62 +723,109 @@ impl StreetNetwork {
         max_walk_m: f64,
         min_left_m: f64,
     ) -> StreetReach {
-        let mut reach = StreetReach::default();
-        if max_walk_m.is_nan() || min_left_m.is_nan() || max_walk_m < 0.0 || min_left_m < 0.0 {
-            return reach;
-        }
         let seeds = self.seeds(facilities);
-        let budget_m = max_walk_m - min_left_m;
-        for &(piece, _, along_m, egress_m) in &seeds {
-            if egress_m > budget_m && egress_m <= max_walk_m {
-                reach.ends.push((piece, along_m, max_walk_m - egress_m));
-            }
-        }
+        let Some((mut reach, budget_m)) = Self::reach_start(&seeds, max_walk_m, min_left_m) else {
+            return StreetReach::default();
+        };
         if budget_m < 0.0 {
             return reach;
         }
         let (dist, _) = self.flood(&seeds, budget_m);
-        // The facilities' own pieces: the part within the budget around each snap.
-        let mut own: Vec<(u32, f64, f64)> = seeds
-            .iter()
-            .filter(|s| s.3 <= budget_m)
-            .map(|&(piece, _, along_m, egress_m)| {
-                let left = budget_m - egress_m;
-                (piece, along_m - left, along_m + left)
-            })
-            .collect();
-        own.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
-        reach.parts = self
-            .piece_nodes
-            .par_iter()
-            .zip(&self.piece_len_m)
-            .enumerate()
-            .flat_map_iter(|(piece, (&[u, v], &len_m))| {
-                let piece = piece as u32;
-                let mut spans: Vec<(f64, f64)> = Vec::new();
-                let (du, dv) = (dist[u as usize], dist[v as usize]);
-                if du <= budget_m {
-                    spans.push((0.0, (budget_m - du).min(len_m)));
-                }
-                if dv <= budget_m {
-                    spans.push(((len_m - (budget_m - dv)).max(0.0), len_m));
-                }
-                let first = own.partition_point(|o| o.0 < piece);
-                for &(_, a, b) in own[first..].iter().take_while(|o| o.0 == piece) {
-                    spans.push((a.max(0.0), b.min(len_m)));
-                }
-                spans.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-                let mut merged: Vec<(u32, f64, f64)> = Vec::new();
-                for (a, b) in spans {
-                    match merged.last_mut() {
-                        Some(last) if a <= last.2 => last.2 = last.2.max(b),
-                        _ => merged.push((piece, a, b)),
-                    }
-                }
-                merged
+        let own = own_spans(&seeds, budget_m);
+        reach.parts = (0..self.piece_nodes.len() as u32)
+            .into_par_iter()
+            .flat_map_iter(|piece| {
+                let mut parts = Vec::new();
+                self.piece_parts(piece, &dist, budget_m, &own, &mut parts);
+                parts
             })
             .collect();
         reach
+    }
+
+    /// [`street_reach`](Self::street_reach) of each facility alone, in parallel: one search
+    /// bounded by the walk per facility, reading only the pieces it reached, instead of a
+    /// pass over the whole network each.
+    pub(crate) fn street_reach_each(
+        &self,
+        facilities: &[Option<Snap>],
+        max_walk_m: f64,
+        min_left_m: f64,
+    ) -> Vec<StreetReach> {
+        facilities
+            .par_iter()
+            .map_init(
+                || Scratch::new(self.nodes()),
+                |scratch, snap| {
+                    let seeds = self.seeds(std::slice::from_ref(snap));
+                    let Some((mut reach, budget_m)) =
+                        Self::reach_start(&seeds, max_walk_m, min_left_m)
+                    else {
+                        return StreetReach::default();
+                    };
+                    let Some(seed) = seeds.first().filter(|_| budget_m >= 0.0) else {
+                        return reach;
+                    };
+                    self.search(seed, budget_m, scratch);
+                    let own = own_spans(&seeds, budget_m);
+                    self.for_each_reached_piece(seed.0, scratch, |piece| {
+                        self.piece_parts(piece, &scratch.dist, budget_m, &own, &mut reach.parts)
+                    });
+                    reach
+                },
+            )
+            .collect()
+    }
+
+    /// The start of a street reach: the snaps with less walk left than `min_left_m` (the ends),
+    /// and the street budget (walk minus `min_left_m`); `None` for a walk that is not a
+    /// distance.
+    fn reach_start(seeds: &[Seed], max_walk_m: f64, min_left_m: f64) -> Option<(StreetReach, f64)> {
+        if max_walk_m.is_nan() || min_left_m.is_nan() || max_walk_m < 0.0 || min_left_m < 0.0 {
+            return None;
+        }
+        let budget_m = max_walk_m - min_left_m;
+        let mut reach = StreetReach::default();
+        for &(piece, _, along_m, egress_m) in seeds {
+            if egress_m > budget_m && egress_m <= max_walk_m {
+                reach.ends.push((piece, along_m, max_walk_m - egress_m));
+            }
+        }
+        Some((reach, budget_m))
+    }
+
+    /// The parts of `piece` within `budget_m` (`dist`: the nodes' distances; `own`: the spans
+    /// around facility snaps, sorted by piece), merged, appended to `parts`.
+    fn piece_parts(
+        &self,
+        piece: u32,
+        dist: &[f64],
+        budget_m: f64,
+        own: &[(u32, f64, f64)],
+        parts: &mut Vec<(u32, f64, f64)>,
+    ) {
+        let [u, v] = self.piece_nodes[piece as usize];
+        let len_m = self.piece_len_m[piece as usize];
+        let mut spans: Vec<(f64, f64)> = Vec::new();
+        let (du, dv) = (dist[u as usize], dist[v as usize]);
+        if du <= budget_m {
+            spans.push((0.0, (budget_m - du).min(len_m)));
+        }
+        if dv <= budget_m {
+            spans.push(((len_m - (budget_m - dv)).max(0.0), len_m));
+        }
+        let first = own.partition_point(|o| o.0 < piece);
+        for &(_, a, b) in own[first..].iter().take_while(|o| o.0 == piece) {
+            spans.push((a.max(0.0), b.min(len_m)));
+        }
+        spans.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        let start = parts.len();
+        for (a, b) in spans {
+            match parts[start..].last_mut() {
+                Some(last) if a <= last.2 => last.2 = last.2.max(b),
+                _ => parts.push((piece, a, b)),
+            }
+        }
     }
 
     /// The position of every node.
@@ -809,6 +879,21 @@ impl StreetNetwork {
     }
 }
 
+/// The part of each facility's own piece within `budget_m` around its snap (piece, from, to),
+/// sorted by piece.
+fn own_spans(seeds: &[Seed], budget_m: f64) -> Vec<(u32, f64, f64)> {
+    let mut own: Vec<(u32, f64, f64)> = seeds
+        .iter()
+        .filter(|s| s.3 <= budget_m)
+        .map(|&(piece, _, along_m, egress_m)| {
+            let left = budget_m - egress_m;
+            (piece, along_m - left, along_m + left)
+        })
+        .collect();
+    own.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    own
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -822,6 +907,53 @@ mod tests {
         assert_ne!(k(12.0, 10.0), k(12.0, 10.000_000_1));
         assert_eq!(k(f64::NAN, 0.0), None);
         assert_eq!(k(0.0, 91.0), None);
+    }
+
+    /// Each facility's reach alone, by its own bounded search over the pieces it reached, is
+    /// the whole-network pass of `street_reach` with that facility only.
+    #[test]
+    fn street_reach_each_matches_street_reach_of_each_facility() {
+        use rand::RngExt as _;
+        let mut rng = lifecircle_synth::rng(11);
+        let at = |x: f64, y: f64| LonLat::unchecked(24.9 + x * 1.8e-5, 60.17 + y * 9e-6);
+        let mut lines = Vec::new();
+        for k in 0..12 {
+            let c = k as f64 * 80.0;
+            let mut jitter = || rng.random::<f64>() * 20.0;
+            let row: Vec<LonLat> = (0..12).map(|m| at(m as f64 * 80.0, c + jitter())).collect();
+            let col: Vec<LonLat> = (0..12)
+                .map(|m| at(c + jitter(), m as f64 * 80.0))
+                .collect();
+            lines.push(row);
+            lines.push(col);
+        }
+        let net = StreetNetwork::from_lines(&lines);
+        let places: Vec<LonLat> = (0..25)
+            .map(|_| {
+                at(
+                    rng.random::<f64>() * 1000.0 - 50.0,
+                    rng.random::<f64>() * 1000.0 - 50.0,
+                )
+            })
+            .collect();
+        let snaps = net.snap_all(&places, 120.0);
+        assert!(snaps.iter().filter(|s| s.is_some()).count() > 15);
+        let sorted = |mut r: StreetReach| {
+            r.parts.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            r.ends.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            (r.parts, r.ends)
+        };
+        for (walk_m, min_left_m) in [(400.0, 120.0), (300.0, 0.0), (100.0, 90.0)] {
+            let each = net.street_reach_each(&snaps, walk_m, min_left_m);
+            assert_eq!(each.len(), snaps.len());
+            let mut parts = 0;
+            for (snap, got) in snaps.iter().zip(each) {
+                let want = net.street_reach(std::slice::from_ref(snap), walk_m, min_left_m);
+                parts += want.parts.len();
+                assert_eq!(sorted(got), sorted(want), "{snap:?} walk {walk_m}");
+            }
+            assert!(parts > 0);
+        }
     }
 
     #[test]
