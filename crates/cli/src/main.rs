@@ -169,7 +169,9 @@ fn run_analyze(job: AnalyzeJob) -> anyhow::Result<()> {
     let mut a = analyze(read.inputs(), plan, read.walking.as_ref(), &spinner).map_err(flagged)?;
     if let (Some(options), Some(model)) = (&job.service_areas, read.walking.area_model()) {
         spinner.stage("drawing service areas");
-        let areas = lifecircle::service_area::service_areas(&a, &model, options)
+        let no_groups = lio::GroupCounts::default();
+        let groups = read.residences.as_ref().map_or(&no_groups, |r| &r.groups);
+        let areas = lifecircle::service_area::service_areas_counting(&a, &model, options, groups)
             .map_err(|e| flagged(e.into()))?;
         a.service_areas = Some(areas);
     }

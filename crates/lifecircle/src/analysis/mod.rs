@@ -13,7 +13,7 @@ use rayon::prelude::*;
 mod assign;
 mod checks;
 mod inputs;
-mod places;
+pub(crate) mod places;
 mod plan;
 mod result;
 mod scenario;

@@ -65,11 +65,7 @@ pub(crate) fn counted_people(
     demand: &[Residence],
     groups: &GroupCounts,
 ) -> Vec<f64> {
-    let column = cat
-        .plan
-        .group
-        .as_ref()
-        .and_then(|g| groups.names.iter().position(|n| n == g));
+    let column = group_column(cat, groups);
     demand
         .iter()
         .enumerate()
@@ -79,6 +75,14 @@ pub(crate) fn counted_people(
                 .unwrap_or(r.population)
         })
         .collect()
+}
+
+/// The column of `groups` that holds the target group category `cat` counts, if any.
+pub(crate) fn group_column(cat: &CategoryResult, groups: &GroupCounts) -> Option<usize> {
+    cat.plan
+        .group
+        .as_ref()
+        .and_then(|g| groups.names.iter().position(|n| n == g))
 }
 
 /// Both steps for one category, and the per-community places.

@@ -1402,6 +1402,8 @@ pub struct CategoryAreaSummary {
     pub uncovered_inside: usize,
     /// Their population (everyone).
     pub uncovered_inside_population: f64,
+    /// The people among them the category counts (its target group, as for coverage).
+    pub uncovered_inside_counted: f64,
 }
 
 /// The service-area block of `summary.json`.
@@ -1428,6 +1430,7 @@ fn service_areas_summary(a: &Analysis) -> Option<ServiceAreasSummary> {
                             facilities: c.facilities,
                             uncovered_inside: c.uncovered_inside,
                             uncovered_inside_population: round(c.uncovered_inside_population, 3),
+                            uncovered_inside_counted: round(c.uncovered_inside_counted, 3),
                         },
                     ))
                 })

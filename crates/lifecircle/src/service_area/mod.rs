@@ -69,8 +69,9 @@ pub use frame::LocalFrame;
 pub use shape::{drawn_radius_m, ANGLE, MARGIN_M};
 
 use crate::{
-    analysis::Analysis,
+    analysis::{places::group_column, Analysis},
     error::{Setting, SettingsError},
+    io::GroupCounts,
     walk::network::{Snap, StreetNetwork, StreetReach},
 };
 
@@ -151,6 +152,10 @@ pub struct CategoryArea {
     pub uncovered_inside: usize,
     /// Their population (everyone, not only a category's target group).
     pub uncovered_inside_population: f64,
+    /// The people among them that the category counts (its target group where a demand point
+    /// has the group's count, else its population, as for coverage); equal to
+    /// `uncovered_inside_population` without group counts.
+    pub uncovered_inside_counted: f64,
 }
 
 /// The service areas of an analysis.
@@ -184,6 +189,18 @@ pub fn service_areas(
     a: &Analysis,
     model: &AreaModel<'_>,
     options: &AreaOptions,
+) -> Result<ServiceAreas, SettingsError> {
+    service_areas_counting(a, model, options, &GroupCounts::default())
+}
+
+/// [`service_areas`], with the target-group counts the analysis was given
+/// ([`Inputs::groups`](crate::Inputs::groups)), so that the uncovered people inside each area
+/// are also counted as the category counts them ([`CategoryArea::uncovered_inside_counted`]).
+pub fn service_areas_counting(
+    a: &Analysis,
+    model: &AreaModel<'_>,
+    options: &AreaOptions,
+    groups: &GroupCounts,
 ) -> Result<ServiceAreas, SettingsError> {
     if let Some(cap) = options.width_cap_m {
         if !(cap.is_finite() && cap > 0.0) {
@@ -279,18 +296,25 @@ pub fn service_areas(
                 }
             };
             let inside = IntervalTreeMultiPolygon::new(&dissolved);
-            let (uncovered_inside, uncovered_inside_population) = demand_xy
-                .par_iter()
-                .enumerate()
-                .filter(|&(k, p)| !c.within(k) && inside.contains(&Point::new(p[0], p[1])))
-                .map(|(k, _)| (1usize, a.demand[k].population()))
-                .reduce(|| (0, 0.0), |x, y| (x.0 + y.0, x.1 + y.1));
+            let column = group_column(c, groups);
+            let (uncovered_inside, uncovered_inside_population, uncovered_inside_counted) =
+                demand_xy
+                    .par_iter()
+                    .enumerate()
+                    .filter(|&(k, p)| !c.within(k) && inside.contains(&Point::new(p[0], p[1])))
+                    .map(|(k, _)| {
+                        let population = a.demand[k].population();
+                        let counted = column.and_then(|g| groups.get(k, g)).unwrap_or(population);
+                        (1usize, population, counted)
+                    })
+                    .reduce(|| (0, 0.0, 0.0), |x, y| (x.0 + y.0, x.1 + y.1, x.2 + y.2));
             let summary = CategoryArea {
                 category: j,
                 area_km2: dissolved.unsigned_area() / 1e6,
                 facilities: drawn,
                 uncovered_inside,
                 uncovered_inside_population,
+                uncovered_inside_counted,
             };
             let shapes = match options.kind {
                 AreaKind::Dissolved => vec![(None, drawn, dissolved)],
@@ -504,6 +528,66 @@ mod tests {
             checked += 1;
         }
         assert!(checked > 3900);
+    }
+
+    #[test]
+    fn uncovered_people_inside_are_counted_by_target_group() {
+        // Two parallel streets about 119 m apart, not connected; a facility on the southern
+        // one. Two homes about 80 m north of it lie inside its area (snap 100 m) but snap to
+        // the northern street, from which it cannot be reached: uncovered inside.
+        let line = |lat: f64| -> Vec<LonLat> {
+            (0..=10)
+                .map(|k| LonLat::new(k as f64 * 0.0018, lat).unwrap())
+                .collect()
+        };
+        let net = crate::StreetNetwork::from_lines(&[line(0.0), line(0.00108)]);
+        let walk = NetworkWalk::new(net, 100.0).unwrap();
+        let f =
+            [Facility::new("a", LonLat::new(0.009, 0.0).unwrap(), ["meals", "medical"]).unwrap()];
+        let homes = [
+            Residence::new("h1", LonLat::new(0.009, 0.00072).unwrap(), 100.0).unwrap(),
+            Residence::new("h2", LonLat::new(0.0092, 0.00072).unwrap(), 50.0).unwrap(),
+            Residence::new("h3", LonLat::new(0.0091, 0.0001).unwrap(), 10.0).unwrap(),
+        ];
+        let groups = GroupCounts {
+            names: vec!["elderly".into()],
+            counts: vec![7.0, f64::NAN, 3.0],
+        };
+        let plan = Plan::builder(Profile::builtin("six-functions").unwrap())
+            .max_walk(Walk::Metres(500.0))
+            .categories(["meals", "medical"])
+            .build()
+            .unwrap();
+        let a = analyze(
+            Inputs::new(&f).residences(&homes).groups(&groups),
+            plan,
+            &walk,
+            &(),
+        )
+        .unwrap();
+        assert!(a
+            .categories
+            .iter()
+            .all(|c| !c.within(0) && !c.within(1) && c.within(2)));
+        let model = walk.area_model().unwrap();
+        let sa = service_areas_counting(&a, &model, &AreaOptions::default(), &groups).unwrap();
+        let counts = |sa: &ServiceAreas| -> Vec<(usize, f64, f64)> {
+            sa.categories
+                .iter()
+                .map(|c| {
+                    (
+                        c.uncovered_inside,
+                        c.uncovered_inside_population,
+                        c.uncovered_inside_counted,
+                    )
+                })
+                .collect()
+        };
+        // Meals counts the elderly (7 at h1; h2 has no count, so its population), medical
+        // everyone.
+        assert_eq!(counts(&sa), vec![(2, 150.0, 57.0), (2, 150.0, 150.0)]);
+        let plain = service_areas(&a, &model, &AreaOptions::default()).unwrap();
+        assert_eq!(counts(&plain), vec![(2, 150.0, 150.0), (2, 150.0, 150.0)]);
     }
 
     #[test]

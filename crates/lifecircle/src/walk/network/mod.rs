@@ -921,9 +921,7 @@ mod tests {
             let c = k as f64 * 80.0;
             let mut jitter = || rng.random::<f64>() * 20.0;
             let row: Vec<LonLat> = (0..12).map(|m| at(m as f64 * 80.0, c + jitter())).collect();
-            let col: Vec<LonLat> = (0..12)
-                .map(|m| at(c + jitter(), m as f64 * 80.0))
-                .collect();
+            let col: Vec<LonLat> = (0..12).map(|m| at(c + jitter(), m as f64 * 80.0)).collect();
             lines.push(row);
             lines.push(col);
         }
