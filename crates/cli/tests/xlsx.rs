@@ -436,6 +436,17 @@ fn outputs_in_a_gauss_kruger_zone_agree_with_pyproj_to_the_millimetre() {
     }
 }
 
+/// What an analysis found, from the `summary.json` in `out`: per category, the communities
+/// lacking each, and the population.
+fn analysis_of(out: &Path) -> (Value, Value, Value) {
+    let s = read_json(&out.join("summary.json"));
+    (
+        s["categories"].clone(),
+        s["communities_lacking"].clone(),
+        s["population"].clone(),
+    )
+}
+
 #[test]
 fn a_projected_geopackage_read_back_gives_the_same_analysis() {
     let dir = tempfile::tempdir().unwrap();
@@ -491,14 +502,7 @@ fn a_projected_geopackage_read_back_gives_the_same_analysis() {
             "back",
         ],
     );
-    let summary = |run: &str| {
-        let s = read_json(&dir.path().join(run).join("summary.json"));
-        (
-            s["categories"].clone(),
-            s["communities_lacking"].clone(),
-            s["population"].clone(),
-        )
-    };
+    let summary = |run: &str| analysis_of(&dir.path().join(run));
     assert_eq!(summary("back"), summary("wgs"));
     let back = read_json(&dir.path().join("back/summary.json"));
     assert_eq!(
@@ -541,14 +545,7 @@ fn projected_geojson_outputs_read_back_give_the_same_analysis() {
     args.extend_from_slice(&inputs);
     args.extend_from_slice(&["--out", "back"]);
     ok(dir.path(), &args);
-    let summary = |run: &str| {
-        let s = read_json(&dir.path().join(run).join("summary.json"));
-        (
-            s["categories"].clone(),
-            s["communities_lacking"].clone(),
-            s["population"].clone(),
-        )
-    };
+    let summary = |run: &str| analysis_of(&dir.path().join(run));
     assert_eq!(summary("back"), summary("wgs"));
     let back = read_json(&dir.path().join("back/summary.json"));
     for input in ["residences", "communities"] {
