@@ -32,8 +32,6 @@ pub(crate) struct Layer {
     /// Every column: name, declared type (upper case), and whether it holds JSON text.
     columns: Vec<(String, String, bool)>,
     primary_key: Option<String>,
-    /// The primary key is one column declared INTEGER (GDAL's `fid`, the row id).
-    integer_key: bool,
     /// The layer's own coordinate system, when it is not WGS84 longitude/latitude.
     pub projection: Option<Projection>,
 }
@@ -173,8 +171,6 @@ pub(crate) fn open_layer(input: &InputFile, file: &str) -> Result<Layer> {
         // The table is optional.
         .unwrap_or_default();
     let mut primary_key = None;
-    let mut integer_key = false;
-    let mut key_columns = 0;
     let columns: Vec<(String, String, bool)> = conn
         .prepare(&format!("PRAGMA table_info({})", quoted(&table)))
         .and_then(|mut s| {
@@ -192,9 +188,7 @@ pub(crate) fn open_layer(input: &InputFile, file: &str) -> Result<Layer> {
         .map(|(name, ty, pk)| {
             if pk == 1 {
                 primary_key = Some(name.clone());
-                integer_key = ty.eq_ignore_ascii_case("INTEGER");
             }
-            key_columns += usize::from(pk > 0);
             let json = json_columns.contains(&name);
             (name, ty.to_ascii_uppercase(), json)
         })
@@ -206,7 +200,6 @@ pub(crate) fn open_layer(input: &InputFile, file: &str) -> Result<Layer> {
         geometry_column,
         columns,
         primary_key,
-        integer_key: integer_key && key_columns == 1,
         projection,
     })
 }
@@ -250,164 +243,61 @@ impl Layer {
     /// then per property asked for a flag byte ([`ABSENT`], or bit 0 boolean and bit 1 JSON)
     /// and its value. A value is a tag byte (0 NULL, 1 integer, 2 real, 3 text, 4 blob) and its
     /// 8 bytes, or a 4-byte length and the bytes. Formatting the values as JSON and decoding
-    /// the geometries runs in parallel ([`Decoder::row`]), not on the threads SQLite reads on.
-    ///
-    /// A layer with an integer primary key (GDAL's `fid`) is read by [`READERS`] threads,
-    /// each with its own read-only connection, taking turns at consecutive ranges of the key;
-    /// the blocks are handed over in key order. Another layer is read by one query.
+    /// the geometries runs in parallel ([`Decoder::row`]), not on the one thread SQLite reads
+    /// on.
     pub(crate) fn rows(
         &self,
         decoder: &Decoder,
         emit: &mut dyn FnMut(Block) -> bool,
     ) -> Result<()> {
-        let bad = |e| not_gpkg(&self.file, e);
-        let columns = decoder.select.join(", ");
-        let table = quoted(&self.table);
-        let conn = self.connect()?;
-        let key = self.primary_key.as_deref().map(quoted);
-        // The key's range, when it is an integer key with rows.
-        let range = match (&key, self.integer_key) {
-            (Some(key), true) => conn
-                .query_row(
-                    &format!("SELECT min({key}), max({key}) FROM {table}"),
-                    [],
-                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
-                )
-                // No row, or keys that are not all integers: one query.
-                .ok(),
-            _ => None,
-        };
-        let Some((lo, hi)) = range else {
-            let order = key.map(|k| format!(" ORDER BY {k}")).unwrap_or_default();
-            let mut stmt = conn
-                .prepare(&format!("SELECT {columns} FROM {table}{order}"))
-                .map_err(bad)?;
-            read_rows(&mut stmt, [], decoder, &self.file, &mut |block| emit(block))?;
-            return Ok(());
-        };
-        drop(conn);
-        let key = key.unwrap_or_default();
-        let sql = format!(
-            "SELECT {columns} FROM {table} WHERE {key} >= ?1 AND {key} <= ?2 ORDER BY {key}"
-        );
-        // Ranges of about a block's rows where the keys are dense (as GDAL numbers them).
-        let keys = i128::from(hi) - i128::from(lo) + 1;
-        let ranges = (keys / RANGE_KEYS + 1).min(MAX_RANGES);
-        let width = (keys + ranges - 1) / ranges;
-        let bounds = |i: i128| {
-            let from = i128::from(lo) + i * width;
-            let to = (from + width - 1).min(i128::from(hi));
-            // Both lie between lo and hi.
-            (from as i64, to as i64)
-        };
-        std::thread::scope(|scope| {
-            let mut receivers = Vec::with_capacity(READERS);
-            for first in 0..READERS {
-                // A reader's blocks, each marked when it ends its range.
-                let (tx, rx) = std::sync::mpsc::sync_channel::<Result<(Block, bool)>>(2);
-                receivers.push(rx);
-                let sql = &sql;
-                scope.spawn(move || {
-                    let read = || -> Result<()> {
-                        let conn = self.connect()?;
-                        let mut stmt = conn.prepare(sql).map_err(bad)?;
-                        let mut i = first as i128;
-                        while i < ranges {
-                            let (from, to) = bounds(i);
-                            let going = read_rows(
-                                &mut stmt,
-                                [from, to],
-                                decoder,
-                                &self.file,
-                                &mut |block| tx.send(Ok((block, false))).is_ok(),
-                            )?;
-                            if !going || tx.send(Ok((Block::with_capacity(0), true))).is_err() {
-                                return Ok(());
-                            }
-                            i += READERS as i128;
-                        }
-                        Ok(())
-                    };
-                    if let Err(e) = read() {
-                        let _ = tx.send(Err(e));
-                    }
-                });
-            }
-            // Dropping the receivers on an early return stops the readers.
-            for i in 0..ranges {
-                let rx = &receivers[(i % READERS as i128) as usize];
-                loop {
-                    let Ok(got) = rx.recv() else {
-                        // A reader ended without its range: it panicked (resumed by the scope).
-                        return Ok(());
-                    };
-                    let (block, end) = got?;
-                    if block.len() > 0 && !emit(block) {
-                        return Ok(());
-                    }
-                    if end {
-                        break;
-                    }
-                }
-            }
-            Ok(())
-        })
-    }
-
-    /// A read-only connection to the file, reading its pages through a memory map rather than
-    /// copying each into SQLite's page cache.
-    fn connect(&self) -> Result<Connection> {
+        /// A block is handed over when it holds this many bytes (or [`CHUNK_ROWS`] rows).
+        const BLOCK_BYTES: usize = 4 << 20;
         let conn = open(&self.path, &self.file)?;
+        let bad = |e| not_gpkg(&self.file, e);
+        // SQLite reads the file's pages through a memory map rather than copying each into
+        // its page cache (the file is only read).
         conn.pragma_update(None, "mmap_size", 1i64 << 40)
-            .map_err(|e| not_gpkg(&self.file, e))?;
-        Ok(conn)
-    }
-}
-
-/// The threads reading a layer with an integer primary key.
-const READERS: usize = 2;
-/// The keys in one range of [`Layer::rows`] (when there are fewer than [`MAX_RANGES`] ranges).
-const RANGE_KEYS: i128 = 1 << 15;
-/// The most ranges a layer is read in.
-const MAX_RANGES: i128 = 4096;
-/// A block is handed over when it holds this many bytes (or [`CHUNK_ROWS`] rows).
-const BLOCK_BYTES: usize = 4 << 20;
-
-/// Read the rows `stmt` gives with `params`, packed into [`Block`]s handed to `emit`; false when
-/// `emit` said to stop.
-fn read_rows(
-    stmt: &mut rusqlite::Statement<'_>,
-    params: impl rusqlite::Params,
-    decoder: &Decoder,
-    file: &str,
-    emit: &mut dyn FnMut(Block) -> bool,
-) -> Result<bool> {
-    let bad = |e| not_gpkg(file, e);
-    let mut rows = stmt.query(params).map_err(bad)?;
-    let mut block = Block::with_capacity(BLOCK_BYTES + (BLOCK_BYTES >> 2));
-    while let Some(r) = rows.next().map_err(bad)? {
-        let b = &mut block.bytes;
-        push(b, r.get_ref(0).map_err(bad)?);
-        for slot in &decoder.slots {
-            match slot {
-                None => b.push(ABSENT),
-                Some((i, boolean, json)) => {
-                    b.push(u8::from(*boolean) | (u8::from(*json) << 1));
-                    push(b, r.get_ref(*i).map_err(bad)?);
+            .map_err(bad)?;
+        let order = self
+            .primary_key
+            .as_deref()
+            .map(|k| format!(" ORDER BY {}", quoted(k)))
+            .unwrap_or_default();
+        let sql = format!(
+            "SELECT {} FROM {}{order}",
+            decoder.select.join(", "),
+            quoted(&self.table)
+        );
+        let mut stmt = conn.prepare(&sql).map_err(bad)?;
+        let mut rows = stmt.query([]).map_err(bad)?;
+        let mut block = Block::with_capacity(BLOCK_BYTES + (BLOCK_BYTES >> 2));
+        while let Some(r) = rows.next().map_err(bad)? {
+            let b = &mut block.bytes;
+            push(b, r.get_ref(0).map_err(bad)?);
+            for slot in &decoder.slots {
+                match slot {
+                    None => b.push(ABSENT),
+                    Some((i, boolean, json)) => {
+                        b.push(u8::from(*boolean) | (u8::from(*json) << 1));
+                        push(b, r.get_ref(*i).map_err(bad)?);
+                    }
                 }
             }
+            block.ends.push(block.bytes.len());
+            if (block.len() == CHUNK_ROWS || block.bytes.len() >= BLOCK_BYTES)
+                && !emit(std::mem::replace(
+                    &mut block,
+                    Block::with_capacity(BLOCK_BYTES + (BLOCK_BYTES >> 2)),
+                ))
+            {
+                return Ok(());
+            }
         }
-        block.ends.push(block.bytes.len());
-        if (block.len() == CHUNK_ROWS || block.bytes.len() >= BLOCK_BYTES)
-            && !emit(std::mem::replace(
-                &mut block,
-                Block::with_capacity(BLOCK_BYTES + (BLOCK_BYTES >> 2)),
-            ))
-        {
-            return Ok(false);
+        if block.len() > 0 {
+            emit(block);
         }
+        Ok(())
     }
-    Ok(block.len() == 0 || emit(block))
 }
 
 /// The flag of a property the layer does not have.
@@ -583,11 +473,11 @@ mod tests {
         read.kept
     }
 
-    /// A layer whose keys are spread over many ranges (so both readers take turns) is read in
-    /// key order with the features numbered in that order: the sample's residences with their
-    /// keys multiplied, and with their order reversed, against the sample read as it is.
+    /// A layer is read in key order with the features numbered in that order, whatever order
+    /// its rows were written in: the sample's residences with their keys spread apart, and
+    /// with their order reversed, against the sample read as it is.
     #[test]
-    fn layers_read_in_key_ranges_keep_key_order() {
+    fn layers_are_read_in_key_order() {
         let fixture = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../cli/tests/fixtures/formats/sample.gpkg"
