@@ -368,7 +368,10 @@ fn unknown_epsg_codes_and_projected_geojson_are_refused() {
             "--facilities-coords",
             "EPSG:4547",
         ],
-        &["facilities.geojson: a GeoJSON file is WGS84 longitude/latitude (RFC 7946); EPSG:4547 applies to"],
+        &[
+            "facilities.geojson: a GeoJSON file is WGS84 longitude/latitude (RFC 7946) unless its \
+             `crs` member names another system; EPSG:4547 applies to",
+        ],
     );
 }
 

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 
 use crate::{
     gdal::gdal_available,
-    support::{fixture, ok, read_json},
+    support::{fails, fixture, ok, read_json},
 };
 
 /// A small district of Wuhan with Chinese ids, names and an extra category (`菜市场`).
@@ -436,6 +436,17 @@ fn outputs_in_a_gauss_kruger_zone_agree_with_pyproj_to_the_millimetre() {
     }
 }
 
+/// What an analysis found, from the `summary.json` in `out`: per category, the communities
+/// lacking each, and the population.
+fn analysis_of(out: &Path) -> (Value, Value, Value) {
+    let s = read_json(&out.join("summary.json"));
+    (
+        s["categories"].clone(),
+        s["communities_lacking"].clone(),
+        s["population"].clone(),
+    )
+}
+
 #[test]
 fn a_projected_geopackage_read_back_gives_the_same_analysis() {
     let dir = tempfile::tempdir().unwrap();
@@ -491,14 +502,7 @@ fn a_projected_geopackage_read_back_gives_the_same_analysis() {
             "back",
         ],
     );
-    let summary = |run: &str| {
-        let s = read_json(&dir.path().join(run).join("summary.json"));
-        (
-            s["categories"].clone(),
-            s["communities_lacking"].clone(),
-            s["population"].clone(),
-        )
-    };
+    let summary = |run: &str| analysis_of(&dir.path().join(run));
     assert_eq!(summary("back"), summary("wgs"));
     let back = read_json(&dir.path().join("back/summary.json"));
     assert_eq!(
@@ -506,6 +510,84 @@ fn a_projected_geopackage_read_back_gives_the_same_analysis() {
         "EPSG:4547 (CGCS2000 / 3-degree Gauss-Kruger CM 114E)"
     );
     assert_eq!(back["coords"]["facilities"], "wgs84");
+}
+
+#[test]
+fn projected_geojson_outputs_read_back_give_the_same_analysis() {
+    let dir = tempfile::tempdir().unwrap();
+    wuhan(dir.path());
+    analyze_wuhan(dir.path(), "wgs", &[]);
+    analyze_wuhan(dir.path(), "gk", &["--output-coords", "EPSG:4547"]);
+    // Written with a `crs` member naming EPSG:4547 and metre coordinates.
+    let gk = read_json(&dir.path().join("gk/residences.geojson"));
+    assert_eq!(
+        gk["crs"]["properties"]["name"],
+        "urn:ogc:def:crs:EPSG::4547"
+    );
+    assert!(
+        gk["features"][0]["geometry"]["coordinates"][0]
+            .as_f64()
+            .unwrap()
+            > 1e5
+    );
+    // Read back as inputs with no system given: the `crs` member names it. (The facilities
+    // output lists each facility's categories rather than one category: the facilities are
+    // the original ones, as in the GeoPackage test above.)
+    let inputs = [
+        "--facilities",
+        "facilities.geojson",
+        "--residences",
+        "gk/residences.geojson",
+        "--communities",
+        "gk/communities.geojson",
+    ];
+    let mut args = vec!["analyze"];
+    args.extend_from_slice(&inputs);
+    args.extend_from_slice(&["--out", "back"]);
+    ok(dir.path(), &args);
+    let summary = |run: &str| analysis_of(&dir.path().join(run));
+    assert_eq!(summary("back"), summary("wgs"));
+    let back = read_json(&dir.path().join("back/summary.json"));
+    for input in ["residences", "communities"] {
+        assert_eq!(
+            back["coords"][input],
+            "EPSG:4547 (CGCS2000 / 3-degree Gauss-Kruger CM 114E)"
+        );
+    }
+    assert_eq!(back["coords"]["facilities"], "wgs84");
+    // Each residence read back is within a centimetre of the original (the projected output
+    // is rounded to 0.1 mm, the WGS84 one to about 1 cm).
+    let wgs = read_json(&dir.path().join("wgs/residences.geojson"));
+    let again = read_json(&dir.path().join("back/residences.geojson"));
+    let wgs = wgs["features"].as_array().unwrap();
+    let again = again["features"].as_array().unwrap();
+    assert_eq!(wgs.len(), again.len());
+    for (a, b) in wgs.iter().zip(again) {
+        let at = |f: &Value| {
+            let c = &f["geometry"]["coordinates"];
+            crate::support::ll(c[0].as_f64().unwrap(), c[1].as_f64().unwrap())
+        };
+        let d = crate::support::geodesic_m(at(a), at(b));
+        assert!(d < 0.02, "{d} m");
+    }
+    // The same system given as well: read the same; another one: refused, naming both.
+    let mut args = vec!["analyze"];
+    args.extend_from_slice(&inputs);
+    args.extend_from_slice(&["--residences-coords", "EPSG:4547", "--out", "same"]);
+    ok(dir.path(), &args);
+    assert_eq!(summary("same"), summary("wgs"));
+    let mut args = vec!["analyze"];
+    args.extend_from_slice(&inputs);
+    args.extend_from_slice(&["--residences-coords", "EPSG:4526", "--out", "other"]);
+    fails(
+        dir.path(),
+        &args,
+        &[
+            "gk/residences.geojson: the file declares the coordinate reference system EPSG:4547",
+            "but EPSG:4526 was given for it",
+        ],
+    );
+    assert!(!dir.path().join("other").exists());
 }
 
 #[test]

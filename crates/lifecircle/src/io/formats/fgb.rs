@@ -14,13 +14,15 @@ use std::{
     io::{BufReader, Read},
 };
 
+use super::{push_integer, push_number, push_string, Block, RowBuf};
+
 use flatgeobuf::{
     packed_r_tree::PackedRTree, size_prefixed_root_as_feature, size_prefixed_root_as_header,
     ColumnType, GeometryType,
 };
 use geo::{Coord, Geometry, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon};
 
-use super::{json_number, json_string, InputFile, RawGeometry, Row, CHUNK_ROWS};
+use super::{InputFile, RawGeometry};
 use crate::{
     error::{Error, Result},
     projection::Projection,
@@ -161,11 +163,11 @@ pub(crate) fn open(input: &InputFile, file: &str) -> Result<FlatGeobuf> {
             .map(|n| PackedRTree::index_size(n, node_size) as u64)
             .filter(|&size| size <= left)
             .ok_or_else(|| corrupt(file, format!("{count} features do not fit in the file")))?;
-        std::io::copy(&mut (&mut reader).take(index), &mut std::io::sink()).map_err(|e| {
-            Error::Read {
-                file: file.to_string(),
-                source: e,
-            }
+        let skip = i64::try_from(index)
+            .map_err(|_| corrupt(file, format!("{count} features do not fit in the file")))?;
+        reader.seek_relative(skip).map_err(|e| Error::Read {
+            file: file.to_string(),
+            source: e,
         })?;
         left -= index;
     }
@@ -185,7 +187,6 @@ pub(crate) struct Decoder {
     columns: Vec<(String, ColumnType)>,
     /// Each column's place among the wanted properties.
     slot_of: Vec<Option<usize>>,
-    wanted: usize,
     geometry_type: GeometryType,
 }
 
@@ -208,78 +209,90 @@ impl FlatGeobuf {
         Decoder {
             columns: self.columns.clone(),
             slot_of,
-            wanted: wanted.len(),
             geometry_type: self.geometry_type,
         }
     }
 
-    /// Read every feature's bytes (with its size prefix), in file order, handing them to
-    /// `emit` in chunks.
+    /// Read every feature's bytes (with its size prefix), in file order, in large blocks cut
+    /// at feature boundaries, handing them to `emit` as [`Block`]s of whole features.
     ///
     /// # Errors
     /// The file cannot be read, or ends inside a feature.
-    pub(crate) fn features(mut self, emit: &mut dyn FnMut(Vec<Vec<u8>>) -> bool) -> Result<()> {
+    pub(crate) fn features(mut self, emit: &mut dyn FnMut(Block) -> bool) -> Result<()> {
+        /// The bytes read at once (a block holds more when one feature is larger).
+        const BLOCK_BYTES: usize = 4 << 20;
         let file = self.file.clone();
-        let mut chunk = Vec::with_capacity(CHUNK_ROWS);
+        let read_error = |e| Error::Read {
+            file: file.clone(),
+            source: e,
+        };
+        // Feature `k` starts the bytes read but not yet handed over (`carry`).
         let mut k = 0usize;
-        while self.left > 0 {
-            let mut size = [0u8; 4];
-            let what = format!("feature {k}");
-            read_exact(&mut self.reader, &mut self.left, &mut size, &file, &what)?;
-            let len = u32::from_le_bytes(size) as usize;
-            if len as u64 > self.left {
-                return Err(corrupt(
-                    &file,
-                    format!("feature {k} is {len} bytes long, more than the file holds"),
-                ));
+        let mut carry: Vec<u8> = Vec::new();
+        let mut need = BLOCK_BYTES;
+        loop {
+            let mut block = Block::with_capacity(need);
+            block.bytes.extend_from_slice(&carry);
+            let want = (need.saturating_sub(carry.len()) as u64).min(self.left);
+            let got = (&mut self.reader)
+                .take(want)
+                .read_to_end(&mut block.bytes)
+                .map_err(read_error)?;
+            if (got as u64) < want {
+                return Err(corrupt(&file, format!("the file ends inside feature {k}")));
             }
-            let mut buf = vec![0u8; len + 4];
-            buf[..4].copy_from_slice(&size);
-            read_exact(
-                &mut self.reader,
-                &mut self.left,
-                &mut buf[4..],
-                &file,
-                &what,
-            )?;
-            chunk.push(buf);
-            k += 1;
-            if chunk.len() == CHUNK_ROWS
-                && !emit(std::mem::replace(
-                    &mut chunk,
-                    Vec::with_capacity(CHUNK_ROWS),
-                ))
-            {
+            self.left -= want;
+            let bytes = &block.bytes;
+            let mut at = 0;
+            need = BLOCK_BYTES;
+            while let Some(size) = bytes.get(at..at + 4) {
+                let len = u32::from_le_bytes(size.try_into().unwrap_or_default()) as usize;
+                let end = at + 4 + len;
+                if end > bytes.len() {
+                    // Not all read yet: is it in the file?
+                    if (end - bytes.len()) as u64 > self.left {
+                        return Err(corrupt(
+                            &file,
+                            format!("feature {k} is {len} bytes long, more than the file holds"),
+                        ));
+                    }
+                    need = need.max(4 + len);
+                    break;
+                }
+                block.ends.push(end);
+                at = end;
+                k += 1;
+            }
+            carry = block.bytes[at..].to_vec();
+            block.bytes.truncate(at);
+            if self.left == 0 && !carry.is_empty() {
+                return Err(corrupt(&file, format!("the file ends inside feature {k}")));
+            }
+            if block.len() > 0 && !emit(block) {
+                return Ok(());
+            }
+            if self.left == 0 {
                 return Ok(());
             }
         }
-        if !chunk.is_empty() {
-            emit(chunk);
-        }
-        Ok(())
     }
 }
 
 impl Decoder {
-    /// The row of a feature's bytes: its wanted properties and its geometry; a feature that
-    /// does not verify, or whose properties cannot be read, has a bad geometry with the reason.
-    pub(crate) fn row(&self, buf: Vec<u8>) -> Row {
-        let mut props = vec![None; self.wanted];
-        let geometry = match self.decode(&buf, &mut props) {
+    /// Decode a feature's bytes (with its size prefix) into `row` (emptied for the wanted
+    /// properties): its wanted properties and its geometry; a feature that does not verify, or
+    /// whose properties cannot be read, has a bad geometry with the reason.
+    pub(crate) fn row(&self, buf: &[u8], row: &mut RowBuf) {
+        row.geometry = match self.decode(buf, row) {
             Ok(g) => g,
             Err(reason) => RawGeometry::Bad(format!("not a readable FlatGeobuf feature: {reason}")),
         };
-        Row { props, geometry }
     }
 
-    fn decode(
-        &self,
-        buf: &[u8],
-        props: &mut [Option<String>],
-    ) -> std::result::Result<RawGeometry, String> {
+    fn decode(&self, buf: &[u8], row: &mut RowBuf) -> std::result::Result<RawGeometry, String> {
         let feature = size_prefixed_root_as_feature(buf).map_err(|e| e.to_string())?;
         if let Some(p) = feature.properties() {
-            self.properties(p.bytes(), props)
+            self.properties(p.bytes(), row)
                 .map_err(|e| format!("its properties: {e}"))?;
         }
         Ok(match feature.geometry() {
@@ -293,11 +306,7 @@ impl Decoder {
 
     /// Decode a feature's property bytes (a column index, then its value, for each property
     /// present) into the JSON text of the wanted ones.
-    fn properties(
-        &self,
-        bytes: &[u8],
-        props: &mut [Option<String>],
-    ) -> std::result::Result<(), String> {
+    fn properties(&self, bytes: &[u8], row: &mut RowBuf) -> std::result::Result<(), String> {
         let mut cur = Cursor(bytes);
         // The reference writer may leave one trailing byte.
         while cur.0.len() > 1 {
@@ -308,25 +317,43 @@ impl Decoder {
                     self.columns.len()
                 ));
             };
-            let json = match *ty {
-                ColumnType::Bool => Some(
-                    (if cur.array::<1>()?[0] != 0 {
-                        "true"
+            let slot = self.slot_of.get(column).copied().flatten();
+            // The value is read (and checked) whether wanted or not.
+            macro_rules! integer {
+                ($t:ty) => {{
+                    let n = <$t>::from_le_bytes(cur.array()?);
+                    if let Some(slot) = slot {
+                        row.set(slot, |out| push_integer(out, n));
+                    }
+                }};
+            }
+            match *ty {
+                ColumnType::Bool => {
+                    let b = cur.array::<1>()?[0] != 0;
+                    if let Some(slot) = slot {
+                        row.set(slot, |out| {
+                            out.extend_from_slice(if b { b"true" } else { b"false" })
+                        });
+                    }
+                }
+                ColumnType::Byte => integer!(i8),
+                ColumnType::UByte => integer!(u8),
+                ColumnType::Short => integer!(i16),
+                ColumnType::UShort => integer!(u16),
+                ColumnType::Int => integer!(i32),
+                ColumnType::UInt => integer!(u32),
+                ColumnType::Long => integer!(i64),
+                ColumnType::ULong => integer!(u64),
+                ColumnType::Float | ColumnType::Double => {
+                    let x = if *ty == ColumnType::Float {
+                        f64::from(f32::from_le_bytes(cur.array()?))
                     } else {
-                        "false"
-                    })
-                    .into(),
-                ),
-                ColumnType::Byte => Some(i8::from_le_bytes(cur.array()?).to_string()),
-                ColumnType::UByte => Some(u8::from_le_bytes(cur.array()?).to_string()),
-                ColumnType::Short => Some(i16::from_le_bytes(cur.array()?).to_string()),
-                ColumnType::UShort => Some(u16::from_le_bytes(cur.array()?).to_string()),
-                ColumnType::Int => Some(i32::from_le_bytes(cur.array()?).to_string()),
-                ColumnType::UInt => Some(u32::from_le_bytes(cur.array()?).to_string()),
-                ColumnType::Long => Some(i64::from_le_bytes(cur.array()?).to_string()),
-                ColumnType::ULong => Some(u64::from_le_bytes(cur.array()?).to_string()),
-                ColumnType::Float => Some(json_number(f64::from(f32::from_le_bytes(cur.array()?)))),
-                ColumnType::Double => Some(json_number(f64::from_le_bytes(cur.array()?))),
+                        f64::from_le_bytes(cur.array()?)
+                    };
+                    if let Some(slot) = slot {
+                        row.set(slot, |out| push_number(out, x));
+                    }
+                }
                 ColumnType::String
                 | ColumnType::Json
                 | ColumnType::DateTime
@@ -334,25 +361,26 @@ impl Decoder {
                     let len = u32::from_le_bytes(cur.array()?) as usize;
                     let value = cur.take(len)?;
                     if *ty == ColumnType::Binary {
-                        None
+                        if let Some(slot) = slot {
+                            row.unset(slot);
+                        }
                     } else {
                         let text = std::str::from_utf8(value)
                             .map_err(|_| format!("field {name:?} is not valid UTF-8 text"))?;
-                        Some(
-                            if *ty == ColumnType::Json
-                                && serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
-                            {
-                                text.to_string()
-                            } else {
-                                json_string(text)
-                            },
-                        )
+                        if let Some(slot) = slot {
+                            row.set(slot, |out| {
+                                if *ty == ColumnType::Json
+                                    && serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
+                                {
+                                    out.extend_from_slice(text.as_bytes());
+                                } else {
+                                    push_string(out, text);
+                                }
+                            });
+                        }
                     }
                 }
                 other => return Err(format!("field {name:?} has an unknown type {}", other.0)),
-            };
-            if let Some(slot) = self.slot_of.get(column).copied().flatten() {
-                props[slot] = json;
             }
         }
         Ok(())
@@ -446,6 +474,9 @@ fn geometry(
     Ok(match ty {
         GeometryType::Point => {
             let xy = g.xy().ok_or("a point without coordinates")?;
+            if xy.len() == 2 {
+                return Ok(Geometry::Point(Point::new(xy.get(0), xy.get(1))));
+            }
             match coords(&xy, 0, 1)?.first() {
                 Some(c) if xy.len() == 2 => Geometry::Point(Point(*c)),
                 _ => return Err("a point with other than two coordinates".into()),

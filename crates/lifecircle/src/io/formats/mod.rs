@@ -246,38 +246,19 @@ impl InputFile {
 }
 
 /// The input to read with a reader of this module, or `None` for a GeoJSON source (read by the
-/// streaming GeoJSON reader).
-///
-/// # Errors
-/// A GeoJSON file given a coordinate system or a layer (GeoJSON is WGS84 by RFC 7946 and has
-/// one collection).
+/// streaming GeoJSON reader, which also checks the coordinate system given for it).
 pub(crate) fn other_format(source: &Source) -> Result<Option<InputFile>> {
     let input = match source {
         Source::Bytes { .. } => return Ok(None),
         Source::Path(p) => InputFile::new(p),
         Source::File(f) => (**f).clone(),
     };
-    if input.format() != Format::GeoJson {
-        return Ok(Some(input));
-    }
-    if let Some(p) = input.projection.as_ref().filter(|p| !p.is_wgs84()) {
-        return Err(Error::File {
-            file: input.name(),
-            reason: format!(
-                "a GeoJSON file is WGS84 longitude/latitude (RFC 7946); {} applies to \
-                 GeoPackage, FlatGeobuf, Shapefile, CSV and Excel inputs. Convert the file, e.g. `ogr2ogr -s_srs {} -t_srs \
-                 EPSG:4326 out.geojson in.geojson`",
-                p.name(),
-                p.name()
-            ),
-        });
-    }
-    Ok(None)
+    Ok((input.format() != Format::GeoJson).then_some(input))
 }
 
 /// The coordinate system `source` is read in, for people: the system given for it (as
 /// `--coords`), else the one the file declares (a GeoPackage layer's, a FlatGeobuf header's,
-/// a Shapefile's `.prj`, a GeoTIFF's), as `EPSG:4547 (CGCS2000 / 3-degree Gauss-Kruger CM
+/// a Shapefile's `.prj`, a GeoTIFF's, a GeoJSON `crs` member's), as `EPSG:4547 (CGCS2000 / 3-degree Gauss-Kruger CM
 /// 114E)`; `None` when neither names a system other than WGS84 (or CGCS2000 longitude /
 /// latitude), or the file cannot be opened (its reading says why).
 pub fn declared_system(source: &Source) -> Option<String> {
@@ -293,6 +274,7 @@ pub fn declared_system(source: &Source) -> Option<String> {
         (None, Format::FlatGeobuf) => fgb::open(&input, &file).ok()?.projection,
         (None, Format::Shapefile) => shp::open(&input, &file).ok()?.projection,
         (None, Format::GeoTiff) => raster::Raster::open(&input, &file).ok()?.projection,
+        (None, Format::GeoJson) => crate::io::geojson::declared_projection(source),
         (None, _) => None,
     };
     projection
@@ -327,11 +309,13 @@ where
         Format::GeoPackage => {
             let layer = gpkg::open_layer(input, file)?;
             let projection = input.projection.clone().or(layer.projection.clone());
-            pipeline_decoded(
+            let decoder = layer.decoder(wanted);
+            pipeline_blocks(
                 file,
                 projection.as_ref(),
-                |emit| layer.rows(wanted, emit),
-                &gpkg::RawRow::row,
+                wanted.len(),
+                |emit| layer.rows(&decoder, emit),
+                &|bytes, row| decoder.row(bytes, row),
                 parse,
             )
         }
@@ -339,11 +323,12 @@ where
             let fgb = fgb::open(input, file)?;
             let projection = input.projection.clone().or(fgb.projection.clone());
             let decoder = fgb.decoder(wanted);
-            pipeline_decoded(
+            pipeline_blocks(
                 file,
                 projection.as_ref(),
+                wanted.len(),
                 |emit| fgb.features(emit),
-                &|feature| decoder.row(feature),
+                &|bytes, row| decoder.row(bytes, row),
                 parse,
             )
         }
@@ -422,10 +407,8 @@ pub(crate) struct Row {
     pub geometry: RawGeometry,
 }
 
-/// A geometry as read, before it is decoded, converted and checked (which runs in parallel).
+/// A geometry as read, before it is converted and checked (which runs in parallel).
 pub(crate) enum RawGeometry {
-    /// A GeoPackage geometry blob (header, then standard WKB).
-    Gpkg(Vec<u8>),
     /// A point.
     Point(f64, f64),
     /// A geometry decoded by the format's reader.
@@ -436,6 +419,107 @@ pub(crate) enum RawGeometry {
 
 /// Rows are handed over in chunks of this many.
 pub(crate) const CHUNK_ROWS: usize = 1 << 16;
+
+/// Features still encoded as the file holds them, packed one after another into one buffer
+/// (a chunk of a FlatGeobuf file, or rows as SQLite gave them): decoded in parallel, straight
+/// from their bytes, without a buffer of their own.
+pub(crate) struct Block {
+    /// The features' bytes.
+    pub bytes: Vec<u8>,
+    /// Where each feature ends in `bytes` (the first starts at 0).
+    pub ends: Vec<usize>,
+}
+
+impl Block {
+    /// An empty block with room for `bytes` bytes.
+    pub(crate) fn with_capacity(bytes: usize) -> Self {
+        Self {
+            bytes: Vec::with_capacity(bytes),
+            ends: Vec::with_capacity(CHUNK_ROWS),
+        }
+    }
+
+    /// The number of features.
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// The bytes of feature `k`.
+    fn feature(&self, k: usize) -> &[u8] {
+        let start = if k == 0 { 0 } else { self.ends[k - 1] };
+        &self.bytes[start..self.ends[k]]
+    }
+}
+
+/// One decoded feature, in buffers reused from feature to feature: the JSON text of its
+/// properties one after another, where each wanted one lies, and its geometry.
+pub(crate) struct RowBuf {
+    text: Vec<u8>,
+    spans: Vec<Option<(usize, usize)>>,
+    /// The geometry, in the file's coordinate system.
+    pub geometry: RawGeometry,
+}
+
+impl RowBuf {
+    fn new() -> Self {
+        Self {
+            text: Vec::with_capacity(256),
+            spans: Vec::new(),
+            geometry: RawGeometry::Bad(String::new()),
+        }
+    }
+
+    /// Empty the buffers for a feature with `wanted` properties, all absent.
+    pub(crate) fn clear(&mut self, wanted: usize) {
+        self.text.clear();
+        self.spans.clear();
+        self.spans.resize(wanted, None);
+    }
+
+    /// Set property `slot` to the JSON text `write` appends to the buffer it is given.
+    pub(crate) fn set(&mut self, slot: usize, write: impl FnOnce(&mut Vec<u8>)) {
+        let start = self.text.len();
+        write(&mut self.text);
+        if let Some(span) = self.spans.get_mut(slot) {
+            *span = Some((start, self.text.len()));
+        }
+    }
+
+    /// Mark property `slot` absent (a later value of a repeated column replaces an earlier).
+    pub(crate) fn unset(&mut self, slot: usize) {
+        if let Some(span) = self.spans.get_mut(slot) {
+            *span = None;
+        }
+    }
+
+    /// Property `i`'s JSON text.
+    fn prop(&self, i: usize) -> Option<RawJson<'_>> {
+        let (start, end) = self.spans[i]?;
+        // Only JSON text is written, which is UTF-8.
+        std::str::from_utf8(&self.text[start..end])
+            .ok()
+            .map(RawJson::new)
+    }
+}
+
+/// The JSON text of an integer, appended.
+pub(crate) fn push_integer(out: &mut Vec<u8>, n: impl itoa::Integer) {
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+}
+
+/// The JSON text of a number (`null` when not finite), appended.
+pub(crate) fn push_number(out: &mut Vec<u8>, v: f64) {
+    if !v.is_finite() || serde_json::to_writer(&mut *out, &v).is_err() {
+        out.extend_from_slice(b"null");
+    }
+}
+
+/// The JSON text of a text value (a JSON string), appended.
+pub(crate) fn push_string(out: &mut Vec<u8>, text: &str) {
+    if serde_json::to_writer(&mut *out, text).is_err() {
+        out.extend_from_slice(b"null");
+    }
+}
 
 /// Run `produce` on a thread of its own, and convert and parse the chunks of rows it emits in
 /// parallel, in order. `emit` returns false when the consumer has stopped (the producer should
@@ -451,14 +535,32 @@ where
     F: Fn(&FeatureRef<'_>) -> std::result::Result<T, FeatureError> + Sync,
     P: FnOnce(&mut dyn FnMut(Vec<Row>) -> bool) -> Result<()> + Send,
 {
-    pipeline_decoded(file, projection, produce, &|row: Row| row, parse)
+    let projection = projection.filter(|p| !p.is_wgs84());
+    pipeline_chunks(produce, |chunk: Vec<Row>, base| {
+        chunk
+            .into_par_iter()
+            .enumerate()
+            .map(|(k, row)| {
+                with_props(
+                    row.props.len(),
+                    |i| row.props[i].as_deref().map(RawJson::new),
+                    |props| {
+                        let geometry = geometry_to_wgs84(row.geometry, projection);
+                        parse(&FeatureRef::from_parts(file, base + k, geometry, props))
+                    },
+                )
+            })
+            .collect()
+    })
 }
 
-/// [`pipeline`] for a reader that emits its features still encoded (`R`), to be decoded into
-/// rows by `decode` in parallel with the rest of the work.
-fn pipeline_decoded<T, F, P, R, D>(
+/// [`pipeline`] for a reader that emits its features still encoded, in [`Block`]s, each
+/// decoded by `decode` (into a [`RowBuf`] emptied for `wanted` properties) in parallel with
+/// the rest of the work.
+fn pipeline_blocks<T, F, P, D>(
     file: &str,
     projection: Option<&Projection>,
+    wanted: usize,
     produce: P,
     decode: &D,
     parse: &F,
@@ -466,13 +568,59 @@ fn pipeline_decoded<T, F, P, R, D>(
 where
     T: Send,
     F: Fn(&FeatureRef<'_>) -> std::result::Result<T, FeatureError> + Sync,
-    P: FnOnce(&mut dyn FnMut(Vec<R>) -> bool) -> Result<()> + Send,
-    R: Send,
-    D: Fn(R) -> Row + Sync,
+    P: FnOnce(&mut dyn FnMut(Block) -> bool) -> Result<()> + Send,
+    D: Fn(&[u8], &mut RowBuf) + Sync,
 {
     let projection = projection.filter(|p| !p.is_wgs84());
+    pipeline_chunks(produce, |block: Block, base| {
+        (0..block.len())
+            .into_par_iter()
+            .map_init(RowBuf::new, |row, k| {
+                row.clear(wanted);
+                decode(block.feature(k), row);
+                let raw = std::mem::replace(&mut row.geometry, RawGeometry::Bad(String::new()));
+                let geometry = geometry_to_wgs84(raw, projection);
+                with_props(
+                    wanted,
+                    |i| row.prop(i),
+                    |props| parse(&FeatureRef::from_parts(file, base + k, geometry, props)),
+                )
+            })
+            .collect()
+    })
+}
+
+/// Call `f` with the `n` properties `prop` gives, as a slice (on the stack when there are
+/// few, as there mostly are).
+fn with_props<'a, R>(
+    n: usize,
+    prop: impl Fn(usize) -> Option<RawJson<'a>>,
+    f: impl FnOnce(&[Option<RawJson<'a>>]) -> R,
+) -> R {
+    const INLINE: usize = 16;
+    if n <= INLINE {
+        let mut props = [None; INLINE];
+        for (i, p) in props.iter_mut().enumerate().take(n) {
+            *p = prop(i);
+        }
+        f(&props[..n])
+    } else {
+        let props: Vec<_> = (0..n).map(prop).collect();
+        f(&props)
+    }
+}
+
+/// Run `produce` on a thread of its own and turn each chunk it emits into parsed features
+/// with `parse_chunk` (given the index of the chunk's first feature), in order.
+fn pipeline_chunks<T, C, P, G>(produce: P, parse_chunk: G) -> Result<Features<T>>
+where
+    T: Send,
+    C: Send,
+    P: FnOnce(&mut dyn FnMut(C) -> bool) -> Result<()> + Send,
+    G: Fn(C, usize) -> Vec<std::result::Result<T, FeatureError>>,
+{
     std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<R>>(1);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<C>(1);
         let producer = scope.spawn(move || produce(&mut |chunk| tx.send(chunk).is_ok()));
         let mut out = Features {
             kept: Vec::new(),
@@ -480,22 +628,8 @@ where
             total: 0,
         };
         for chunk in rx {
-            let base = out.total;
-            out.total += chunk.len();
-            let parsed: Vec<std::result::Result<T, FeatureError>> = chunk
-                .into_par_iter()
-                .enumerate()
-                .map(|(k, raw)| {
-                    let row = decode(raw);
-                    let geometry = geometry_to_wgs84(row.geometry, projection);
-                    let props: Vec<Option<RawJson<'_>>> = row
-                        .props
-                        .iter()
-                        .map(|p| p.as_deref().map(RawJson::new))
-                        .collect();
-                    parse(&FeatureRef::from_parts(file, base + k, geometry, &props))
-                })
-                .collect();
+            let parsed = parse_chunk(chunk, out.total);
+            out.total += parsed.len();
             for r in parsed {
                 match r {
                     Ok(v) => out.kept.push(v),
@@ -516,7 +650,6 @@ fn geometry_to_wgs84(
     projection: Option<&Projection>,
 ) -> std::result::Result<Geometry<f64>, String> {
     let geometry = match raw {
-        RawGeometry::Gpkg(blob) => gpkg::decode(&blob)?,
         RawGeometry::Point(x, y) => Geometry::Point(geo::Point::new(x, y)),
         RawGeometry::Geo(g) => g,
         RawGeometry::Bad(reason) => return Err(reason),

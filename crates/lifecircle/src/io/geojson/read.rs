@@ -8,8 +8,12 @@
 //! reader of that shape alone (`fast`), every other feature by `serde_json`. Memory grows with
 //! the kept values, not with the file.
 //!
-//! Input follows RFC 7946: WGS84 longitude/latitude, longitude first. A top-level `crs` member
-//! naming anything other than WGS84 is rejected, and every position is checked
+//! Input follows RFC 7946: WGS84 longitude/latitude, longitude first, with one exception: a
+//! top-level `crs` member before the features (GDAL's legacy output, lifecircle's own with
+//! `--output-coords EPSG:n`) naming an EPSG system (`urn:ogc:def:crs:EPSG::4547`, `EPSG:4547`)
+//! is the file's coordinate system, read as `--coords EPSG:4547` would read it (positions
+//! converted to WGS84 as they are parsed). Any other `crs` naming anything other than WGS84 is
+//! rejected. Every position is checked
 //! ([`LonLat::new`](crate::LonLat::new)'s checks) with hints for swapped axes and projected metre coordinates.
 
 use std::{
@@ -27,6 +31,7 @@ use serde_json::value::RawValue;
 use super::fast;
 use crate::error::{Error, FeatureError, Result};
 use crate::geodesy::check_position;
+use crate::projection::Projection;
 
 /// Bytes read per block; a batch of features parsed in parallel is about this large.
 const BLOCK_BYTES: usize = 8 << 20;
@@ -264,12 +269,149 @@ where
     if let Some(other) = crate::io::formats::other_format(source)? {
         return crate::io::formats::read_features(&other, &file, wanted, &parse);
     }
-    match read_pass(source, &file, wanted, &parse, true)? {
+    let system = input_system(source, &file)?;
+    let system = system.as_ref();
+    match read_pass(source, &file, wanted, &parse, system, true)? {
         Some(features) => Ok(features),
         // A line taken for a whole feature was not one: read again, value by value.
-        None => Ok(read_pass(source, &file, wanted, &parse, false)?
+        None => Ok(read_pass(source, &file, wanted, &parse, system, false)?
             .expect("a pass without line spans always completes")),
     }
+}
+
+/// The bytes at the start of a GeoJSON file searched for a `crs` member.
+const CRS_PREFIX_BYTES: u64 = 64 << 10;
+
+/// The coordinate system a GeoJSON source declares in a top-level `crs` member before its
+/// features, when it names one other than WGS84: its JSON text and the system.
+///
+/// # Errors
+/// The file cannot be read; the member names an EPSG code lifecircle does not know.
+fn declared_crs(source: &Source, file: &str) -> Result<Option<(String, Projection)>> {
+    let mut start = Vec::new();
+    let read_error = |e| Error::Read {
+        file: file.to_string(),
+        source: e,
+    };
+    match source {
+        Source::Bytes { bytes, .. } => {
+            start.extend_from_slice(&bytes[..bytes.len().min(CRS_PREFIX_BYTES as usize)]);
+        }
+        Source::Path(p) => {
+            let f = std::fs::File::open(p).map_err(read_error)?;
+            f.take(CRS_PREFIX_BYTES)
+                .read_to_end(&mut start)
+                .map_err(read_error)?;
+        }
+        Source::File(input) => {
+            let f = std::fs::File::open(&input.path).map_err(read_error)?;
+            f.take(CRS_PREFIX_BYTES)
+                .read_to_end(&mut start)
+                .map_err(read_error)?;
+        }
+    }
+    let mut scan = Scanner::default();
+    let eof = (start.len() as u64) < CRS_PREFIX_BYTES;
+    // A file that does not scan is refused by the reading itself, with the place.
+    let _ = scan.scan(&start, eof, &mut Vec::new());
+    let Some(crs) = scan.crs else {
+        return Ok(None);
+    };
+    let Some(code) = crs_epsg_code(&crs) else {
+        return Ok(None);
+    };
+    if matches!(code, 4326 | 4490) {
+        return Ok(None);
+    }
+    let projection = Projection::epsg(code).map_err(|e| Error::File {
+        file: file.to_string(),
+        reason: format!("declares the coordinate reference system {crs}: {e}"),
+    })?;
+    Ok(Some((crs, projection)))
+}
+
+/// The EPSG code a `crs` member's JSON text names (`{"type":"name","properties":{"name":
+/// "urn:ogc:def:crs:EPSG::4547"}}`, or `EPSG:4547`); `None` for another form.
+fn crs_epsg_code(crs: &str) -> Option<u32> {
+    let value: serde_json::Value = serde_json::from_str(crs).ok()?;
+    let name = value.pointer("/properties/name")?.as_str()?.trim();
+    let code = if let Some(rest) = name.strip_prefix("urn:ogc:def:crs:EPSG:") {
+        // `urn:ogc:def:crs:EPSG::4547`, or with a version between the colons.
+        rest.rsplit_once(':')?.1
+    } else {
+        let (authority, code) = name.split_once(':')?;
+        if !authority.eq_ignore_ascii_case("epsg") {
+            return None;
+        }
+        code
+    };
+    code.trim().parse().ok()
+}
+
+/// The coordinate system a GeoJSON source's positions are read in: the one its `crs` member
+/// declares (see [`declared_crs`]); `None` for WGS84.
+///
+/// # Errors
+/// A system given for the file (`--coords`) that the file does not declare, or that disagrees
+/// with the one it declares (both named); an unknown EPSG code in the file.
+fn input_system(source: &Source, file: &str) -> Result<Option<Projection>> {
+    let given = match source {
+        Source::File(input) => input.projection.clone().filter(|p| !p.is_wgs84()),
+        _ => None,
+    };
+    let declared = declared_crs(source, file)?;
+    match (given, declared) {
+        (None, declared) => Ok(declared.map(|(_, p)| p)),
+        (Some(given), None) => Err(Error::File {
+            file: file.to_string(),
+            reason: format!(
+                "a GeoJSON file is WGS84 longitude/latitude (RFC 7946) unless its `crs` member \
+                 names another system; {} applies to GeoPackage, FlatGeobuf, Shapefile, CSV and \
+                 Excel inputs. Convert the file, e.g. `ogr2ogr -s_srs {} -t_srs EPSG:4326 \
+                 out.geojson in.geojson`",
+                given.name(),
+                given.name()
+            ),
+        }),
+        (Some(given), Some((_, declared))) if given == declared => Ok(Some(declared)),
+        (Some(given), Some((crs, declared))) => Err(Error::File {
+            file: file.to_string(),
+            reason: format!(
+                "the file declares the coordinate reference system {} ({crs}), but {} was \
+                 given for it; leave out the one given, or give the file's own",
+                declared.name(),
+                given.name()
+            ),
+        }),
+    }
+}
+
+/// The coordinate system named in a GeoJSON source's `crs` member, when it is one other than
+/// WGS84 (for people; `None` too when the file cannot be read: its reading says why).
+pub(crate) fn declared_projection(source: &Source) -> Option<Projection> {
+    declared_crs(source, &source.name())
+        .ok()
+        .flatten()
+        .map(|(_, p)| p)
+}
+
+thread_local! {
+    /// The coordinate system of the GeoJSON feature being parsed on this thread, when its
+    /// file declares one other than WGS84: its positions are converted to WGS84 before they
+    /// are checked. Set by [`parse_one`] around one feature's parse (the serde visitors that
+    /// check positions take no context of their own).
+    static INPUT_SYSTEM: std::cell::RefCell<Option<Projection>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// A position as read, converted to WGS84 when the file declares another system, and checked.
+fn input_position(x: f64, y: f64) -> std::result::Result<(f64, f64), String> {
+    let (x, y) = INPUT_SYSTEM.with(|system| match &*system.borrow() {
+        Some(p) => p.to_wgs84(x, y).map_err(|e| e.to_string()),
+        None => Ok((x, y)),
+    })?;
+    check_position(x, y)?;
+    Ok((x, y))
 }
 
 /// One pass over the file. With `by_lines`, a line that looks like one whole feature is taken
@@ -280,6 +422,7 @@ fn read_pass<T, F>(
     file: &str,
     wanted: &[&str],
     parse: &F,
+    system: Option<&Projection>,
     by_lines: bool,
 ) -> Result<Option<Features<T>>>
 where
@@ -312,14 +455,14 @@ where
         // instead of being freshly mapped (and zeroed by the system) for every block.
         let (recycle_tx, recycle_rx) = std::sync::mpsc::channel();
         let scanner = scope.spawn(move || scan_blocks(reader, file, by_lines, tx, recycle_rx));
-        let parsed = parse_blocks(rx, recycle_tx, file, file_bytes, wanted, parse);
+        let parsed = parse_blocks(rx, recycle_tx, file, file_bytes, wanted, parse, system);
         let scanned = scanner
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         let Some(out) = parsed? else {
             return Ok(None);
         };
-        scanned?.finish(file)?;
+        scanned?.finish(file, system.is_some())?;
         Ok(Some(out))
     })
 }
@@ -497,6 +640,7 @@ fn parse_blocks<T, F>(
     file_bytes: Option<u64>,
     wanted: &[&str],
     parse: &F,
+    system: Option<&Projection>,
 ) -> Result<Option<Features<T>>>
 where
     T: Send,
@@ -535,6 +679,7 @@ where
                         start,
                         wanted,
                         parse,
+                        system,
                     )
                 }),
         );
@@ -607,10 +752,19 @@ fn parse_one<T, F>(
     start: usize,
     wanted: &[&str],
     parse: &F,
+    system: Option<&Projection>,
 ) -> Result<T, FeatureFailure>
 where
     F: Fn(&FeatureRef<'_>) -> Result<T, FeatureError>,
 {
+    if let Some(p) = system {
+        // Positions are converted from the file's system while this feature is parsed (the
+        // parse below runs on this thread and starts no other work).
+        INPUT_SYSTEM.with(|s| *s.borrow_mut() = Some(p.clone()));
+        let result = parse_one(bytes, file, index, start, wanted, parse, None);
+        INPUT_SYSTEM.with(|s| *s.borrow_mut() = None);
+        return result;
+    }
     let mut inline = [None; 8];
     let mut heap = Vec::new();
     let props: &mut [Option<RawJson<'_>>] = if wanted.len() <= inline.len() {
@@ -981,7 +1135,9 @@ impl Scanner {
     }
 
     /// Checks that need the whole top-level object.
-    fn finish(&self, file: &str) -> Result<()> {
+    /// Check the end of the scan; `system_read`: the file's `crs` member named its coordinate
+    /// system before the features, and the positions were read in it.
+    fn finish(&self, file: &str, system_read: bool) -> Result<()> {
         let err = |reason: String| Error::File {
             file: file.to_string(),
             reason,
@@ -1008,12 +1164,13 @@ impl Scanner {
         if !self.saw_features {
             return Err(err("the FeatureCollection has no \"features\" array".into()));
         }
-        if let Some(crs) = &self.crs {
+        if let Some(crs) = self.crs.as_ref().filter(|_| !system_read) {
             let wgs84 = ["CRS84", "EPSG::4326", "EPSG:4326", "crs84"];
             if crs != "null" && !wgs84.iter().any(|w| crs.contains(w)) {
                 return Err(err(format!(
                     "declares the coordinate reference system {crs}; lifecircle reads WGS84 \
-                     longitude/latitude (RFC 7946). Reproject first, e.g. \
+                     longitude/latitude (RFC 7946), or a system named by an EPSG code in a \
+                     `crs` member before the features. Reproject first, e.g. \
                      `ogr2ogr -t_srs EPSG:4326 out.geojson in.geojson`"
                 )));
             }
@@ -1187,7 +1344,7 @@ impl<'a> From<fast::Simple<'a>> for FeatureParts<'a> {
             id: simple.id,
             geometry: simple
                 .point
-                .map(|(x, y)| check_position(x, y).map(|()| Geometry::Point(Point::new(x, y)))),
+                .map(|(x, y)| input_position(x, y).map(|(x, y)| Geometry::Point(Point::new(x, y)))),
         }
     }
 }
@@ -1440,8 +1597,8 @@ impl Coords {
     fn position(self) -> Result<Coord<f64>, String> {
         match self {
             Self::Pos(c) => {
-                check_position(c.x, c.y)?;
-                Ok(c)
+                let (x, y) = input_position(c.x, c.y)?;
+                Ok(Coord { x, y })
             }
             other if other.has_null() => Err("a coordinate is null".into()),
             Self::List(items) if items.len() < 2 => {
@@ -2147,12 +2304,46 @@ mod tests {
     }
 
     #[test]
-    fn projected_crs_is_refused() {
+    fn a_declared_epsg_system_is_read_and_an_unknown_one_refused() {
+        use geo::CoordsIter;
+        // EPSG:4547 (CGCS2000 / Gauss-Krüger CM 114E): the point at the central meridian,
+        // 500 km false easting, is on 114°E; its latitude is the one the projection gives.
+        let gk = Projection::epsg(4547).unwrap();
+        let (_, lat) = gk.to_wgs84(500_000.0, 3_380_000.0).unwrap();
+        for name in ["urn:ogc:def:crs:EPSG::4547", "EPSG:4547"] {
+            let text = format!(
+                r#"{{"type":"FeatureCollection","crs":{{"type":"name","properties":{{"name":"{name}"}}}},"features":[
+{{"type":"Feature","properties":{{}},"geometry":{{"type":"Point","coordinates":[500000.0,3380000.0]}}}},
+{{"type":"Feature","properties":{{}},"geometry":{{"type":"LineString","coordinates":[[500000.0,3380000.0],[500000.0,3380000.0]]}}}}]}}"#
+            );
+            let read = read_features(&Source::from_bytes("gk.geojson", text), &[], |f| {
+                f.geometry()
+            })
+            .unwrap();
+            assert!(read.rejected.is_empty(), "{:?}", read.rejected);
+            for g in &read.kept {
+                let c = g.coords_iter().next().unwrap();
+                assert!(
+                    (c.x - 114.0).abs() < 1e-9 && (c.y - lat).abs() < 1e-9,
+                    "{c:?}"
+                );
+                assert!((c.y - 30.5).abs() < 0.1, "{c:?}");
+            }
+        }
+        // An EPSG code lifecircle does not know: refused, naming it.
         let e = read_pop(
-            r#"{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::3879"}},"features":[]}"#,
+            r#"{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::99999"}},"features":[]}"#,
         )
-        .unwrap_err();
-        assert!(e.to_string().contains("ogr2ogr"), "{e}");
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("EPSG:99999: unknown EPSG code"), "{e}");
+        // A system named otherwise than by an EPSG code: refused as before.
+        let e = read_pop(
+            r#"{"type":"FeatureCollection","crs":{"type":"link","properties":{"href":"x.prj"}},"features":[]}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("ogr2ogr"), "{e}");
     }
 
     #[test]
