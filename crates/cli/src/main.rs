@@ -161,7 +161,9 @@ fn run_analyze(job: AnalyzeJob) -> anyhow::Result<()> {
     output_paths.extend(picture_files.iter().map(PathBuf::as_path));
     lio::refuse_inputs_as_outputs(&output_paths, &job.input_paths())?;
     // Locked before anything is read: a second run into the directory stops at once.
-    let set = lio::geojson::write::OutputSet::begin(&job.out)?;
+    let mut set = lio::geojson::write::OutputSet::begin(&job.out)?;
+    // The previous run's files this run does not write go (never an input).
+    set.replace_previous(&job.input_paths());
     let spinner = Spinner::new(job.quiet, job.verbose);
     let read = read_inputs(&job, &spinner)?;
     let pictures = pictures_of(&job);

@@ -30,7 +30,9 @@ pub fn run(job: SiteJob) -> anyhow::Result<()> {
         inputs.push(p.as_path());
     }
     lio::refuse_inputs_as_outputs(&outputs, &inputs)?;
-    let set = lio::geojson::write::OutputSet::begin(&a.out)?;
+    let mut set = lio::geojson::write::OutputSet::begin(&a.out)?;
+    // The previous run's files this run does not write go (never an input).
+    set.replace_previous(&inputs);
     let spinner = Spinner::new(a.quiet, a.verbose);
     let read = read_inputs(a, &spinner)?;
     let candidates = match &job.candidates {

@@ -112,11 +112,13 @@ fn killed_run_leaves_the_previous_set_and_the_next_run_cleans_up() {
     assert!(o.status.success(), "{}", text(&o).1);
     let first_run = run_of_set(&out);
     let mut want: Vec<String> = ANALYZE_FILES.iter().map(|s| s.to_string()).collect();
+    // The list of the set's files, for the next run (see the last test).
+    want.push(".lifecircle-files".to_string());
     want.sort();
     assert_eq!(
         names(&out),
         want,
-        "only the outputs, no lock or temporary left"
+        "only the outputs and their list, no lock or temporary left"
     );
     let before = snapshot(&out);
 
@@ -235,7 +237,15 @@ fn extract_outputs_are_one_set() {
     for f in files {
         assert_eq!(run_member(&out.join(f)), run, "{f}");
     }
-    assert_eq!(names(&out).len(), 4, "{:?}", names(&out));
+    // The four files and their list.
+    assert_eq!(names(&out).len(), 5, "{:?}", names(&out));
+    assert_eq!(
+        fs::read_to_string(out.join(".lifecircle-files"))
+            .unwrap()
+            .lines()
+            .count(),
+        4
+    );
 
     // The last file's name is taken by a directory: the run fails naming it, and the three
     // files before it are the previous extract's.
@@ -253,4 +263,46 @@ fn extract_outputs_are_one_set() {
     for f in &files[..3] {
         assert_eq!(run_member(&out.join(f)), run, "{f}");
     }
+}
+
+/// A run replaces the previous run's files whole: the files of an earlier run with other
+/// options (a PNG map, service areas, a GeoPackage) that this run does not write are removed,
+/// so that the directory never holds a mix of runs; files lifecircle did not write stay, and
+/// an input is never removed, even when an earlier run wrote it there.
+#[test]
+fn files_of_an_earlier_run_that_this_run_does_not_write_are_removed() {
+    let (dir, out) = small_city();
+    let run = |extra: &[&str]| {
+        let o = analyze_cmd(dir.path(), &out, extra).output().unwrap();
+        assert!(o.status.success(), "{extra:?}: {}", text(&o).1);
+    };
+    run(&["--map-png"]);
+    for f in ["map.png", "service_areas.geojson"] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    fs::write(out.join("notes.txt"), "the planner's own file").unwrap();
+    run(&[]);
+    let mut want: Vec<String> = ANALYZE_FILES.iter().map(|s| s.to_string()).collect();
+    want.extend([".lifecircle-files".to_string(), "notes.txt".to_string()]);
+    want.sort();
+    assert_eq!(names(&out), want);
+    run_of_set(&out);
+    // A GeoPackage run, then a run that reads its residences from that GeoPackage in the
+    // same directory: the GeoPackage is an input and stays.
+    run(&["--format", "gpkg"]);
+    assert!(out.join("lifecircle.gpkg").is_file());
+    assert!(!out.join("residences.geojson").exists());
+    let gpkg_residences = format!("{}:residences", out.join("lifecircle.gpkg").display());
+    let o = lifecircle()
+        .args(["analyze", "--quiet", "--out"])
+        .arg(&out)
+        .arg("--facilities")
+        .arg(dir.path().join(lifecircle_synth::FACILITIES_FILE))
+        .args(["--residences", &gpkg_residences])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o).1);
+    assert!(out.join("lifecircle.gpkg").is_file());
+    assert!(out.join("residences.geojson").is_file());
+    assert!(out.join("notes.txt").is_file());
 }

@@ -2,7 +2,10 @@
 //! with every input, as files (device and inode on Unix, so that symbolic and hard links to an
 //! input are caught) and as canonical paths.
 
-use std::{fs, path::Path};
+use std::{
+    fs,
+    path::{Path, PathBuf},
+};
 
 use crate::error::{Error, Result};
 
@@ -28,6 +31,12 @@ pub fn refuse_inputs_as_outputs(outputs: &[&Path], inputs: &[&Path]) -> Result<(
         }
     }
     Ok(())
+}
+
+/// True when `path` is the same file as one of `others` (by any path to it).
+pub(crate) fn is_any_of(path: &Path, others: &[PathBuf]) -> bool {
+    Identity::of(path)
+        .is_some_and(|id| others.iter().any(|o| Identity::of(o).as_ref() == Some(&id)))
 }
 
 /// What makes two paths the same file.

@@ -64,6 +64,10 @@ pub fn write_atomically(
 /// The lock file an [`OutputSet`] holds in its directory while it writes: it names the owner's
 /// process id and run id.
 pub const LOCK_FILE: &str = ".lifecircle.lock";
+
+/// The names of the files the last committed set wrote into its directory, one a line (see
+/// [`OutputSet::replace_previous`]).
+pub const MANIFEST_FILE: &str = ".lifecircle-files";
 /// Temporary files are named `.lifecircle-XXXXXX.tmp`.
 const TEMP_PREFIX: &str = ".lifecircle-";
 const TEMP_SUFFIX: &str = ".tmp";
@@ -98,6 +102,8 @@ pub struct OutputSet {
     created_dir: bool,
     committed: bool,
     lock: Option<DirLock>,
+    /// With [`replace_previous`](Self::replace_previous): the run's inputs, never removed.
+    replace_previous: Option<Vec<PathBuf>>,
 }
 
 impl OutputSet {
@@ -120,6 +126,7 @@ impl OutputSet {
             created_dir,
             committed: false,
             lock: Some(lock),
+            replace_previous: None,
         })
     }
 
@@ -132,6 +139,16 @@ impl OutputSet {
     /// The directory.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// At [`commit`](Self::commit), remove the files the previous committed set in the
+    /// directory wrote ([`MANIFEST_FILE`] lists them) that this set does not write, so that
+    /// the directory holds one run's files (a `map.png` or `service_areas.geojson` of an
+    /// earlier run with other options does not linger beside this run's files). Only files
+    /// named in that list are removed, never one of `inputs` (by any path to it), and nothing
+    /// when the set is not committed. Without this call the previous files stay.
+    pub fn replace_previous(&mut self, inputs: &[&Path]) {
+        self.replace_previous = Some(inputs.iter().map(|p| p.to_path_buf()).collect());
     }
 
     /// How many stale temporaries of earlier runs [`begin`](Self::begin) removed.
@@ -244,6 +261,20 @@ impl OutputSet {
                 let _ = fs::remove_file(tmp);
             }
         }
+        let names: Vec<String> = staged
+            .iter()
+            .filter_map(|(_, path)| Some(path.file_name()?.to_str()?.to_owned()))
+            .collect();
+        if let Some(inputs) = &self.replace_previous {
+            remove_previous(&self.dir, &names, inputs);
+        }
+        // Best effort: without the list, the next run only leaves these files in place.
+        let list = self.dir.join(MANIFEST_FILE);
+        let tmp = self.dir.join(format!("{TEMP_PREFIX}files{TEMP_SUFFIX}"));
+        let text: String = names.iter().map(|n| format!("{n}\n")).collect();
+        if fs::write(&tmp, text).is_ok() && fs::rename(&tmp, &list).is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
         Ok(())
     }
 }
@@ -295,6 +326,29 @@ fn uninstall(tmp: &Path, path: &Path, how: Installed) {
         }
         Installed::Renamed { replaced: true } => {}
     }
+}
+
+/// Remove the regular files of `dir` that the previous set listed in [`MANIFEST_FILE`] and
+/// that are neither in `written` nor one of `inputs`; returns how many.
+fn remove_previous(dir: &Path, written: &[String], inputs: &[PathBuf]) -> usize {
+    let Ok(list) = fs::read_to_string(dir.join(MANIFEST_FILE)) else {
+        return 0;
+    };
+    list.lines()
+        .filter(|name| {
+            // A plain file name of this directory, as a set writes them.
+            !name.is_empty()
+                && !name.starts_with('.')
+                && !name.contains(['/', '\\'])
+                && !written.iter().any(|w| w == name)
+        })
+        .map(|name| dir.join(name))
+        .filter(|path| {
+            fs::symlink_metadata(path).is_ok_and(|m| m.is_file())
+                && !crate::io::paths::is_any_of(path, inputs)
+        })
+        .filter(|path| fs::remove_file(path).is_ok())
+        .count()
 }
 
 /// Remove the temporaries (`.lifecircle-*.tmp`, regular files) in `dir`; returns how many.
