@@ -146,7 +146,8 @@ impl OutputSet {
     /// the directory holds one run's files (a `map.png` or `service_areas.geojson` of an
     /// earlier run with other options does not linger beside this run's files). Only files
     /// named in that list are removed, never one of `inputs` (by any path to it), and nothing
-    /// when the set is not committed. Without this call the previous files stay.
+    /// when the set is not committed. The commit then writes the list of this set's files.
+    /// Without this call the previous files stay and no list is written.
     pub fn replace_previous(&mut self, inputs: &[&Path]) {
         self.replace_previous = Some(inputs.iter().map(|p| p.to_path_buf()).collect());
     }
@@ -267,13 +268,13 @@ impl OutputSet {
             .collect();
         if let Some(inputs) = &self.replace_previous {
             remove_previous(&self.dir, &names, inputs);
-        }
-        // Best effort: without the list, the next run only leaves these files in place.
-        let list = self.dir.join(MANIFEST_FILE);
-        let tmp = self.dir.join(format!("{TEMP_PREFIX}files{TEMP_SUFFIX}"));
-        let text: String = names.iter().map(|n| format!("{n}\n")).collect();
-        if fs::write(&tmp, text).is_ok() && fs::rename(&tmp, &list).is_err() {
-            let _ = fs::remove_file(&tmp);
+            // Best effort: without the list, the next run only leaves these files in place.
+            let list = self.dir.join(MANIFEST_FILE);
+            let tmp = self.dir.join(format!("{TEMP_PREFIX}files{TEMP_SUFFIX}"));
+            let text: String = names.iter().map(|n| format!("{n}\n")).collect();
+            if fs::write(&tmp, text).is_ok() && fs::rename(&tmp, &list).is_err() {
+                let _ = fs::remove_file(&tmp);
+            }
         }
         Ok(())
     }
