@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Whole-command benchmark of the service areas: `lifecircle analyze` on the seeded synthetic
 # city of 1,000,000 residences (six categories), straight line and along its streets, each
-# with `--service-areas none` and with `--service-areas dissolved` (wall time and peak memory).
+# with `--service-areas none` and with `--service-areas dissolved`, and along the streets one
+# area per facility (`--service-areas per-facility`) (wall time and peak memory).
 #
 #   benches/areas.sh                       the 1,000,000-residence city
 #   benches/areas.sh --residences N        another size
@@ -27,7 +28,7 @@ while [[ $# -gt 0 ]]; do
     --residences) [[ $# -ge 2 ]] || die "--residences needs a number"; n="$2"; shift ;;
     --repeat) [[ $# -ge 2 ]] || die "--repeat needs a number"; repeat="$2"; shift ;;
     --no-build) build=0 ;;
-    -h | --help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
     *) die "unknown option: $1" ;;
     esac
     shift
@@ -66,6 +67,7 @@ bench line-none --service-areas none
 bench line-areas --service-areas dissolved
 bench network-none --network "$dir/streets.geojson" --service-areas none
 bench network-areas --network "$dir/streets.geojson" --service-areas dissolved
+bench network-each --network "$dir/streets.geojson" --service-areas per-facility
 
 echo
 echo "lifecircle analyze, $n residences, six categories, best of $repeat, $(nproc) cores, $bin"
